@@ -1,0 +1,305 @@
+"""The messaging port: everything the service asks of Twilio, in the service's own terms.
+
+Only `providers.twilio` implements it against the real SDK. Services and tests depend on this
+module alone. Error hierarchy::
+
+    ProviderError                 Twilio answered with an error (keeps Twilio's code/status)
+    ├── InputRejected             the caller's input caused it (400 to our caller)
+    │   ├── NumberUnavailable     21422: number not available / taken meanwhile
+    │   └── RegulatoryRejected    21631, 21649, 21613, 22205, ...: address/bundle problems
+    ├── NotFound                  20404
+    ├── ProviderFailure           Twilio failed (5xx after retries, unexpected errors): 502
+    └── ProviderUnavailable       Twilio could not be reached or rate limited us: 503
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+NumberType = Literal["local", "mobile", "national", "toll-free"]
+
+
+@dataclass(frozen=True)
+class AccountCredentials:
+    """Credentials of the account a call acts for (a tenant's subaccount)."""
+
+    account_sid: str
+    auth_token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Subaccount:
+    sid: str
+    friendly_name: str
+    status: str  # active | suspended | closed
+    auth_token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class MessagingService:
+    sid: str
+    friendly_name: str
+
+
+@dataclass(frozen=True)
+class VoiceApplication:
+    sid: str
+    friendly_name: str
+    voice_url: str | None
+
+
+@dataclass(frozen=True)
+class AvailableNumber:
+    phone_number: str
+    locality: str | None
+    region: str | None
+    postal_code: str | None
+    iso_country: str
+    sms: bool
+
+
+@dataclass(frozen=True)
+class OwnedNumber:
+    sid: str
+    phone_number: str
+    friendly_name: str
+    voice_application_sid: str | None
+    address_sid: str | None
+    bundle_sid: str | None
+
+
+@dataclass(frozen=True)
+class Address:
+    sid: str
+    friendly_name: str | None
+    street: str | None
+    street_secondary: str | None
+    city: str | None
+    region: str | None
+    postal_code: str | None
+    iso_country: str
+
+
+@dataclass(frozen=True)
+class Bundle:
+    sid: str
+    friendly_name: str
+    status: str  # draft, pending-review, in-review, twilio-rejected, twilio-approved, ...
+    regulation_sid: str | None
+    iso_country: str | None  # from the bundle's regulation, when known
+    number_type: str | None
+    failure_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SupportingDocument:
+    sid: str
+    friendly_name: str
+    status: str
+    date_created: str | None
+    date_updated: str | None
+
+
+@dataclass(frozen=True)
+class Regulation:
+    sid: str
+    friendly_name: str
+    iso_country: str
+    number_type: str
+    end_user_type: str
+
+
+@dataclass(frozen=True)
+class TrustProduct:
+    sid: str
+    friendly_name: str
+    status: str
+    policy_sid: str | None
+
+
+@dataclass(frozen=True)
+class SenderProfile:
+    name: str
+    about: str | None = None
+    address: str | None = None
+    description: str | None = None
+    emails: tuple[str, ...] = ()
+    websites: tuple[str, ...] = ()
+    logo_url: str | None = None
+
+
+@dataclass(frozen=True)
+class WhatsAppSender:
+    sid: str
+    sender_id: str  # whatsapp:+E164
+    status: str  # Twilio's upper-case status, e.g. CREATING, ONLINE, OFFLINE
+    waba_id: str | None
+    quality_rating: str | None
+    messaging_limit: str | None
+    offline_reasons: tuple[str, ...] = ()
+
+
+class ProviderError(Exception):
+    """Twilio answered with an error. `code` is Twilio's error code when it gave one."""
+
+    def __init__(self, message: str, *, code: int | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+
+
+class InputRejected(ProviderError):
+    """Twilio refused because of what the caller asked for (our API answers 400)."""
+
+
+class NumberUnavailable(InputRejected):
+    """21422: the number is not available (taken, reserved, or never Twilio's)."""
+
+
+class RegulatoryRejected(InputRejected):
+    """Address or bundle problems: 21631, 21649, 21613, 22205, ..."""
+
+
+class NotFound(ProviderError):
+    """20404: the resource does not exist in this account."""
+
+
+class ProviderFailure(ProviderError):
+    """Twilio failed in a way the caller cannot fix (our API answers 502)."""
+
+
+class ProviderUnavailable(ProviderError):
+    """Twilio could not be reached, timed out or kept rate-limiting (our API answers 503)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        status: int | None = None,
+        retry_after: int = 5,
+    ):
+        super().__init__(message, code=code, status=status)
+        self.retry_after = retry_after
+
+
+class MessagingGateway(Protocol):
+    """What the service needs from Twilio. Every method may raise a `ProviderError`."""
+
+    # -- master account: tenant subaccounts --------------------------------------------
+    def create_subaccount(self, friendly_name: str) -> Subaccount: ...
+    def find_subaccount(self, friendly_name: str) -> Subaccount | None: ...
+    def fetch_subaccount(self, sid: str) -> Subaccount: ...
+
+    # -- tenant account: messaging services ----------------------------------------------
+    def find_messaging_service(
+        self, account: AccountCredentials, friendly_name: str
+    ) -> MessagingService | None: ...
+    def create_messaging_service(
+        self, account: AccountCredentials, friendly_name: str
+    ) -> MessagingService: ...
+    def add_number_to_messaging_service(
+        self, account: AccountCredentials, service_sid: str, number_sid: str
+    ) -> None:
+        """Idempotent: a number already in the service counts as success."""
+        ...
+
+    def list_messaging_service_numbers(
+        self, account: AccountCredentials, service_sid: str
+    ) -> list[str]:
+        """SIDs (PN...) of the numbers in the service."""
+        ...
+
+    # -- voice applications (call forwarding) ---------------------------------------------
+    def find_application(
+        self, account: AccountCredentials, friendly_name: str
+    ) -> VoiceApplication | None: ...
+    def create_application(
+        self, account: AccountCredentials, friendly_name: str, voice_url: str
+    ) -> VoiceApplication: ...
+    def update_application(
+        self, account: AccountCredentials, sid: str, voice_url: str
+    ) -> VoiceApplication: ...
+
+    # -- phone numbers ----------------------------------------------------------------------
+    def search_available_numbers(
+        self,
+        account: AccountCredentials,
+        iso_country: str,
+        number_type: NumberType,
+        *,
+        in_region: str | None = None,
+        in_postal_code: str | None = None,
+        area_code: str | None = None,
+        near_lat_long: str | None = None,
+        contains: str | None = None,
+        limit: int = 20,
+    ) -> list[AvailableNumber]:
+        """SMS-capable numbers only."""
+        ...
+
+    def buy_number(
+        self,
+        account: AccountCredentials,
+        phone_number: str,
+        *,
+        friendly_name: str,
+        address_sid: str | None = None,
+        bundle_sid: str | None = None,
+        voice_application_sid: str | None = None,
+    ) -> OwnedNumber:
+        """Never retried blindly: after an ambiguous failure, ownership is checked by lookup."""
+        ...
+
+    def find_owned_number(
+        self, account: AccountCredentials, phone_number: str
+    ) -> OwnedNumber | None: ...
+    def list_owned_numbers(self, account: AccountCredentials) -> list[OwnedNumber]: ...
+    def set_number_voice_application(
+        self, account: AccountCredentials, number_sid: str, application_sid: str
+    ) -> OwnedNumber: ...
+
+    # -- compliance -------------------------------------------------------------------------
+    def list_addresses(self, account: AccountCredentials, iso_country: str) -> list[Address]: ...
+    def list_bundles(
+        self, account: AccountCredentials, iso_country: str | None = None
+    ) -> list[Bundle]: ...
+    def fetch_bundle(self, account: AccountCredentials, sid: str) -> Bundle: ...
+    def bundle_address_sid(self, account: AccountCredentials, bundle_sid: str) -> str | None:
+        """The address assigned to the bundle (from its item assignments), if any."""
+        ...
+
+    def list_bundle_documents(
+        self, account: AccountCredentials, bundle_sid: str
+    ) -> list[SupportingDocument]: ...
+    def list_regulations(
+        self, account: AccountCredentials, iso_country: str, number_type: NumberType
+    ) -> list[Regulation]: ...
+    def list_trust_products(self, account: AccountCredentials) -> list[TrustProduct]: ...
+    def fetch_trust_product(self, account: AccountCredentials, sid: str) -> TrustProduct: ...
+    def list_trust_product_documents(
+        self, account: AccountCredentials, trust_product_sid: str
+    ) -> list[SupportingDocument]: ...
+
+    # -- WhatsApp senders (/v2/Channels/Senders) --------------------------------------------
+    def create_sender(
+        self,
+        account: AccountCredentials,
+        *,
+        sender_id: str,
+        waba_id: str,
+        profile: SenderProfile,
+        status_callback_url: str,
+    ) -> WhatsAppSender: ...
+    def fetch_sender(self, account: AccountCredentials, sid: str) -> WhatsAppSender: ...
+    def update_sender(
+        self,
+        account: AccountCredentials,
+        sid: str,
+        *,
+        profile: SenderProfile,
+        status_callback_url: str,
+    ) -> WhatsAppSender: ...
+    def list_senders(self, account: AccountCredentials) -> list[WhatsAppSender]: ...
