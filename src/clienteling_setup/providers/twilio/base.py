@@ -1,0 +1,96 @@
+"""Plumbing shared by the gateway's parts: SDK clients per account, the error map, retries."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from twilio.rest import Client
+
+from clienteling_setup.providers.messaging import AccountCredentials, Regulation
+
+from .errors import map_twilio_errors
+from .http import GatewayHttpClient, idempotent_writes
+from .retry import RetryPolicy
+
+__all__ = ["GatewayBase"]
+
+T = TypeVar("T")
+
+#: Without this, the SDK reads TWILIO_EDGE/TWILIO_REGION from os.environ and changes hosts.
+_NO_ENVIRONMENT = {"TWILIO_CLIENT": "clienteling-setup"}
+
+
+class GatewayBase:
+    """Builds SDK clients (master, and one per tenant subaccount) on one `GatewayHttpClient`."""
+
+    def __init__(
+        self,
+        master_account_sid: str,
+        master_auth_token: str,
+        *,
+        base_url: str | None = None,
+        timeout: float = 10.0,
+        max_attempts: int = 4,
+        backoff_base: float = 0.2,
+        max_total_wait: float = 10.0,
+        http_client: GatewayHttpClient | None = None,
+    ) -> None:
+        """`http_client` replaces the one built from `base_url`, `timeout` and the retry
+        settings (tests use it to observe the wire or to control sleeping)."""
+        self._master_sid = master_account_sid
+        self._http = http_client or GatewayHttpClient(
+            base_url=base_url,
+            timeout=timeout,
+            retry=RetryPolicy(
+                max_attempts=max_attempts,
+                backoff_base=backoff_base,
+                max_total_wait=max_total_wait,
+            ),
+        )
+        self._master = self._client(master_account_sid, master_auth_token)
+        self._lock = threading.Lock()
+        self._clients: dict[str, tuple[str, Any]] = {}
+        self._regulations: dict[str, Regulation] = {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(master_account_sid={self._master_sid!r})"
+
+    @property
+    def http_client(self) -> GatewayHttpClient:
+        """The SDK HTTP client every call of this gateway goes through."""
+        return self._http
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _client(self, account_sid: str, auth_token: str) -> Any:
+        return Client(
+            username=account_sid,
+            password=auth_token,
+            account_sid=account_sid,
+            http_client=self._http,
+            environment=_NO_ENVIRONMENT,
+        )
+
+    def _tenant(self, account: AccountCredentials) -> Any:
+        """The SDK client acting as the subaccount itself (one per account, reused)."""
+        with self._lock:
+            cached = self._clients.get(account.account_sid)
+            if cached is not None and cached[0] == account.auth_token:
+                return cached[1]
+            client = self._client(account.account_sid, account.auth_token)
+            self._clients[account.account_sid] = (account.auth_token, client)
+            return client
+
+    def _account(self, account: AccountCredentials) -> Any:
+        """The 2010 API's `Accounts/{sid}` of the tenant."""
+        return self._tenant(account).api.v2010.accounts(account.account_sid)
+
+    def _call(self, operation: str, fn: Callable[[], T]) -> T:
+        with map_twilio_errors(operation, retry_after=lambda: self._http.last_retry_after):
+            return fn()
+
+    def _idempotent_write(self, operation: str, fn: Callable[[], T]) -> T:
+        """A write that is safe to repeat (it sets values), so it may be retried like a GET."""
+        with idempotent_writes():
+            return self._call(operation, fn)
