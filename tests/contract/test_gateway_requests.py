@@ -1,0 +1,781 @@
+"""Every gateway call sends requests Twilio's OpenAPI files accept.
+
+The SDK's requests are captured at the lowest point, a `requests` transport adapter mounted on the
+gateway's own `GatewayHttpClient` session, so what is checked is exactly what would go on the wire
+to Twilio (no base URL: real `https://{sub}.twilio.com` hosts). Canned answers are minimal but
+valid against the response schemas of the same files (also checked), and list answers come in two
+pages so that paging is exercised. For each request: the host's file has a path template that
+matches, the method exists there, every query/form parameter is declared, the required ones are
+present, and the JSON body of the Senders API validates against its request schema.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import functools
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import jsonschema
+import pytest
+import requests
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+
+from clienteling_setup.providers.messaging import (
+    AccountCredentials,
+    MessagingGateway,
+    SenderProfile,
+)
+from clienteling_setup.providers.twilio import GatewayHttpClient, RetryPolicy, TwilioGateway
+
+OAI_DIR = Path(__file__).resolve().parents[3] / "shared" / "twilio-oai"
+MASTER_SID = "AC" + "0" * 31 + "1"
+MASTER_TOKEN = "master-token-0123456789abcdef"
+TENANT = AccountCredentials("AC" + "a" * 32, "tenant-token-0123456789abcdef")
+
+pytestmark = pytest.mark.skipif(not OAI_DIR.is_dir(), reason=f"no Twilio OAI files at {OAI_DIR}")
+
+
+def sid(prefix: str, n: int = 1) -> str:
+    return f"{prefix}{n:032x}"
+
+
+# -- Twilio's OpenAPI files ---------------------------------------------------------------------
+def _nullable(node: Any) -> Any:
+    """OpenAPI 3.0 `nullable: true` -> JSON Schema's `type: [..., "null"]`."""
+    if isinstance(node, dict):
+        node = {key: _nullable(value) for key, value in node.items()}
+        if node.get("nullable") is True and isinstance(node.get("type"), str):
+            node["type"] = [node["type"], "null"]
+        return node
+    if isinstance(node, list):
+        return [_nullable(item) for item in node]
+    return node
+
+
+@dataclass(frozen=True)
+class OaiFile:
+    name: str
+    doc: dict[str, Any]
+    templates: list[tuple[re.Pattern[str], str]]
+
+    def schema_validator(self, schema: dict[str, Any]) -> jsonschema.Draft7Validator:
+        # Local `#/components/...` references resolve against the file's own components.
+        return jsonschema.Draft7Validator({**schema, "components": self.doc["components"]})
+
+    def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in schema:
+            node: Any = self.doc
+            for part in schema["$ref"].removeprefix("#/").split("/"):
+                node = node[part]
+            schema = node
+        return schema
+
+
+@functools.cache
+def oai_file(name: str) -> OaiFile:
+    doc = _nullable(json.loads((OAI_DIR / f"twilio_{name}.json").read_text()))
+    templates = []
+    for template in doc["paths"]:
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        templates.append((re.compile(f"^{pattern}$"), template))
+    # The most literal template wins (`.../Senders/{Sid}` must not shadow a fixed segment).
+    templates.sort(key=lambda t: t[1].count("{"))
+    return OaiFile(name, doc, templates)
+
+
+def file_for(host: str, path: str) -> OaiFile:
+    sub = host.removesuffix(".twilio.com")
+    if sub == "api":
+        return oai_file("api_v2010")
+    version = path.split("/")[1]
+    return oai_file(f"{sub}_{version}")
+
+
+def find_operation(host: str, method: str, path: str) -> tuple[OaiFile, str, dict[str, Any]]:
+    oai = file_for(host, path)
+    for pattern, template in oai.templates:
+        if pattern.match(path):
+            operation = oai.doc["paths"][template].get(method.lower())
+            assert operation is not None, f"{method} {path}: {template} has no {method}"
+            return oai, template, operation
+    raise AssertionError(f"{method} {host}{path}: no path template in {oai.name}")
+
+
+def declared_parameters(oai: OaiFile, operation: dict[str, Any], where: str) -> dict[str, bool]:
+    params = {}
+    for param in operation.get("parameters", []):
+        param = oai.resolve(param)
+        if param.get("in") == where:
+            params[param["name"]] = bool(param.get("required"))
+    return params
+
+
+def check_json_keys(oai: OaiFile, schema: dict[str, Any], body: Any, where: str) -> None:
+    """Every key we send is declared (the schemas do not forbid extras, so check it here)."""
+    schema = oai.resolve(schema)
+    if not isinstance(body, dict) or "properties" not in schema:
+        return
+    for key, value in body.items():
+        assert key in schema["properties"], f"{where}.{key} is not declared"
+        check_json_keys(oai, schema["properties"][key], value, f"{where}.{key}")
+
+
+def validate_request(request: requests.PreparedRequest) -> str:
+    """Assert `request` is valid for Twilio's API; returns `METHOD template` for reporting."""
+    url = urlsplit(request.url or "")
+    assert url.scheme == "https", request.url
+    assert url.hostname, request.url
+    assert url.hostname.endswith(".twilio.com"), request.url
+    method = request.method or ""
+    oai, template, operation = find_operation(url.hostname, method, url.path)
+    query = dict(parse_qsl(url.query, keep_blank_values=True))
+    declared_query = declared_parameters(oai, operation, "query")
+    for name in query:
+        assert name in declared_query, f"{method} {template}: query {name} not declared"
+    for name, required in declared_query.items():
+        assert not required or name in query, f"{method} {template}: query {name} missing"
+
+    content_type = (request.headers.get("Content-Type") or "").split(";")[0]
+    body = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
+    if method in ("POST", "PUT"):
+        content = operation.get("requestBody", {}).get("content", {})
+        if content_type == "application/json":
+            schema = content["application/json"]["schema"]
+            payload = json.loads(body)
+            oai.schema_validator(schema).validate(payload)
+            check_json_keys(oai, schema, payload, "body")
+        else:
+            assert content_type == "application/x-www-form-urlencoded"
+            form = dict(parse_qsl(body, keep_blank_values=True))
+            schema = oai.resolve(content.get(content_type, {}).get("schema", {}))
+            properties = schema.get("properties", {})
+            for name in form:
+                assert name in properties, f"{method} {template}: form field {name} not declared"
+            for name in schema.get("required", []):
+                assert name in form, f"{method} {template}: form field {name} missing"
+    else:
+        assert not body, f"{method} {template} has a body"
+    return f"{method} {template}"
+
+
+def validate_response(request: requests.PreparedRequest, status: int, payload: Any) -> None:
+    url = urlsplit(request.url or "")
+    oai, template, operation = find_operation(url.hostname or "", request.method or "", url.path)
+    response = operation["responses"].get(str(status))
+    assert response is not None, f"{request.method} {template} never answers {status}"
+    schema = response["content"]["application/json"]["schema"]
+    oai.schema_validator(schema).validate(payload)
+
+
+# -- canned Twilio ------------------------------------------------------------------------------
+def basic_auth_user(request: requests.PreparedRequest) -> str:
+    scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
+    assert scheme == "Basic"
+    return base64.b64decode(value).decode().split(":", 1)[0]
+
+
+def envelope_2010(key: str, items: list[Any], path: str, next_uri: str | None) -> dict[str, Any]:
+    return {
+        key: items,
+        "end": len(items) - 1,
+        "first_page_uri": f"{path}?PageSize=50&Page=0",
+        "next_page_uri": next_uri,
+        "page": 1 if next_uri is None else 0,
+        "page_size": 50,
+        "previous_page_uri": None,
+        "start": 0,
+        "uri": f"{path}?PageSize=50&Page=0",
+    }
+
+
+def envelope_v(key: str, items: list[Any], url: str, next_url: str | None) -> dict[str, Any]:
+    return {
+        key: items,
+        "meta": {
+            "first_page_url": f"{url}?PageSize=50&Page=0",
+            "key": key,
+            "next_page_url": next_url,
+            "page": 0,
+            "page_size": 50,
+            "previous_page_url": None,
+            "url": f"{url}?PageSize=50&Page=0",
+        },
+    }
+
+
+ACCOUNT = {
+    "sid": sid("AC", 0xB),
+    "friendly_name": "tenant-acme",
+    "status": "active",
+    "auth_token": "tenant-token-sent-once",
+    "owner_account_sid": MASTER_SID,
+    "type": "Full",
+    "uri": "/2010-04-01/Accounts/x.json",
+    "subresource_uris": {},
+}
+SERVICE = {"sid": sid("MG"), "account_sid": TENANT.account_sid, "friendly_name": "acme-sms"}
+APPLICATION = {
+    "sid": sid("AP"),
+    "account_sid": TENANT.account_sid,
+    "friendly_name": "acme-call-forwarding",
+    "voice_url": "https://example.test/voice",
+    "voice_method": "POST",
+}
+AVAILABLE = {
+    "friendly_name": "(415) 555-0100",
+    "phone_number": "+14155550100",
+    "locality": "San Francisco",
+    "region": "CA",
+    "postal_code": "94105",
+    "iso_country": "US",
+    "address_requirements": "none",
+    "beta": False,
+    "capabilities": {"voice": True, "SMS": True, "MMS": True, "fax": False},
+}
+NUMBER = {
+    "sid": sid("PN"),
+    "account_sid": TENANT.account_sid,
+    "phone_number": "+14155550100",
+    "friendly_name": "store-1",
+    "voice_application_sid": sid("AP"),
+    "address_sid": sid("AD"),
+    "bundle_sid": None,
+    "status": "in-use",
+    "capabilities": {"voice": True, "sms": True, "mms": True, "fax": False},
+}
+OTHER_NUMBER = {**NUMBER, "sid": sid("PN", 2), "phone_number": "+14155550199"}
+ADDRESS = {
+    "sid": sid("AD"),
+    "account_sid": TENANT.account_sid,
+    "friendly_name": "Store 1",
+    "customer_name": "Acme",
+    "street": "1 Main St",
+    "street_secondary": None,
+    "city": "Berlin",
+    "region": "BE",
+    "postal_code": "10115",
+    "iso_country": "DE",
+}
+BUNDLE = {
+    "sid": sid("BU"),
+    "account_sid": TENANT.account_sid,
+    "regulation_sid": sid("RN"),
+    "friendly_name": "Acme DE local",
+    "status": "twilio-rejected",
+    "email": "ops@example.test",
+}
+REGULATION = {
+    "sid": sid("RN"),
+    "friendly_name": "Germany: Local - Business",
+    "iso_country": "DE",
+    "number_type": "local",
+    "end_user_type": "business",
+    "requirements": {},
+}
+EVALUATION = {
+    "sid": sid("EL"),
+    "account_sid": TENANT.account_sid,
+    "regulation_sid": sid("RN"),
+    "bundle_sid": sid("BU"),
+    "status": "noncompliant",
+    "results": [
+        {
+            "friendly_name": "Business",
+            "passed": False,
+            "failure_reason": "A Business End-User is missing.",
+            "invalid": [{"object_field": "business_name", "failure_reason": "Name is missing."}],
+        }
+    ],
+    "date_created": "2026-01-02T10:00:00Z",
+}
+DOCUMENT = {
+    "sid": sid("RD"),
+    "account_sid": TENANT.account_sid,
+    "friendly_name": "Commercial register",
+    "status": "approved",
+    "type": "business_registration",
+    "date_created": "2026-01-01T10:00:00Z",
+    "date_updated": "2026-01-02T10:00:00Z",
+}
+TRUSTHUB_DOCUMENT = {**DOCUMENT, "status": "APPROVED"}  # trusthub spells statuses upper-case
+TRUST_PRODUCT = {
+    "sid": sid("BU", 7),
+    "account_sid": TENANT.account_sid,
+    "policy_sid": sid("RN", 7),
+    "friendly_name": "Acme secondary profile",
+    "status": "twilio-approved",
+}
+SENDER = {
+    "sid": sid("XE"),
+    "status": "CREATING",
+    "sender_id": "whatsapp:+14155550100",
+    "configuration": {"waba_id": "1234567890"},
+    "webhook": {"status_callback_url": "https://example.test/cb", "status_callback_method": "POST"},
+    "profile": {"name": "Acme Store 1"},
+    "properties": {"quality_rating": "HIGH", "messaging_limit": "1K Customers/24hr"},
+    "offline_reasons": None,
+    "compliance": None,
+    "url": f"https://messaging.twilio.com/v2/Channels/Senders/{sid('XE')}",
+}
+
+
+def assignment(object_sid: str, n: int) -> dict[str, Any]:
+    return {"sid": sid("BV", n), "bundle_sid": sid("BU"), "object_sid": object_sid}
+
+
+def answer(request: requests.PreparedRequest) -> tuple[int, Any]:
+    """A canned, schema-valid answer for the request; lists come in two pages."""
+    url = urlsplit(request.url or "")
+    host, path, method = url.hostname, url.path, request.method
+    query = dict(parse_qsl(url.query))
+    second_page = "PageToken" in query
+    base = f"https://{host}{path}"
+
+    def paged_2010(key: str, first: list[Any], second: list[Any]) -> dict[str, Any]:
+        if second_page:
+            return envelope_2010(key, second, path, None)
+        return envelope_2010(key, first, path, f"{path}?PageSize=50&Page=1&PageToken=PA1")
+
+    def paged_v(key: str, first: list[Any], second: list[Any]) -> dict[str, Any]:
+        if second_page:
+            return envelope_v(key, second, base, None)
+        kept = "".join(f"&{k}={v}" for k, v in query.items() if k not in ("Page", "PageSize"))
+        return envelope_v(key, first, base, f"{base}?PageSize=50&Page=1&PageToken=PT1{kept}")
+
+    routes: list[tuple[str, str, Callable[[], tuple[int, Any]]]] = [
+        ("POST", r"/2010-04-01/Accounts\.json", lambda: (201, ACCOUNT)),
+        (
+            "GET",
+            r"/2010-04-01/Accounts\.json",
+            lambda: (200, paged_2010("accounts", [], [ACCOUNT])),
+        ),
+        ("GET", r"/2010-04-01/Accounts/\w+\.json", lambda: (200, ACCOUNT)),
+        ("GET", r"/v1/Services", lambda: (200, paged_v("services", [], [SERVICE]))),
+        ("POST", r"/v1/Services", lambda: (201, SERVICE)),
+        ("POST", r"/v1/Services/\w+/PhoneNumbers", lambda: (201, {"sid": NUMBER["sid"]})),
+        (
+            "GET",
+            r"/v1/Services/\w+/PhoneNumbers",
+            lambda: (200, paged_v("phone_numbers", [{"sid": NUMBER["sid"]}], [])),
+        ),
+        (
+            "GET",
+            r"/2010-04-01/Accounts/\w+/Applications\.json",
+            lambda: (200, paged_2010("applications", [], [APPLICATION])),
+        ),
+        ("POST", r"/2010-04-01/Accounts/\w+/Applications\.json", lambda: (201, APPLICATION)),
+        ("POST", r"/2010-04-01/Accounts/\w+/Applications/\w+\.json", lambda: (200, APPLICATION)),
+        (
+            "GET",
+            r"/2010-04-01/Accounts/\w+/AvailablePhoneNumbers/\w+/\w+\.json",
+            lambda: (200, envelope_2010("available_phone_numbers", [AVAILABLE], path, None)),
+        ),
+        (
+            "GET",
+            r"/2010-04-01/Accounts/\w+/IncomingPhoneNumbers\.json",
+            lambda: (200, paged_2010("incoming_phone_numbers", [OTHER_NUMBER], [NUMBER])),
+        ),
+        ("POST", r"/2010-04-01/Accounts/\w+/IncomingPhoneNumbers\.json", lambda: (201, NUMBER)),
+        ("POST", r"/2010-04-01/Accounts/\w+/IncomingPhoneNumbers/\w+\.json", lambda: (200, NUMBER)),
+        (
+            "GET",
+            r"/2010-04-01/Accounts/\w+/Addresses\.json",
+            lambda: (200, paged_2010("addresses", [ADDRESS], [])),
+        ),
+        (
+            "GET",
+            r"/v2/RegulatoryCompliance/Bundles",
+            lambda: (200, paged_v("results", [BUNDLE], [])),
+        ),
+        ("GET", r"/v2/RegulatoryCompliance/Bundles/\w+", lambda: (200, BUNDLE)),
+        (
+            "GET",
+            r"/v2/RegulatoryCompliance/Bundles/\w+/Evaluations",
+            lambda: (200, paged_v("results", [], [EVALUATION])),
+        ),
+        (
+            "GET",
+            r"/v2/RegulatoryCompliance/Bundles/\w+/ItemAssignments",
+            lambda: (
+                200,
+                paged_v(
+                    "results",
+                    [assignment(sid("IT"), 1), assignment(sid("RD"), 2)],
+                    [assignment(sid("AD"), 3)],
+                ),
+            ),
+        ),
+        (
+            "GET",
+            r"/v2/RegulatoryCompliance/Regulations",
+            lambda: (200, paged_v("results", [REGULATION], [])),
+        ),
+        ("GET", r"/v2/RegulatoryCompliance/Regulations/\w+", lambda: (200, REGULATION)),
+        ("GET", r"/v2/RegulatoryCompliance/SupportingDocuments/\w+", lambda: (200, DOCUMENT)),
+        ("GET", r"/v1/TrustProducts", lambda: (200, paged_v("results", [TRUST_PRODUCT], []))),
+        ("GET", r"/v1/TrustProducts/\w+", lambda: (200, TRUST_PRODUCT)),
+        (
+            "GET",
+            r"/v1/TrustProducts/\w+/EntityAssignments",
+            lambda: (
+                200,
+                paged_v(
+                    "results",
+                    [
+                        {
+                            "sid": sid("BV", 4),
+                            "trust_product_sid": TRUST_PRODUCT["sid"],
+                            "object_sid": sid("IT"),
+                        },
+                        {
+                            "sid": sid("BV", 5),
+                            "trust_product_sid": TRUST_PRODUCT["sid"],
+                            "object_sid": sid("RD"),
+                        },
+                    ],
+                    [],
+                ),
+            ),
+        ),
+        ("GET", r"/v1/SupportingDocuments/\w+", lambda: (200, TRUSTHUB_DOCUMENT)),
+        ("POST", r"/v2/Channels/Senders", lambda: (202, SENDER)),
+        ("GET", r"/v2/Channels/Senders", lambda: (200, paged_v("senders", [SENDER], []))),
+        ("GET", r"/v2/Channels/Senders/\w+", lambda: (200, SENDER)),
+        ("POST", r"/v2/Channels/Senders/\w+", lambda: (202, SENDER)),
+    ]
+    for route_method, pattern, handler in routes:
+        if method == route_method and re.fullmatch(pattern, path):
+            return handler()
+    raise AssertionError(f"no canned answer for {method} {request.url}")
+
+
+@dataclass
+class Exchange:
+    request: requests.PreparedRequest
+    status: int
+    payload: Any
+    timeout: Any
+
+
+@dataclass
+class RecordingAdapter(BaseAdapter):
+    """A `requests` transport that records what the SDK sends and answers from `answer`."""
+
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **_: Any
+    ) -> requests.Response:
+        status, payload = answer(request)
+        self.exchanges.append(Exchange(copy.copy(request), status, payload, timeout))
+        response = requests.Response()
+        response.status_code = status
+        response._content = json.dumps(payload).encode()
+        response.headers = CaseInsensitiveDict({"Content-Type": "application/json"})
+        response.encoding = "utf-8"
+        response.url = request.url or ""
+        response.request = request
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def wire() -> RecordingAdapter:
+    return RecordingAdapter()
+
+
+@pytest.fixture
+def gateway(wire: RecordingAdapter) -> Iterator[TwilioGateway]:
+    http = GatewayHttpClient(timeout=7.5, retry=RetryPolicy(max_attempts=1))
+    http.session.mount("https://", wire)
+    yield TwilioGateway(MASTER_SID, MASTER_TOKEN, http_client=http)
+    http.session.close()
+
+
+PROFILE = SenderProfile(
+    name="Acme Store 1",
+    about="Your store",
+    address="1 Main St",
+    description="Clienteling",
+    emails=("store1@example.test",),
+    websites=("https://example.test",),
+    logo_url="https://example.test/logo.png",
+)
+
+Call = Callable[[TwilioGateway], Any]
+CALLS: dict[str, tuple[Call, bool]] = {
+    # name: (call, uses master credentials)
+    "create_subaccount": (lambda g: g.create_subaccount("tenant-acme"), True),
+    "find_subaccount": (lambda g: g.find_subaccount("tenant-acme"), True),
+    "fetch_subaccount": (lambda g: g.fetch_subaccount(sid("AC", 0xB)), True),
+    "find_messaging_service": (lambda g: g.find_messaging_service(TENANT, "acme-sms"), False),
+    "create_messaging_service": (lambda g: g.create_messaging_service(TENANT, "acme-sms"), False),
+    "add_number_to_messaging_service": (
+        lambda g: g.add_number_to_messaging_service(TENANT, sid("MG"), sid("PN")),
+        False,
+    ),
+    "list_messaging_service_numbers": (
+        lambda g: g.list_messaging_service_numbers(TENANT, sid("MG")),
+        False,
+    ),
+    "find_application": (lambda g: g.find_application(TENANT, "acme-call-forwarding"), False),
+    "create_application": (
+        lambda g: g.create_application(TENANT, "acme-call-forwarding", "https://example.test/v"),
+        False,
+    ),
+    "update_application": (
+        lambda g: g.update_application(TENANT, sid("AP"), "https://example.test/v2"),
+        False,
+    ),
+    "search_available_numbers": (
+        lambda g: g.search_available_numbers(
+            TENANT,
+            "us",
+            "local",
+            in_region="CA",
+            in_postal_code="94105",
+            area_code="415",
+            near_lat_long="37.79,-122.39",
+            contains="555",
+            limit=5,
+        ),
+        False,
+    ),
+    "buy_number": (
+        lambda g: g.buy_number(
+            TENANT,
+            "+14155550100",
+            friendly_name="store-1",
+            address_sid=sid("AD"),
+            bundle_sid=sid("BU"),
+            voice_application_sid=sid("AP"),
+        ),
+        False,
+    ),
+    "find_owned_number": (lambda g: g.find_owned_number(TENANT, "+14155550100"), False),
+    "list_owned_numbers": (lambda g: g.list_owned_numbers(TENANT), False),
+    "set_number_voice_application": (
+        lambda g: g.set_number_voice_application(TENANT, sid("PN"), sid("AP")),
+        False,
+    ),
+    "list_addresses": (lambda g: g.list_addresses(TENANT, "de"), False),
+    "list_bundles": (lambda g: g.list_bundles(TENANT, "DE"), False),
+    "fetch_bundle": (lambda g: g.fetch_bundle(TENANT, sid("BU")), False),
+    "bundle_address_sid": (lambda g: g.bundle_address_sid(TENANT, sid("BU")), False),
+    "list_bundle_documents": (lambda g: g.list_bundle_documents(TENANT, sid("BU")), False),
+    "list_regulations": (lambda g: g.list_regulations(TENANT, "DE", "local"), False),
+    "list_trust_products": (lambda g: g.list_trust_products(TENANT), False),
+    "fetch_trust_product": (lambda g: g.fetch_trust_product(TENANT, sid("BU", 7)), False),
+    "list_trust_product_documents": (
+        lambda g: g.list_trust_product_documents(TENANT, sid("BU", 7)),
+        False,
+    ),
+    "create_sender": (
+        lambda g: g.create_sender(
+            TENANT,
+            sender_id="whatsapp:+14155550100",
+            waba_id="1234567890",
+            profile=PROFILE,
+            status_callback_url="https://example.test/cb",
+        ),
+        False,
+    ),
+    "fetch_sender": (lambda g: g.fetch_sender(TENANT, sid("XE")), False),
+    "update_sender": (
+        lambda g: g.update_sender(
+            TENANT, sid("XE"), profile=PROFILE, status_callback_url="https://example.test/cb"
+        ),
+        False,
+    ),
+    "list_senders": (lambda g: g.list_senders(TENANT), False),
+}
+
+
+def test_every_port_method_is_covered() -> None:
+    port = {
+        name
+        for name, value in vars(MessagingGateway).items()
+        if callable(value) and not name.startswith("_")
+    }
+    assert port == set(CALLS)
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_requests_match_twilio_openapi(
+    name: str, gateway: TwilioGateway, wire: RecordingAdapter
+) -> None:
+    call, as_master = CALLS[name]
+    call(gateway)
+
+    assert wire.exchanges, f"{name} sent nothing"
+    for exchange in wire.exchanges:
+        validate_request(exchange.request)
+        validate_response(exchange.request, exchange.status, exchange.payload)
+        expected = MASTER_SID if as_master else TENANT.account_sid
+        assert basic_auth_user(exchange.request) == expected
+        assert exchange.timeout == 7.5
+
+
+def test_tenant_2010_calls_address_the_subaccount(
+    gateway: TwilioGateway, wire: RecordingAdapter
+) -> None:
+    gateway.list_owned_numbers(TENANT)
+    for exchange in wire.exchanges:
+        path = urlsplit(exchange.request.url or "").path
+        assert path.startswith(f"/2010-04-01/Accounts/{TENANT.account_sid}/")
+
+
+def test_lists_follow_every_page(gateway: TwilioGateway, wire: RecordingAdapter) -> None:
+    found = gateway.find_owned_number(TENANT, "+14155550100")
+    assert found is not None
+    assert found.sid == NUMBER["sid"]
+    assert len(wire.exchanges) == 2
+    assert "PhoneNumber=%2B14155550100" in (wire.exchanges[0].request.url or "")
+
+    assert gateway.find_messaging_service(TENANT, "acme-sms") is not None
+    assert len(gateway.list_owned_numbers(TENANT)) == 2
+
+
+def test_search_sends_every_filter(gateway: TwilioGateway, wire: RecordingAdapter) -> None:
+    found = CALLS["search_available_numbers"][0](gateway)
+    assert [n.phone_number for n in found] == ["+14155550100"]
+    query = dict(parse_qsl(urlsplit(wire.exchanges[0].request.url or "").query))
+    assert query == {
+        "SmsEnabled": "true",
+        "InRegion": "CA",
+        "InPostalCode": "94105",
+        "AreaCode": "415",
+        "NearLatLong": "37.79,-122.39",
+        "Contains": "555",
+        "PageSize": "5",
+    }
+    assert urlsplit(wire.exchanges[0].request.url or "").path.endswith(
+        "/AvailablePhoneNumbers/US/Local.json"
+    )
+
+
+@pytest.mark.parametrize(
+    ("number_type", "resource"),
+    [("local", "Local"), ("mobile", "Mobile"), ("national", "National"), ("toll-free", "TollFree")],
+)
+def test_search_picks_the_resource_by_number_type(
+    number_type: Any, resource: str, gateway: TwilioGateway, wire: RecordingAdapter
+) -> None:
+    gateway.search_available_numbers(TENANT, "GB", number_type)
+    url = urlsplit(wire.exchanges[0].request.url or "")
+    assert (
+        url.path
+        == f"/2010-04-01/Accounts/{TENANT.account_sid}/AvailablePhoneNumbers/GB/{resource}.json"
+    )
+    validate_request(wire.exchanges[0].request)
+
+
+def test_buy_number_form(gateway: TwilioGateway, wire: RecordingAdapter) -> None:
+    bought = CALLS["buy_number"][0](gateway)
+    assert bought.sid == NUMBER["sid"]
+    (exchange,) = wire.exchanges
+    body = exchange.request.body
+    form = dict(parse_qsl(body.decode() if isinstance(body, bytes) else body or ""))
+    assert form == {
+        "PhoneNumber": "+14155550100",
+        "FriendlyName": "store-1",
+        "AddressSid": sid("AD"),
+        "BundleSid": sid("BU"),
+        "VoiceApplicationSid": sid("AP"),
+    }
+
+
+def test_bundle_details(gateway: TwilioGateway, wire: RecordingAdapter) -> None:
+    bundle = gateway.fetch_bundle(TENANT, sid("BU"))
+    assert bundle.iso_country == "DE"
+    assert bundle.number_type == "local"
+    assert bundle.failure_reason == "A Business End-User is missing.; Name is missing."
+    assert gateway.bundle_address_sid(TENANT, sid("BU")) == sid("AD")
+    docs = gateway.list_bundle_documents(TENANT, sid("BU"))
+    assert [(d.sid, d.status, d.date_created) for d in docs] == [
+        (sid("RD"), "approved", "2026-01-01T10:00:00Z")
+    ]
+    # The regulation is fetched once and then cached.
+    wire.exchanges.clear()
+    gateway.list_bundles(TENANT)
+    paths = [urlsplit(e.request.url or "").path for e in wire.exchanges]
+    assert not any("/Regulations/" in p for p in paths)
+
+
+def test_sender_body(gateway: TwilioGateway, wire: RecordingAdapter) -> None:
+    sender = CALLS["create_sender"][0](gateway)
+    assert (sender.sid, sender.status, sender.waba_id) == (sid("XE"), "CREATING", "1234567890")
+    assert (sender.quality_rating, sender.messaging_limit) == ("HIGH", "1K Customers/24hr")
+    (exchange,) = wire.exchanges
+    assert json.loads(exchange.request.body or b"") == {
+        "sender_id": "whatsapp:+14155550100",
+        "configuration": {"waba_id": "1234567890"},
+        "webhook": {
+            "status_callback_url": "https://example.test/cb",
+            "status_callback_method": "POST",
+        },
+        "profile": {
+            "name": "Acme Store 1",
+            "about": "Your store",
+            "address": "1 Main St",
+            "description": "Clienteling",
+            "logo_url": "https://example.test/logo.png",
+            "emails": [{"email": "store1@example.test"}],
+            "websites": [{"website": "https://example.test"}],
+        },
+    }
+
+
+def prepared(method: str, url: str, **kwargs: Any) -> requests.PreparedRequest:
+    return requests.Request(method, url, **kwargs).prepare()
+
+
+@pytest.mark.parametrize(
+    ("request_", "complaint"),
+    [
+        (prepared("GET", "https://api.twilio.com/2010-04-01/Nowhere.json"), "no path template"),
+        (prepared("DELETE", "https://api.twilio.com/2010-04-01/Accounts.json"), "has no DELETE"),
+        (
+            prepared("GET", "https://api.twilio.com/2010-04-01/Accounts.json?Colour=red"),
+            "query Colour not declared",
+        ),
+        (
+            prepared("POST", "https://messaging.twilio.com/v1/Services", data={"Name": "x"}),
+            "form field Name not declared",
+        ),
+        (
+            prepared("POST", "https://messaging.twilio.com/v1/Services", data={"Usecase": "x"}),
+            "form field FriendlyName missing",
+        ),
+        (
+            prepared("POST", "https://messaging.twilio.com/v2/Channels/Senders", json={"x": 1}),
+            "sender_id",
+        ),
+        (
+            prepared(
+                "POST",
+                "https://messaging.twilio.com/v2/Channels/Senders",
+                json={"sender_id": "whatsapp:+1", "profile": {"nickname": "x"}},
+            ),
+            "body.profile.nickname is not declared",
+        ),
+    ],
+)
+def test_the_checker_rejects_what_twilio_would(
+    request_: requests.PreparedRequest, complaint: str
+) -> None:
+    with pytest.raises((AssertionError, jsonschema.ValidationError), match=re.escape(complaint)):
+        validate_request(request_)
