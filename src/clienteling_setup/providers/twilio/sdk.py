@@ -242,8 +242,8 @@ class TwilioGateway(ComplianceCalls):
                 ),
             )
         except (ProviderUnavailable, ProviderFailure) as exc:
-            if exc.status == 429:
-                raise  # rate limited: the purchase was not applied
+            if exc.status is not None and exc.status < 500:
+                raise  # Twilio answered (rate limit, our credentials): nothing was bought
             # Ambiguous: timed out, dropped, or Twilio failed. Did the purchase happen?
             try:
                 owned = self.find_owned_number(account, phone_number)
@@ -251,7 +251,7 @@ class TwilioGateway(ComplianceCalls):
                 _logger.warning(
                     "could not check ownership of %s after a failed purchase", phone_number
                 )
-                raise exc from None
+                raise exc  # noqa: B904 - the purchase's error is the one to report
             if owned is None:
                 raise
             _logger.info("purchase of %s failed ambiguously but the number is owned", phone_number)
