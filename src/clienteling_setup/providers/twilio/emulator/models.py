@@ -1,0 +1,204 @@
+"""The emulator's records: one dataclass per Twilio resource it keeps.
+
+Records hold only what the emulator needs; `render.py` turns them into Twilio's JSON. Times are
+aware UTC datetimes taken from the emulator clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class Account:
+    sid: str
+    auth_token: str
+    friendly_name: str
+    owner_account_sid: str
+    date_created: datetime
+    date_updated: datetime
+    status: str = "active"  # active | suspended | closed
+    type: str = "Full"
+
+    @property
+    def is_subaccount(self) -> bool:
+        return self.owner_account_sid != self.sid
+
+
+@dataclass
+class Address:
+    sid: str
+    account_sid: str
+    customer_name: str
+    friendly_name: str
+    street: str
+    city: str
+    region: str
+    postal_code: str
+    iso_country: str
+    date_created: datetime
+    date_updated: datetime
+    street_secondary: str | None = None
+    emergency_enabled: bool = False
+    validated: bool = True
+    verified: bool = True
+
+
+@dataclass
+class Application:
+    sid: str
+    account_sid: str
+    friendly_name: str
+    date_created: datetime
+    date_updated: datetime
+    voice_url: str | None = None
+    voice_method: str = "POST"
+    status_callback: str | None = None
+    status_callback_method: str = "POST"
+    sms_url: str | None = None
+    sms_method: str = "POST"
+
+
+@dataclass
+class IncomingNumber:
+    sid: str
+    account_sid: str
+    phone_number: str
+    friendly_name: str
+    iso_country: str
+    number_type: str
+    sms: bool
+    mms: bool
+    address_requirements: str
+    date_created: datetime
+    date_updated: datetime
+    address_sid: str | None = None
+    bundle_sid: str | None = None
+    voice_application_sid: str | None = None
+    voice_url: str | None = None
+    voice_method: str = "POST"
+    sms_url: str | None = None
+    sms_method: str = "POST"
+    status_callback: str | None = None
+
+
+@dataclass
+class MessagingService:
+    sid: str
+    account_sid: str
+    friendly_name: str
+    date_created: datetime
+    date_updated: datetime
+    inbound_request_url: str | None = None
+    status_callback: str | None = None
+    usecase: str = "undeclared"
+
+
+@dataclass
+class ServiceNumber:
+    """A phone number in a Messaging Service (its sid is the PN sid)."""
+
+    sid: str
+    account_sid: str
+    service_sid: str
+    phone_number: str
+    country_code: str
+    capabilities: list[str]
+    date_created: datetime
+    date_updated: datetime
+
+
+@dataclass
+class Regulation:
+    sid: str
+    iso_country: str
+    number_type: str
+    end_user_type: str
+    friendly_name: str
+
+
+@dataclass
+class SupportingDocument:
+    sid: str
+    account_sid: str
+    friendly_name: str
+    type: str
+    status: str  # numbers: lowercase statuses; trusthub: uppercase (as each OAI says)
+    date_created: datetime
+    date_updated: datetime
+    mime_type: str | None = "application/pdf"
+    failure_reason: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ItemAssignment:
+    """Bundle item or trust-product entity assignment (sid BV...)."""
+
+    sid: str
+    parent_sid: str
+    account_sid: str
+    object_sid: str
+    date_created: datetime
+
+
+@dataclass
+class Evaluation:
+    sid: str
+    account_sid: str
+    regulation_sid: str
+    bundle_sid: str
+    status: str  # compliant | noncompliant
+    results: list[dict[str, Any]]
+    date_created: datetime
+
+
+@dataclass
+class Bundle:
+    """A regulatory bundle (numbers v2) or a trust product (trusthub v1); both have BU sids."""
+
+    sid: str
+    account_sid: str
+    regulation_sid: str
+    friendly_name: str
+    status: str
+    email: str
+    date_created: datetime
+    date_updated: datetime
+    iso_country: str = ""
+    number_type: str = ""
+    end_user_type: str = "business"
+    valid_until: datetime | None = None
+    status_callback: str | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Sender:
+    sid: str
+    account_sid: str
+    sender_id: str
+    status: str
+    configuration: dict[str, Any]
+    webhook: dict[str, Any]
+    profile: dict[str, Any]
+    created_at: float  # emulator clock seconds
+    status_since: float
+    quality_rating: str | None = None
+    messaging_limit: str | None = None
+    offline_reasons: list[dict[str, Any]] | None = None
+    verification_code: str | None = None
+
+
+@dataclass
+class Callback:
+    """A status callback the emulator delivered (or tried to)."""
+
+    url: str
+    method: str
+    params: dict[str, str]
+    signature: str
+    status_code: int | None
+    error: str | None = None
