@@ -3,9 +3,9 @@
 Lifecycle (emulator-clock seconds, set on the state)::
 
     CREATING --sender_creating_seconds--> ONLINE                 number owned by the account
-                                      \-> PENDING_VERIFICATION   number not a Twilio number of
+                                      `-> PENDING_VERIFICATION   number not a Twilio number of
                                       |                          the account (needs an OTP)
-                                      \-> OFFLINE (+offline_reasons) WABA marked bad
+                                      `-> OFFLINE (+offline_reasons) WABA marked bad
     PENDING_VERIFICATION --update with configuration.verification_code--> VERIFYING
     VERIFYING --sender_verifying_seconds--> ONLINE
     ONLINE --update with a profile--> ONLINE:UPDATING --sender_updating_seconds--> ONLINE
