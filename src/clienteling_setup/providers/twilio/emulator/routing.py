@@ -40,13 +40,13 @@ class Ctx:
         """The account a 2010 request acts on: itself, or a subaccount of the authenticated one.
 
         Only the 2010 API lets main-account credentials act on a subaccount; any other account
-        in the path is refused with 20003, as Twilio does.
+        in the path is refused with 20003 (an unknown one is 20404), as Twilio does.
         """
         sid = self.groups["AccountSid"]
         target = self.state.accounts.get(sid)
-        if target is None or not (
-            target.sid == self.account.sid or target.owner_account_sid == self.account.sid
-        ):
+        if target is None:
+            raise not_found(self.path)
+        if not (target.sid == self.account.sid or target.owner_account_sid == self.account.sid):
             raise TwilioError(401, 20003, "Authenticate")
         if target.status == "closed":
             raise TwilioError(401, 20003, "Authenticate")
