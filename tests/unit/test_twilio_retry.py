@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from twilio.http.response import Response
 
 from clienteling_setup.providers.messaging import (
     InputRejected,
@@ -215,3 +216,36 @@ class TestErrorMap:
         with pytest.raises(NotFound) as raised, map_twilio_errors("x"):
             raise error
         assert raised.value is error
+
+
+class TestPageErrors:
+    """The SDK reports a failed list page as `TwilioException("Unable to fetch page", response)`."""
+
+    def page_error(
+        self, status: int, body: str, headers: dict[str, str] | None = None
+    ) -> Exception:
+        return TwilioException("Unable to fetch page", Response(status, body, headers or {}))
+
+    def test_not_found(self) -> None:
+        exc = self.page_error(404, '{"code": 20404, "message": "not found", "status": 404}')
+        with pytest.raises(NotFound) as raised, map_twilio_errors("x"):
+            raise exc
+        assert (raised.value.code, raised.value.status, raised.value.message) == (
+            20404,
+            404,
+            "not found",
+        )
+
+    def test_rate_limited_with_retry_after(self) -> None:
+        exc = self.page_error(429, '{"code": 20429, "message": "slow down"}', {"Retry-After": "3"})
+        with pytest.raises(ProviderUnavailable) as raised, map_twilio_errors("x"):
+            raise exc
+        assert raised.value.retry_after == 3
+
+    def test_server_error_without_body(self) -> None:
+        with pytest.raises(ProviderFailure, match="Twilio answered 502"), map_twilio_errors("x"):
+            raise self.page_error(502, "<html>bad gateway</html>")
+
+    def test_other_sdk_errors_are_failures(self) -> None:
+        with pytest.raises(ProviderFailure), map_twilio_errors("x"):
+            raise TwilioException("Page Records can not be deserialized")

@@ -24,7 +24,7 @@ from clienteling_setup.providers.messaging import (
     RegulatoryRejected,
 )
 
-from .retry import retry_after_seconds
+from .retry import parse_retry_after, retry_after_seconds
 
 __all__ = ["REGULATORY_CODES", "map_twilio_errors", "provider_error"]
 
@@ -95,7 +95,39 @@ def map_twilio_errors(
     except json.JSONDecodeError as exc:
         raise ProviderFailure(f"Twilio sent an unreadable answer ({operation})") from exc
     except TwilioException as exc:
+        answered = _page_error(exc, operation, retry_after)
+        if answered is not None:
+            raise answered from exc
         raise ProviderFailure(f"Twilio SDK error ({operation}): {type(exc).__name__}") from exc
+
+
+def _page_error(
+    exc: TwilioException, operation: str, retry_after: Callable[[], float | None]
+) -> ProviderError | None:
+    """List pages fail differently: `TwilioException("Unable to fetch page", response)`, with
+    Twilio's answer (status, error body, headers) as the second argument."""
+    response = exc.args[1] if len(exc.args) > 1 else None
+    status = _int(getattr(response, "status_code", None))
+    if status is None:
+        return None
+    code: int | None = None
+    message = ""
+    try:
+        body = json.loads(str(getattr(response, "text", "") or ""))
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        code = _int(body.get("code"))
+        message = str(body.get("message") or body.get("detail") or body.get("title") or "")
+    headers = getattr(response, "headers", None)
+    header = headers.get("Retry-After") if headers is not None else None
+    wait = parse_retry_after(str(header)) if header is not None else retry_after()
+    return provider_error(
+        status=status,
+        code=code,
+        message=message or f"Twilio answered {status} ({operation})",
+        retry_after=wait,
+    )
 
 
 def _twilio_message(sdk_message: str, operation: str) -> str:
