@@ -1,0 +1,361 @@
+"""Every route the Twilio emulator serves, answered for real and judged by Twilio's OpenAPI files.
+
+One scenario drives the emulator over HTTP through all its routes (requests checked with
+`oai.validate_request`, so the scenario itself speaks Twilio). Then, per route, each successful
+answer must validate against the OAI response schema of that operation and status, with every
+declared field present and no undeclared one; error answers must be Twilio's error body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from clienteling_setup.providers.twilio.emulator import EmulatorServer, EmulatorState
+from clienteling_setup.providers.twilio.emulator.routing import ROUTES, Route, resolve
+from tests.contract import oai
+
+
+@dataclass
+class Exchange:
+    method: str
+    host: str
+    path: str
+    status: int
+    body: Any
+
+
+class Recorder:
+    def __init__(self, server: EmulatorServer) -> None:
+        self.base = server.base_url
+        self.http = httpx.Client(timeout=10)
+        self.exchanges: list[Exchange] = []
+
+    def call(
+        self,
+        auth: tuple[str, str],
+        method: str,
+        host: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        expect: int | None = None,
+    ) -> Any:
+        oai.validate_request(host, method, path, params, json_body)
+        url = f"{self.base}/{host}{path}"
+        if method == "GET":
+            response = self.http.get(url, params=params, auth=auth)
+        elif json_body is not None:
+            response = self.http.request(method, url, json=json_body, auth=auth)
+        else:
+            response = self.http.request(method, url, data=params, auth=auth)
+        body = response.json() if response.content else None
+        self.exchanges.append(Exchange(method, host, path, response.status_code, body))
+        if expect is not None:
+            assert response.status_code == expect, (method, path, response.status_code, body)
+        return body
+
+
+def run_scenario(rec: Recorder, state: EmulatorState) -> None:
+    master = (state.master_account_sid, state.master_auth_token)
+    api = "/2010-04-01/Accounts"
+    sub = rec.call(
+        master, "POST", "api", f"{api}.json", {"FriendlyName": "tenant-contract"}, expect=201
+    )
+    acc, creds = sub["sid"], (sub["sid"], sub["auth_token"])
+    rec.call(master, "GET", "api", f"{api}.json", {"FriendlyName": "tenant-contract"}, expect=200)
+    rec.call(master, "GET", "api", f"{api}.json", {"Status": "active", "PageSize": 1}, expect=200)
+    rec.call(creds, "GET", "api", f"{api}/{acc}.json", expect=200)
+    rec.call(master, "POST", "api", f"{api}/{acc}.json", {"FriendlyName": "tenant-c"}, expect=200)
+    base = f"{api}/{acc}"
+
+    gb_addresses = rec.call(creds, "GET", "api", f"{base}/Addresses.json", {"IsoCountry": "GB"})
+    gb_address = gb_addresses["addresses"][0]["sid"]
+    address = rec.call(
+        creds,
+        "POST",
+        "api",
+        f"{base}/Addresses.json",
+        {
+            "CustomerName": "Shop",
+            "Street": "1 Main St",
+            "City": "Austin",
+            "Region": "TX",
+            "PostalCode": "78701",
+            "IsoCountry": "US",
+            "FriendlyName": "Austin store",
+        },
+        expect=201,
+    )
+    rec.call(creds, "GET", "api", f"{base}/Addresses/{address['sid']}.json", expect=200)
+
+    app = rec.call(
+        creds,
+        "POST",
+        "api",
+        f"{base}/Applications.json",
+        {
+            "FriendlyName": "call-forwarding",
+            "VoiceUrl": "https://example.com/voice",
+            "VoiceMethod": "POST",
+        },
+        expect=201,
+    )
+    rec.call(creds, "GET", "api", f"{base}/Applications.json", {"FriendlyName": "call-forwarding"})
+    rec.call(creds, "GET", "api", f"{base}/Applications/{app['sid']}.json", expect=200)
+    rec.call(
+        creds,
+        "POST",
+        "api",
+        f"{base}/Applications/{app['sid']}.json",
+        {"VoiceUrl": "https://example.com/v2"},
+        expect=200,
+    )
+    spare = rec.call(creds, "POST", "api", f"{base}/Applications.json", {"FriendlyName": "x"})
+    rec.call(creds, "DELETE", "api", f"{base}/Applications/{spare['sid']}.json", expect=204)
+
+    available = f"{base}/AvailablePhoneNumbers"
+    us = rec.call(
+        creds,
+        "GET",
+        "api",
+        f"{available}/US/Local.json",
+        {"SmsEnabled": "true", "InRegion": "CA", "PageSize": 5},
+        expect=200,
+    )
+    rec.call(creds, "GET", "api", f"{available}/US/TollFree.json", {"Contains": "8**"}, expect=200)
+    gb = rec.call(creds, "GET", "api", f"{available}/GB/Mobile.json", {"SmsEnabled": "true"})
+    rec.call(creds, "GET", "api", f"{available}/FR/National.json", expect=200)
+    rec.call(creds, "GET", "api", f"{available}/US/Mobile.json", expect=404)
+
+    numbers = f"{base}/IncomingPhoneNumbers"
+    bought = rec.call(
+        creds,
+        "POST",
+        "api",
+        f"{numbers}.json",
+        {
+            "PhoneNumber": us["available_phone_numbers"][0]["phone_number"],
+            "FriendlyName": "store-1",
+            "VoiceApplicationSid": app["sid"],
+        },
+        expect=201,
+    )
+    bundles = rec.call(
+        creds,
+        "GET",
+        "numbers",
+        "/v2/RegulatoryCompliance/Bundles",
+        {"IsoCountry": "GB", "NumberType": "mobile", "Status": "twilio-approved"},
+        expect=200,
+    )
+    bundle = bundles["results"][0]["sid"]
+    rec.call(
+        creds,
+        "POST",
+        "api",
+        f"{numbers}.json",
+        {
+            "PhoneNumber": gb["available_phone_numbers"][0]["phone_number"],
+            "AddressSid": gb_address,
+            "BundleSid": bundle,
+        },
+        expect=201,
+    )
+    rec.call(
+        creds,
+        "POST",
+        "api",
+        f"{numbers}.json",
+        {"PhoneNumber": gb["available_phone_numbers"][1]["phone_number"]},
+        expect=400,
+    )
+    rec.call(creds, "GET", "api", f"{numbers}.json", {"PhoneNumber": bought["phone_number"]})
+    rec.call(creds, "GET", "api", f"{numbers}/{bought['sid']}.json", expect=200)
+    rec.call(
+        creds,
+        "POST",
+        "api",
+        f"{numbers}/{bought['sid']}.json",
+        {"FriendlyName": "store-1 main"},
+        expect=200,
+    )
+    extra = rec.call(
+        creds,
+        "POST",
+        "api",
+        f"{numbers}.json",
+        {"PhoneNumber": us["available_phone_numbers"][1]["phone_number"]},
+    )
+    rec.call(creds, "DELETE", "api", f"{numbers}/{extra['sid']}.json", expect=204)
+
+    svc = rec.call(
+        creds, "POST", "messaging", "/v1/Services", {"FriendlyName": "tenant"}, expect=201
+    )
+    rec.call(creds, "GET", "messaging", "/v1/Services", expect=200)
+    rec.call(creds, "GET", "messaging", f"/v1/Services/{svc['sid']}", expect=200)
+    rec.call(
+        creds,
+        "POST",
+        "messaging",
+        f"/v1/Services/{svc['sid']}",
+        {"FriendlyName": "tenant services"},
+        expect=200,
+    )
+    svc_numbers = f"/v1/Services/{svc['sid']}/PhoneNumbers"
+    rec.call(creds, "POST", "messaging", svc_numbers, {"PhoneNumberSid": bought["sid"]}, expect=201)
+    rec.call(creds, "POST", "messaging", svc_numbers, {"PhoneNumberSid": bought["sid"]}, expect=409)
+    rec.call(creds, "GET", "messaging", svc_numbers, expect=200)
+    rec.call(creds, "GET", "messaging", f"{svc_numbers}/{bought['sid']}", expect=200)
+    rec.call(creds, "DELETE", "messaging", f"{svc_numbers}/{bought['sid']}", expect=204)
+
+    senders = "/v2/Channels/Senders"
+    state.mark_waba_bad("999")
+    online = rec.call(
+        creds,
+        "POST",
+        "messaging",
+        senders,
+        json_body={
+            "sender_id": f"whatsapp:{bought['phone_number']}",
+            "configuration": {"waba_id": "123"},
+            "profile": {
+                "name": "Shop",
+                "about": "Hi",
+                "emails": [{"email": "a@b.example"}],
+                "websites": [{"website": "https://shop.example", "label": "Shop"}],
+            },
+            "webhook": {"status_callback_url": "http://127.0.0.1:9/cb"},
+        },
+        expect=202,
+    )
+    rec.call(
+        creds,
+        "POST",
+        "messaging",
+        senders,
+        json_body={
+            "sender_id": "whatsapp:+14155550100",
+            "configuration": {"waba_id": "999"},
+        },
+        expect=202,
+    )
+    state.callback_timeout = 0.5
+    state.advance_clock(60)
+    rec.call(creds, "GET", "messaging", senders, {"Channel": "whatsapp"}, expect=200)
+    rec.call(creds, "GET", "messaging", f"{senders}/{online['sid']}", expect=200)
+    rec.call(
+        creds,
+        "POST",
+        "messaging",
+        f"{senders}/{online['sid']}",
+        json_body={"profile": {"about": "New"}},
+        expect=202,
+    )
+    temp = rec.call(
+        creds, "POST", "messaging", senders, json_body={"sender_id": "whatsapp:+14155550101"}
+    )
+    rec.call(creds, "DELETE", "messaging", f"{senders}/{temp['sid']}", expect=204)
+
+    rc = "/v2/RegulatoryCompliance"
+    rec.call(creds, "GET", "numbers", f"{rc}/Bundles/{bundle}", expect=200)
+    rejected = rec.call(creds, "GET", "numbers", f"{rc}/Bundles", {"Status": "twilio-rejected"})
+    rejected_sid = rejected["results"][0]["sid"]
+    items = rec.call(creds, "GET", "numbers", f"{rc}/Bundles/{rejected_sid}/ItemAssignments")
+    evaluations = rec.call(creds, "GET", "numbers", f"{rc}/Bundles/{rejected_sid}/Evaluations")
+    rec.call(
+        creds,
+        "GET",
+        "numbers",
+        f"{rc}/Bundles/{rejected_sid}/Evaluations/{evaluations['results'][0]['sid']}",
+        expect=200,
+    )
+    for item in items["results"]:
+        if item["object_sid"].startswith("RD"):
+            rec.call(creds, "GET", "numbers", f"{rc}/SupportingDocuments/{item['object_sid']}")
+    rec.call(creds, "GET", "numbers", f"{rc}/SupportingDocuments", expect=200)
+    regulations = rec.call(
+        creds,
+        "GET",
+        "numbers",
+        f"{rc}/Regulations",
+        {"IsoCountry": "DE", "NumberType": "mobile", "EndUserType": "business"},
+        expect=200,
+    )
+    rec.call(creds, "GET", "numbers", f"{rc}/Regulations/{regulations['results'][0]['sid']}")
+
+    products = rec.call(creds, "GET", "trusthub", "/v1/TrustProducts", expect=200)
+    product = products["results"][0]["sid"]
+    rec.call(creds, "GET", "trusthub", f"/v1/TrustProducts/{product}", expect=200)
+    entities = rec.call(creds, "GET", "trusthub", f"/v1/TrustProducts/{product}/EntityAssignments")
+    for item in entities["results"]:
+        if item["object_sid"].startswith("RD"):
+            rec.call(creds, "GET", "trusthub", f"/v1/SupportingDocuments/{item['object_sid']}")
+    rec.call(creds, "GET", "trusthub", "/v1/SupportingDocuments", expect=200)
+
+    # error answers
+    rec.call(("AC" + "f" * 32, "nope"), "GET", "trusthub", "/v1/TrustProducts", expect=401)
+    rec.call(creds, "GET", "numbers", f"{rc}/Bundles/BU{'0' * 32}", expect=404)
+
+
+@pytest.fixture(scope="module")
+def exchanges() -> Iterator[list[Exchange]]:
+    state = EmulatorState(seed=7)
+    server = EmulatorServer(state).start()
+    recorder = Recorder(server)
+    try:
+        run_scenario(recorder, state)
+        yield recorder.exchanges
+    finally:
+        recorder.http.close()
+        server.stop()
+
+
+def _route_of(exchange: Exchange) -> Route | None:
+    try:
+        return resolve(exchange.method, exchange.host, exchange.path)[0]
+    except Exception:
+        return None
+
+
+@pytest.mark.parametrize(
+    "route", ROUTES, ids=[f"{r.method} {r.host}{r.pattern.pattern[:70]}" for r in ROUTES]
+)
+def test_route_answers_match_twilio_oai(route: Route, exchanges: list[Exchange]) -> None:
+    mine = [e for e in exchanges if _route_of(e) is route and e.status < 400]
+    assert mine, f"the scenario never exercised {route.method} {route.host} {route.pattern.pattern}"
+    for exchange in mine:
+        oai.validate_response(
+            exchange.host, exchange.method, exchange.path, exchange.status, exchange.body
+        )
+
+
+def test_error_answers_are_twilio_error_bodies(exchanges: list[Exchange]) -> None:
+    errors = [e for e in exchanges if e.status >= 400]
+    assert {e.status for e in errors} >= {400, 401, 404, 409}
+    for exchange in errors:
+        assert set(exchange.body) == {"code", "message", "more_info", "status"}, exchange
+        assert exchange.body["status"] == exchange.status
+        assert isinstance(exchange.body["code"], int)
+        assert exchange.body["more_info"].endswith(str(exchange.body["code"]))
+
+
+def test_validation_catches_a_wrong_field() -> None:
+    """The oracle itself: an undeclared field, a missing one and a bad enum value all fail."""
+    state = EmulatorState()
+    body = dict(
+        sid="PN" + "a" * 32, account_sid=state.master_account_sid, phone_number="+14155550100"
+    )
+    path = (
+        f"/2010-04-01/Accounts/{state.master_account_sid}/IncomingPhoneNumbers/{body['sid']}.json"
+    )
+    with pytest.raises(AssertionError, match="schema violation"):
+        oai.validate_response("api", "GET", path, 200, body)
+    with pytest.raises(AssertionError, match="status 418 not declared"):
+        oai.validate_response("api", "GET", path, 418, body)
+    with pytest.raises(AssertionError, match="undeclared parameter"):
+        oai.validate_request("api", "POST", path, {"Voiceurl": "https://x.example"})
