@@ -51,7 +51,13 @@ STATUSES = (
     "DRAFT",
     "STUBBED",
 )
-_CONFIG_KEYS = ("waba_id", "verification_method", "verification_code", "voice_application_sid", "account_type")
+_CONFIG_KEYS = (
+    "waba_id",
+    "verification_method",
+    "verification_code",
+    "voice_application_sid",
+    "account_type",
+)
 _WEBHOOK_KEYS = (
     "callback_url",
     "callback_method",
