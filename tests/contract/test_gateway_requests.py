@@ -4,21 +4,20 @@ The SDK's requests are captured at the lowest point, a `requests` transport adap
 gateway's own `GatewayHttpClient` session, so what is checked is exactly what would go on the wire
 to Twilio (no base URL: real `https://{sub}.twilio.com` hosts). Canned answers are minimal but
 valid against the response schemas of the same files (also checked), and list answers come in two
-pages so that paging is exercised. For each request: the host's file has a path template that
-matches, the method exists there, every query/form parameter is declared, the required ones are
-present, and the JSON body of the Senders API validates against its request schema.
+pages so that paging is exercised. Each request is judged by the shared oracle `oai.py`: the
+host's file has a path template that matches, the method exists there, every query/form parameter
+is declared and fits its type, the required ones are present, and the JSON body of the Senders API
+validates against its request schema (here also: no undeclared key).
 """
 
 from __future__ import annotations
 
 import base64
 import copy
-import functools
 import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -34,98 +33,39 @@ from clienteling_setup.providers.messaging import (
     SenderProfile,
 )
 from clienteling_setup.providers.twilio import GatewayHttpClient, RetryPolicy, TwilioGateway
+from tests.contract import oai
 
-OAI_DIR = Path(__file__).resolve().parents[3] / "shared" / "twilio-oai"
 MASTER_SID = "AC" + "0" * 31 + "1"
 MASTER_TOKEN = "master-token-0123456789abcdef"
 TENANT = AccountCredentials("AC" + "a" * 32, "tenant-token-0123456789abcdef")
 
-pytestmark = pytest.mark.skipif(not OAI_DIR.is_dir(), reason=f"no Twilio OAI files at {OAI_DIR}")
+pytestmark = pytest.mark.skipif(
+    not oai.OAI_DIR.is_dir(), reason=f"no Twilio OAI files at {oai.OAI_DIR}"
+)
 
 
 def sid(prefix: str, n: int = 1) -> str:
     return f"{prefix}{n:032x}"
 
 
-# -- Twilio's OpenAPI files ---------------------------------------------------------------------
-def _nullable(node: Any) -> Any:
-    """OpenAPI 3.0 `nullable: true` -> JSON Schema's `type: [..., "null"]`."""
-    if isinstance(node, dict):
-        node = {key: _nullable(value) for key, value in node.items()}
-        if node.get("nullable") is True and isinstance(node.get("type"), str):
-            node["type"] = [node["type"], "null"]
-        return node
-    if isinstance(node, list):
-        return [_nullable(item) for item in node]
-    return node
+# -- Twilio's OpenAPI files (through the shared oracle in `oai.py`) ----------------------------
+def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        node: Any = doc
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema
 
 
-@dataclass(frozen=True)
-class OaiFile:
-    name: str
-    doc: dict[str, Any]
-    templates: list[tuple[re.Pattern[str], str]]
-
-    def schema_validator(self, schema: dict[str, Any]) -> jsonschema.Draft7Validator:
-        # Local `#/components/...` references resolve against the file's own components.
-        return jsonschema.Draft7Validator({**schema, "components": self.doc["components"]})
-
-    def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
-        while "$ref" in schema:
-            node: Any = self.doc
-            for part in schema["$ref"].removeprefix("#/").split("/"):
-                node = node[part]
-            schema = node
-        return schema
-
-
-@functools.cache
-def oai_file(name: str) -> OaiFile:
-    doc = _nullable(json.loads((OAI_DIR / f"twilio_{name}.json").read_text()))
-    templates = []
-    for template in doc["paths"]:
-        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
-        templates.append((re.compile(f"^{pattern}$"), template))
-    # The most literal template wins (`.../Senders/{Sid}` must not shadow a fixed segment).
-    templates.sort(key=lambda t: t[1].count("{"))
-    return OaiFile(name, doc, templates)
-
-
-def file_for(host: str, path: str) -> OaiFile:
-    sub = host.removesuffix(".twilio.com")
-    if sub == "api":
-        return oai_file("api_v2010")
-    version = path.split("/")[1]
-    return oai_file(f"{sub}_{version}")
-
-
-def find_operation(host: str, method: str, path: str) -> tuple[OaiFile, str, dict[str, Any]]:
-    oai = file_for(host, path)
-    for pattern, template in oai.templates:
-        if pattern.match(path):
-            operation = oai.doc["paths"][template].get(method.lower())
-            assert operation is not None, f"{method} {path}: {template} has no {method}"
-            return oai, template, operation
-    raise AssertionError(f"{method} {host}{path}: no path template in {oai.name}")
-
-
-def declared_parameters(oai: OaiFile, operation: dict[str, Any], where: str) -> dict[str, bool]:
-    params = {}
-    for param in operation.get("parameters", []):
-        param = oai.resolve(param)
-        if param.get("in") == where:
-            params[param["name"]] = bool(param.get("required"))
-    return params
-
-
-def check_json_keys(oai: OaiFile, schema: dict[str, Any], body: Any, where: str) -> None:
-    """Every key we send is declared (the schemas do not forbid extras, so check it here)."""
-    schema = oai.resolve(schema)
+def check_json_keys(doc: dict[str, Any], schema: dict[str, Any], body: Any, where: str) -> None:
+    """Every key we send is declared (the request schemas do not forbid extra keys)."""
+    schema = _resolve(doc, schema)
     if not isinstance(body, dict) or "properties" not in schema:
         return
     for key, value in body.items():
         assert key in schema["properties"], f"{where}.{key} is not declared"
-        check_json_keys(oai, schema["properties"][key], value, f"{where}.{key}")
+        check_json_keys(doc, schema["properties"][key], value, f"{where}.{key}")
 
 
 def validate_request(request: requests.PreparedRequest) -> str:
@@ -135,44 +75,33 @@ def validate_request(request: requests.PreparedRequest) -> str:
     assert url.hostname, request.url
     assert url.hostname.endswith(".twilio.com"), request.url
     method = request.method or ""
-    oai, template, operation = find_operation(url.hostname, method, url.path)
+    template, operation = oai.find_operation(url.hostname, method, url.path)
     query = dict(parse_qsl(url.query, keep_blank_values=True))
-    declared_query = declared_parameters(oai, operation, "query")
-    for name in query:
-        assert name in declared_query, f"{method} {template}: query {name} not declared"
-    for name, required in declared_query.items():
-        assert not required or name in query, f"{method} {template}: query {name} missing"
-
     content_type = (request.headers.get("Content-Type") or "").split(";")[0]
     body = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
-    if method in ("POST", "PUT"):
-        content = operation.get("requestBody", {}).get("content", {})
-        if content_type == "application/json":
-            schema = content["application/json"]["schema"]
-            payload = json.loads(body)
-            oai.schema_validator(schema).validate(payload)
-            check_json_keys(oai, schema, payload, "body")
-        else:
-            assert content_type == "application/x-www-form-urlencoded"
-            form = dict(parse_qsl(body, keep_blank_values=True))
-            schema = oai.resolve(content.get(content_type, {}).get("schema", {}))
-            properties = schema.get("properties", {})
-            for name in form:
-                assert name in properties, f"{method} {template}: form field {name} not declared"
-            for name in schema.get("required", []):
-                assert name in form, f"{method} {template}: form field {name} missing"
-    else:
+    if method not in ("POST", "PUT"):
         assert not body, f"{method} {template} has a body"
+        oai.validate_request(url.hostname, method, url.path, query)
+    elif content_type == "application/json":
+        payload = json.loads(body)
+        oai.validate_request(url.hostname, method, url.path, query, json_body=payload)
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        doc = oai.load("twilio_messaging_v2.json").doc  # the one JSON API the gateway uses
+        check_json_keys(doc, schema, payload, "body")
+    else:
+        assert content_type == "application/x-www-form-urlencoded", content_type
+        assert not query, f"{method} {template} sends form fields in the query string"
+        form = dict(parse_qsl(body, keep_blank_values=True))
+        oai.validate_request(url.hostname, method, url.path, form)
     return f"{method} {template}"
 
 
 def validate_response(request: requests.PreparedRequest, status: int, payload: Any) -> None:
+    """The canned answers are minimal (not every field), but what they carry must be valid."""
     url = urlsplit(request.url or "")
-    oai, template, operation = find_operation(url.hostname or "", request.method or "", url.path)
-    response = operation["responses"].get(str(status))
-    assert response is not None, f"{request.method} {template} never answers {status}"
-    schema = response["content"]["application/json"]["schema"]
-    oai.schema_validator(schema).validate(payload)
+    oai.validate_response(
+        url.hostname or "", request.method or "", url.path, status, payload, complete=False
+    )
 
 
 # -- canned Twilio ------------------------------------------------------------------------------
@@ -750,15 +679,15 @@ def prepared(method: str, url: str, **kwargs: Any) -> requests.PreparedRequest:
         (prepared("DELETE", "https://api.twilio.com/2010-04-01/Accounts.json"), "has no DELETE"),
         (
             prepared("GET", "https://api.twilio.com/2010-04-01/Accounts.json?Colour=red"),
-            "query Colour not declared",
+            "undeclared parameter(s) ['Colour']",
         ),
         (
             prepared("POST", "https://messaging.twilio.com/v1/Services", data={"Name": "x"}),
-            "form field Name not declared",
+            "undeclared parameter(s) ['Name']",
         ),
         (
             prepared("POST", "https://messaging.twilio.com/v1/Services", data={"Usecase": "x"}),
-            "form field FriendlyName missing",
+            "required parameter(s) missing: ['FriendlyName']",
         ),
         (
             prepared("POST", "https://messaging.twilio.com/v2/Channels/Senders", json={"x": 1}),
