@@ -708,3 +708,137 @@ def test_the_checker_rejects_what_twilio_would(
 ) -> None:
     with pytest.raises((AssertionError, jsonschema.ValidationError), match=re.escape(complaint)):
         validate_request(request_)
+
+
+# -- the same calls against the emulator, judged on both sides ------------------------------------
+@dataclass
+class HookExchange:
+    method: str
+    url: str  # as the SDK built it: https://{sub}.twilio.com/...
+    params: dict[str, Any]
+    data: Any
+    headers: dict[str, str]
+    status: int
+    text: str
+
+
+class RecordingHttpClient(GatewayHttpClient):
+    """The gateway's HTTP client, keeping what the SDK asked for and what came back."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.exchanges: list[HookExchange] = []
+
+    def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        response = super().request(method, url, params=params, data=data, headers=headers, **kwargs)
+        self.exchanges.append(
+            HookExchange(
+                method, url, dict(params or {}), data, dict(headers or {}),
+                int(response.status_code), response.text,
+            )
+        )  # fmt: skip
+        return response
+
+
+class Tracking:
+    """Forwards to the gateway and remembers which port methods were exercised."""
+
+    def __init__(self, gateway: TwilioGateway) -> None:
+        self.gateway = gateway
+        self.used: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        self.used.add(name)
+        return getattr(self.gateway, name)
+
+
+def judge(exchange: HookExchange) -> None:
+    url = urlsplit(exchange.url)
+    host = url.hostname or ""
+    assert host.endswith(".twilio.com"), exchange.url
+    query = {**dict(parse_qsl(url.query)), **exchange.params}
+    where = f"{exchange.method} {url.path}"
+    if exchange.headers.get("Content-Type") == "application/json":
+        oai.validate_request(host, exchange.method, url.path, query, json_body=exchange.data)
+    elif exchange.method == "POST":
+        assert not query, f"{where}: form fields in the query string"
+        oai.validate_request(host, exchange.method, url.path, dict(exchange.data or {}))
+    else:
+        assert not exchange.data, f"{where} has a body"
+        oai.validate_request(host, exchange.method, url.path, query)
+
+    body = json.loads(exchange.text) if exchange.text else None
+    if exchange.status < 400:
+        oai.validate_response(host, exchange.method, url.path, exchange.status, body)
+    else:
+        assert isinstance(body, dict), where
+        assert {"code", "message", "status"} <= set(body), f"{where}: not Twilio's error body"
+
+
+def test_every_gateway_call_against_the_emulator() -> None:
+    from clienteling_setup.providers.twilio.emulator import EmulatorServer, EmulatorState
+
+    state = EmulatorState(seed=3)
+    server = EmulatorServer(state, host="127.0.0.1", port=0).start()
+    http = RecordingHttpClient(base_url=server.base_url, timeout=5.0)
+    try:
+        g = Tracking(
+            TwilioGateway(state.master_account_sid, state.master_auth_token, http_client=http)
+        )
+        sub = g.create_subaccount("tenant-contract")
+        assert g.find_subaccount("tenant-contract") == sub
+        assert g.fetch_subaccount(sub.sid).status == "active"
+        t = AccountCredentials(sub.sid, sub.auth_token)
+
+        service = g.create_messaging_service(t, "contract-sms")
+        assert g.find_messaging_service(t, "contract-sms") == service
+        app = g.create_application(t, "contract-fwd", "https://example.test/voice")
+        assert g.find_application(t, "contract-fwd") == app
+        g.update_application(t, app.sid, "https://example.test/voice2")
+
+        (us,) = g.search_available_numbers(t, "US", "local", in_region="CA", contains="5", limit=1)
+        assert g.search_available_numbers(t, "US", "mobile") == []
+        number = g.buy_number(t, us.phone_number, friendly_name="s1", voice_application_sid=app.sid)
+        assert g.find_owned_number(t, us.phone_number) == number
+        assert g.list_owned_numbers(t) == [number]
+        g.set_number_voice_application(t, number.sid, app.sid)
+        g.add_number_to_messaging_service(t, service.sid, number.sid)
+        assert g.list_messaging_service_numbers(t, service.sid) == [number.sid]
+
+        assert g.list_addresses(t, "DE")
+        assert g.list_bundles(t)
+        rejected = next(b for b in g.list_bundles(t, "FR") if b.status == "twilio-rejected")
+        assert g.fetch_bundle(t, rejected.sid).failure_reason
+        assert g.bundle_address_sid(t, rejected.sid)
+        assert g.list_bundle_documents(t, rejected.sid)
+        assert g.list_regulations(t, "DE", "mobile")
+        product = g.list_trust_products(t)[0]
+        assert g.fetch_trust_product(t, product.sid) == product
+        assert g.list_trust_product_documents(t, product.sid)
+
+        sender = g.create_sender(
+            t,
+            sender_id=f"whatsapp:{number.phone_number}",
+            waba_id="1234567890",
+            profile=PROFILE,
+            status_callback_url="http://127.0.0.1:9/callbacks",
+        )
+        assert g.fetch_sender(t, sender.sid).sid == sender.sid
+        g.update_sender(t, sender.sid, profile=PROFILE, status_callback_url="http://127.0.0.1:9/cb")
+        assert [s.sid for s in g.list_senders(t)] == [sender.sid]
+    finally:
+        http.session.close()
+        server.stop()
+
+    assert g.used == set(CALLS)
+    assert len(http.exchanges) >= len(CALLS)
+    for exchange in http.exchanges:
+        judge(exchange)
