@@ -1,0 +1,106 @@
+"""create_app(): routers, middleware, the one error handler, and the runtime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy import text
+
+from clienteling_setup import webhooks
+from clienteling_setup.auth.middleware import TENANT_PATTERN, AuthMiddleware
+from clienteling_setup.compliance import endpoints as compliance_endpoints
+from clienteling_setup.errors import install_error_handlers
+from clienteling_setup.http_context import RequestContextMiddleware
+from clienteling_setup.onboarding import endpoints as onboarding_endpoints
+from clienteling_setup.onboarding import status_endpoints
+from clienteling_setup.providers.local_storage import LocalStorage
+from clienteling_setup.runtime import Runtime
+from clienteling_setup.storage_endpoints import create_storage_router
+from clienteling_setup.stores import endpoints as store_endpoints
+from clienteling_setup.tenants import endpoints as tenant_endpoints
+
+API_DESCRIPTION = (
+    "Use this resource to set up retailers and stores for clienteling in the NewStore "
+    "platform: buy and attach store phone numbers through Twilio, meet each country's "
+    "regulatory requirements, register WhatsApp senders, and follow onboarding progress."
+)
+
+REDOC_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Clienteling Setup API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><redoc spec-url="/openapi.json"></redoc>
+<noscript>The reference is at <a href="/openapi.json">/openapi.json</a>.</noscript>
+<script src="https://cdn.redoc.ly/redoc/latest/bundles/redoc.standalone.js"></script>
+</body></html>"""
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(
+        title="Clienteling Setup API",
+        version="0.0.1",
+        description=API_DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(tenant_endpoints.router)
+    app.include_router(status_endpoints.router)
+    app.include_router(store_endpoints.router)
+    app.include_router(onboarding_endpoints.router)
+    app.include_router(compliance_endpoints.router)
+    app.include_router(webhooks.router)
+    if isinstance(runtime.storage, LocalStorage):
+        app.include_router(create_storage_router(runtime.storage))
+    _add_operational_routes(app, runtime)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    # Outermost first: the request context wraps authentication.
+    app.add_middleware(AuthMiddleware, verifier=runtime.verifier)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=runtime.settings.max_body_bytes)
+    return app
+
+
+def _add_operational_routes(app: FastAPI, runtime: Runtime) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        try:
+            with runtime.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            return JSONResponse({"status": "unavailable", "database": str(exc)[:200]}, 503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(REDOC_PAGE)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    # The Tenant header is enforced by AuthMiddleware; document it as the reference does.
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for param in operation.get("parameters", []):
+                if param.get("in") == "header" and param.get("name") == "Tenant":
+                    param["required"] = True
+                    param["schema"] = {"type": "string", "pattern": TENANT_PATTERN.pattern}
+    app.openapi_schema = schema
+    return schema

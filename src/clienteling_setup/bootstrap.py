@@ -1,0 +1,117 @@
+"""The composition root: builds the runtime from settings. Real adapters by default; tests
+may pass their own gateway or storage. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from clienteling_setup.auth.tokens import TokenVerifier
+from clienteling_setup.cache import TTLCache
+from clienteling_setup.config import Settings
+from clienteling_setup.crypto import SecretBox
+from clienteling_setup.db import migrate
+from clienteling_setup.db.session import make_engine, make_sessionmaker
+from clienteling_setup.providers.local_storage import LocalStorage
+from clienteling_setup.providers.messaging import MessagingGateway
+from clienteling_setup.providers.storage import ObjectStorage
+from clienteling_setup.runtime import Runtime
+
+
+def _key_file(path: Path, make: object) -> str:
+    """Read a key kept in the data folder, creating it (owner-only) on first start."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = make() if callable(make) else str(make)
+        path.write_text(value)
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def signing_secret(settings: Settings) -> str | None:
+    if settings.jwt.algorithm != "HS256":
+        return None
+    if settings.jwt.secret is not None:
+        return settings.jwt.secret.get_secret_value()
+    return _key_file(settings.data_dir / "signing.key", lambda: secrets.token_urlsafe(48))
+
+
+def encryption_keys(settings: Settings) -> list[str]:
+    if settings.encryption_keys is not None:
+        keys = [k.strip() for k in settings.encryption_keys.get_secret_value().split(",")]
+        return [k for k in keys if k]
+    return [_key_file(settings.data_dir / "encryption.key", SecretBox.generate_key)]
+
+
+def build_gateway(settings: Settings, closers: list[object]) -> MessagingGateway:
+    from clienteling_setup.providers.twilio.sdk import TwilioGateway
+
+    tw = settings.twilio
+    if tw.mode == "emulator" and not tw.api_base_url:
+        from clienteling_setup.providers.twilio.emulator import EmulatorServer, EmulatorState
+
+        state = EmulatorState()
+        server = EmulatorServer(state, host="127.0.0.1", port=0).start()
+        closers.append(server.stop)
+        return TwilioGateway(
+            state.master_account_sid,
+            state.master_auth_token,
+            base_url=server.base_url,
+            timeout=tw.timeout_seconds,
+        )
+    if not tw.account_sid or tw.auth_token is None:
+        raise ValueError(
+            "Twilio credentials are missing: set CLIENTELING_TWILIO__ACCOUNT_SID and "
+            "CLIENTELING_TWILIO__AUTH_TOKEN (or CLIENTELING_TWILIO__MODE=emulator)."
+        )
+    return TwilioGateway(
+        tw.account_sid,
+        tw.auth_token.get_secret_value(),
+        base_url=tw.api_base_url,
+        timeout=tw.timeout_seconds,
+    )
+
+
+def build_storage(settings: Settings, public_base_url: str) -> ObjectStorage:
+    if settings.s3.bucket:
+        from clienteling_setup.providers.s3 import S3Storage
+
+        return S3Storage(
+            settings.s3.bucket,
+            settings.s3.region,
+            endpoint_url=settings.s3.endpoint_url,
+            public_base_url=settings.s3.public_base_url,
+        )
+    key = _key_file(settings.data_dir / "storage.key", lambda: secrets.token_hex(32))
+    return LocalStorage(settings.data_dir / "objects", public_base_url, key.encode())
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    public_base_url: str,
+    gateway: MessagingGateway | None = None,
+    storage: ObjectStorage | None = None,
+    apply_migrations: bool | None = None,
+) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url()
+    if apply_migrations if apply_migrations is not None else url.startswith("sqlite"):
+        migrate.upgrade(url)
+    engine = make_engine(url)
+    closers: list[object] = []
+    hs256 = signing_secret(settings)
+    base_url = (settings.public_base_url or public_base_url).rstrip("/")
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        gateway=gateway if gateway is not None else build_gateway(settings, closers),
+        secrets=SecretBox(encryption_keys(settings)),
+        verifier=TokenVerifier(settings.jwt, secret=hs256),
+        storage=storage if storage is not None else build_storage(settings, base_url),
+        public_base_url=base_url,
+        hs256_secret=hs256,
+        list_cache=TTLCache(settings.twilio.list_cache_seconds),
+        closers=closers,
+    )

@@ -1,0 +1,215 @@
+"""The `clienteling-setup` command: serve, token, stores import, migrate, sync, twilio-emulator."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from clienteling_setup.config import Settings
+from clienteling_setup.errors import describe_validation_errors
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Clienteling Setup API: put retailers' stores on SMS and WhatsApp through Twilio."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+def serve(host: str, port: int) -> None:
+    """Run the API (embedded default: SQLite, built-in Twilio emulator, local storage)."""
+    import uvicorn
+
+    from clienteling_setup.app import create_app
+    from clienteling_setup.bootstrap import build_runtime
+    from clienteling_setup.logs import configure_logging
+    from clienteling_setup.sync import PeriodicSync
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    runtime = build_runtime(settings, public_base_url=f"http://{host}:{port}")
+    app = create_app(runtime)
+    periodic = PeriodicSync(runtime, settings.sync_interval_seconds)
+    periodic.start()
+    embedded = settings.twilio.mode == "emulator" and not settings.twilio.api_base_url
+    click.echo(f"Clienteling Setup API on http://{host}:{port}")
+    click.echo(f"  API reference: http://{host}:{port}/docs")
+    click.echo(f"  database:      {_redact(settings.resolved_database_url())}")
+    click.echo(f"  Twilio:        {'built-in emulator' if embedded else 'Twilio REST API'}")
+    if runtime.hs256_secret:
+        click.echo("  token:         clienteling-setup token --tenant <tenant>")
+    try:
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    finally:
+        periodic.stop()
+        runtime.close()
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+@main.command()
+@click.option(
+    "--tenant", "tenants", required=True, multiple=True, help="Tenant to grant (repeatable)."
+)
+@click.option("--hours", default=12, show_default=True, type=int, help="Lifetime of the token.")
+def token(tenants: tuple[str, ...], hours: int) -> None:
+    """Print a bearer token the running configuration accepts (embedded signing key only)."""
+    from datetime import timedelta
+
+    from clienteling_setup.auth.middleware import TENANT_PATTERN
+    from clienteling_setup.auth.tokens import issue_token
+    from clienteling_setup.bootstrap import signing_secret
+
+    settings = _settings()
+    secret = signing_secret(settings)
+    if secret is None:
+        raise click.ClickException(
+            f"The service verifies {settings.jwt.algorithm} tokens issued by your identity "
+            "provider; it holds no signing key to issue one."
+        )
+    for tenant in tenants:
+        if not TENANT_PATTERN.match(tenant):
+            raise click.BadParameter(
+                f"'{tenant}' must match {TENANT_PATTERN.pattern}", param_hint="--tenant"
+            )
+    click.echo(
+        issue_token(
+            secret,
+            list(tenants),
+            issuer=settings.jwt.issuer,
+            audience=settings.jwt.audience,
+            ttl=timedelta(hours=hours),
+        )
+    )
+
+
+@main.command()
+def migrate() -> None:
+    """Apply the database migrations (CLIENTELING_DATABASE_URL, or the embedded SQLite)."""
+    from clienteling_setup.db import migrate as migrations
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrations.upgrade(settings.resolved_database_url())
+    click.echo("Database is up to date.")
+
+
+@main.group()
+def stores() -> None:
+    """Manage the store directory."""
+
+
+def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, raw row) pairs from a CSV with a header row or a JSON array."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            return [
+                (reader.line_num, {k: (v if v != "" else None) for k, v in row.items() if k})
+                for row in reader
+            ]
+    if suffix == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise click.ClickException("A JSON store file must be a top-level array of objects.")
+        return [(i + 1, r) for i, r in enumerate(data)]
+    raise click.ClickException("The file must end in .csv or .json.")
+
+
+@stores.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tenant", required=True, help="Tenant whose directory receives the stores.")
+def import_stores(file: Path, tenant: str) -> None:
+    """Load stores from CSV or JSON: every row loads, or none does."""
+    from clienteling_setup.db import migrate as migrations
+    from clienteling_setup.db.session import make_engine, make_sessionmaker, transaction
+    from clienteling_setup.stores.schemas import StoreImportRow
+    from clienteling_setup.stores.service import import_stores as load
+
+    settings = _settings()
+    rows = read_rows(file)
+    valid: list[StoreImportRow] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    label = "row" if file.suffix.lower() == ".json" else "line"
+    with click.progressbar(rows, label="Validating", file=sys.stderr) as bar:
+        for line, raw in bar:
+            try:
+                row = StoreImportRow.model_validate(raw)
+            except ValidationError as exc:
+                problems.append(
+                    f"{label} {line}: {describe_validation_errors([dict(e) for e in exc.errors()])}"
+                )
+                continue
+            if row.id in seen:
+                problems.append(f"{label} {line}: id '{row.id}' repeats {label} {seen[row.id]}.")
+                continue
+            seen[row.id] = line
+            valid.append(row)
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"{len(problems)} invalid row(s); nothing was imported.")
+    url = settings.resolved_database_url()
+    if url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        migrations.upgrade(url)
+    engine = make_engine(url)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            count = load(session, tenant, valid)
+    finally:
+        engine.dispose()
+    click.echo(f"Imported {count} store(s) for tenant '{tenant}'.")
+
+
+@main.command()
+@click.option("--tenant", default=None, help="Only this tenant (default: every tenant).")
+def sync(tenant: str | None) -> None:
+    """One reconciliation pass against Twilio."""
+    from clienteling_setup.bootstrap import build_runtime
+    from clienteling_setup.sync import sync_all
+
+    settings = _settings()
+    runtime = build_runtime(
+        settings, public_base_url=settings.public_base_url or "http://127.0.0.1:8000"
+    )
+    try:
+        report = sync_all(runtime, only=tenant, progress=True)
+    finally:
+        runtime.close()
+    for line in report.lines():
+        click.echo(line)
+    if report.failed:
+        sys.exit(1)
+
+
+@main.command("twilio-emulator")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8099, show_default=True, type=int)
+def twilio_emulator(host: str, port: int) -> None:
+    """Run the built-in Twilio emulator on its own."""
+    from clienteling_setup.providers.twilio.emulator import run_emulator
+
+    run_emulator(host, port)
+
+
+if __name__ == "__main__":
+    main()

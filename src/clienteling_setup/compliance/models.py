@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clienteling_setup.db.base import Base, Timestamps
+
+
+class BundleRecord(Timestamps, Base):
+    """A regulatory bundle of the tenant's subaccount, as last synchronised from Twilio."""
+
+    __tablename__ = "regulatory_bundles"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    sid: Mapped[str] = mapped_column(String(34), primary_key=True)
+    iso_country: Mapped[str | None] = mapped_column(String(2), default=None, index=True)
+    friendly_name: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(40))
+    failure_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    address_sid: Mapped[str | None] = mapped_column(String(34), default=None)
+    documents: Mapped[list[dict[str, str | None]]] = mapped_column(JSON, default=list)
+    synced_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class TrustProductRecord(Timestamps, Base):
+    """A trust product (e.g. US A2P profile) of the tenant, as last synchronised."""
+
+    __tablename__ = "trust_products"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    sid: Mapped[str] = mapped_column(String(34), primary_key=True)
+    friendly_name: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(40))
+    policy_sid: Mapped[str | None] = mapped_column(String(34), default=None)
+    documents: Mapped[list[dict[str, str | None]]] = mapped_column(JSON, default=list)
+    synced_at: Mapped[datetime | None] = mapped_column(default=None)

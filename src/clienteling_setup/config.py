@@ -1,0 +1,59 @@
+"""Settings: the only place that reads the environment (prefix CLIENTELING_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class TwilioSettings(BaseModel):
+    mode: Literal["emulator", "sdk"] = "emulator"
+    account_sid: str | None = None
+    auth_token: SecretStr | None = None
+    api_base_url: str | None = None
+    timeout_seconds: float = 10.0
+    list_cache_seconds: float = 60.0
+
+
+class S3Settings(BaseModel):
+    bucket: str | None = None
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    public_base_url: str | None = None
+    upload_expiry_seconds: int = 900
+
+
+class JwtSettings(BaseModel):
+    algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
+    secret: SecretStr | None = None
+    public_key_pem: str | None = None
+    jwks_url: str | None = None
+    issuer: str = "clienteling-setup"
+    audience: str = "clienteling-setup"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CLIENTELING_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    public_base_url: str | None = None
+    encryption_keys: SecretStr | None = Field(
+        default=None, description="Comma-separated Fernet keys; the first encrypts."
+    )
+    twilio: TwilioSettings = TwilioSettings()
+    s3: S3Settings = S3Settings()
+    jwt: JwtSettings = JwtSettings()
+    sync_interval_seconds: float = 300.0
+    max_body_bytes: int = 1_000_000
+    log_level: str = "INFO"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'clienteling.db').resolve()}"

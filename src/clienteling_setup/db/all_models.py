@@ -1,0 +1,22 @@
+"""Imports every model so Alembic and the metadata see all tables."""
+
+from clienteling_setup.compliance.models import BundleRecord, TrustProductRecord
+from clienteling_setup.db.base import Base
+from clienteling_setup.db.leases import Lease
+from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding
+from clienteling_setup.stores.models import Store
+from clienteling_setup.tenants.models import OptInTemplate, Tenant
+from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
+
+__all__ = [
+    "Base",
+    "BundleRecord",
+    "Lease",
+    "OptInTemplate",
+    "SenderGroup",
+    "Store",
+    "StoreOnboarding",
+    "Tenant",
+    "TrustProductRecord",
+    "WhatsAppSenderRecord",
+]

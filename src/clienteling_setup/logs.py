@@ -1,0 +1,45 @@
+"""Structured JSON logs, one object per line. Secrets never reach a log record: the access
+log carries no headers or bodies, and values that look like credentials are masked."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}
+_SECRETISH = re.compile(r"(Bearer\s+)[A-Za-z0-9._-]+|\b[0-9a-f]{32}\b", re.IGNORECASE)
+
+
+def _mask(value: object) -> object:
+    if isinstance(value, str):
+        return _SECRETISH.sub(lambda m: (m.group(1) or "") + "***", value)
+    return value
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": _mask(record.getMessage()),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = _mask(value)
+        if record.exc_info:
+            entry["exception"] = _mask(self.formatException(record.exc_info))
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str = "INFO", stream: object = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("uvicorn.access",):
+        logging.getLogger(noisy).disabled = True

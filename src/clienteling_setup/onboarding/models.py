@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clienteling_setup.db.base import Base, Timestamps
+
+
+class SenderGroup(Timestamps, Base):
+    """Stores that share one Messaging Service (and WhatsApp business account)."""
+
+    __tablename__ = "sender_groups"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    waba_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    messaging_service_sid: Mapped[str] = mapped_column(String(34))
+
+
+class StoreOnboarding(Timestamps, Base):
+    """A store's SMS onboarding: the claim on a number and how far the steps got.
+
+    The row is written (committed) before any money is spent, so a crash at any later point
+    leaves a record that a retry or `sync` resumes. `step` is the last step known done.
+    """
+
+    __tablename__ = "store_onboardings"
+    __table_args__ = (UniqueConstraint("tenant_id", "phone_number"),)
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    phone_number: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(32), default="dedicated")
+    sender_group_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    bundle_sid: Mapped[str | None] = mapped_column(String(34), default=None)
+    address_sid: Mapped[str | None] = mapped_column(String(34), default=None)
+    already_purchased: Mapped[bool] = mapped_column(Boolean, default=False)
+    messaging_service_sid: Mapped[str | None] = mapped_column(String(34), default=None)
+    number_sid: Mapped[str | None] = mapped_column(String(34), default=None)
+    step: Mapped[str] = mapped_column(String(32), default="claimed")
+    status: Mapped[str] = mapped_column(String(32), default="in_progress")
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    onboarded_at: Mapped[datetime | None] = mapped_column(default=None)

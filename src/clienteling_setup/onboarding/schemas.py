@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, Self
+
+from pydantic import BaseModel, Field, model_validator
+
+from clienteling_setup.tenants.schemas import StrictBody
+from clienteling_setup.validation import E164_PATTERN
+
+BUNDLE_SID_PATTERN = r"^BU[0-9a-fA-F]{32}$"
+ADDRESS_SID_PATTERN = r"^AD[0-9a-fA-F]{32}$"
+
+
+class OnboardStoreRequest(StrictBody):
+    kind: Literal["", "dedicated", "join_existing_group"] = Field(
+        default="",
+        description="Standalone store onboarding (`dedicated`, the default when empty or "
+        "omitted) or `join_existing_group` to share a sender group's Messaging Service.",
+    )
+    phone_number: str = Field(
+        pattern=E164_PATTERN,
+        description="The phone number that will be used to onboard the store.",
+        examples=["+4915123456789"],
+    )
+    bundle_sid: str | None = Field(
+        default=None,
+        pattern=BUNDLE_SID_PATTERN,
+        description="Regulatory Bundle ID from Twilio (countries other than US/CA). Must be "
+        "paired with address_sid.",
+    )
+    address_sid: str | None = Field(
+        default=None,
+        pattern=ADDRESS_SID_PATTERN,
+        description="Address ID from Twilio. Must be paired with bundle_sid.",
+    )
+    sender_group_id: str | None = Field(
+        default="",
+        max_length=128,
+        description="Must be omitted or empty for dedicated store onboarding; the group to "
+        "join for join_existing_group.",
+    )
+    phone_number_already_purchased: bool = Field(
+        default=False,
+        description="Skip the Twilio purchase step and only associate the supplied number, "
+        "which must already belong to the tenant's Twilio account.",
+    )
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        if (self.bundle_sid is None) != (self.address_sid is None):
+            missing = "address_sid" if self.address_sid is None else "bundle_sid"
+            raise ValueError(
+                f"bundle_sid and address_sid go together: {missing} is missing. "
+                "Send both (from the regulatory-bundles list, which gives each bundle's "
+                "address_sid) or neither."
+            )
+        group = self.sender_group_id or ""
+        if self.kind in ("", "dedicated") and group:
+            raise ValueError(
+                "sender_group_id must be omitted or empty for dedicated onboarding; "
+                "use kind 'join_existing_group' to join a group"
+            )
+        if self.kind == "join_existing_group" and not group:
+            raise ValueError("sender_group_id is required when kind is 'join_existing_group'")
+        return self
+
+    @property
+    def effective_kind(self) -> str:
+        return self.kind or "dedicated"
+
+
+class SmsChannelRead(BaseModel):
+    status: str
+
+
+class StoreOnboardingRead(BaseModel):
+    store_id: str
+    phone_number: str
+    phone_number_sid: str | None
+    kind: str
+    sender_group_id: str | None
+    messaging_service_sid: str | None
+    sms: SmsChannelRead
+    enabled: bool = Field(description="Whether associates can use the store's number.")
+    onboarded_at: datetime | None
+
+
+class SenderGroupWrite(StrictBody):
+    name: str = Field(min_length=1, max_length=255)
+    waba_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{5,32}$",
+        description="WhatsApp Business Account inherited by the group's stores.",
+    )
+
+
+class SenderGroupRead(BaseModel):
+    id: str
+    name: str
+    waba_id: str | None
+    messaging_service_sid: str
+    created_at: datetime
+    updated_at: datetime

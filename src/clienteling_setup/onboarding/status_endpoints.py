@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Response
+
+from clienteling_setup.deps import SessionDep, TenantDep
+from clienteling_setup.onboarding.status import build_status
+from clienteling_setup.onboarding.status_schemas import OnboardingStatus
+from clienteling_setup.openapi_docs import ERRORS_READ
+
+router = APIRouter(prefix="/clienteling", tags=["Onboarding status"])
+
+
+@router.get(
+    "/onboarding-status",
+    response_model=OnboardingStatus,
+    summary="Retrieve clienteling onboarding status for retailer",
+    description=(
+        "Returns a consolidated view of the retailer's onboarding progress, including Twilio "
+        "connectivity, SMS disclaimer templates, store coverage, and per-country compliance "
+        "steps. Served from state the service keeps in sync; it never waits on Twilio."
+    ),
+    responses=ERRORS_READ,
+)
+def onboarding_status(tenant: TenantDep, session: SessionDep) -> Response:
+    # Built as plain data and serialised once: the document can hold thousands of stores.
+    body = json.dumps(build_status(session, tenant), separators=(",", ":"))
+    return Response(body, media_type="application/json")

@@ -1,0 +1,96 @@
+"""The onboarding status document, field for field as the published reference shows it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class CallForwarding(BaseModel):
+    sid: str | None
+    name: str | None
+
+
+class TwilioStatus(BaseModel):
+    connected: bool
+    sid: str | None = Field(examples=["ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"])
+    call_forwarding: CallForwarding
+
+
+class OptInStatus(BaseModel):
+    exists: bool
+    id: str | None
+    body: str | None
+
+
+class Upload(BaseModel):
+    sid: str
+    name: str
+    status: str
+    created_at: str | None
+    updated_at: str | None
+
+
+class NumberAvailability(BaseModel):
+    supported: bool
+
+
+class RegulatoryBundleStatus(BaseModel):
+    required: bool
+    status: str = Field(description="Twilio's bundle status, or 'missing' / 'not_required'.")
+    bundle_id: str | None
+    failure_reason: str | None = None
+    uploads: list[Upload]
+
+
+class TrustedProductStatus(BaseModel):
+    required: bool
+    status: str
+    product_id: str | None
+    failure_reason: str | None = None
+    uploads: list[Upload]
+
+
+class CountryOnboarding(BaseModel):
+    country_code: str
+    stores: int
+    number_availability: NumberAvailability
+    regulatory_bundle: RegulatoryBundleStatus
+    trusted_product: TrustedProductStatus
+    actions: list[str] = Field(description="Next steps, as stable machine-readable strings.")
+
+
+class SmsChannel(BaseModel):
+    status: str = Field(examples=["onboarded"], description="onboarded, pending or not_onboarded")
+
+
+class WhatsAppChannel(BaseModel):
+    sid: str | None
+    status: str = Field(examples=["not_onboarded"])
+    waba: str | None
+    quality_rating: str | None
+    messaging_limit: str | None
+
+
+class StoreChannels(BaseModel):
+    sms: SmsChannel
+    whatsapp: WhatsAppChannel
+
+
+class StoreOnboardingStatus(BaseModel):
+    id: str
+    name: str
+    country_code: str
+    phone_number: str | None
+    channels: StoreChannels
+
+
+class OnboardingStatus(BaseModel):
+    tenant: str = Field(examples=["dodici"])
+    onboarded: bool
+    onboarded_at: datetime | None
+    twilio: TwilioStatus
+    opt_in: OptInStatus
+    countries: list[CountryOnboarding]
+    stores: list[StoreOnboardingStatus]

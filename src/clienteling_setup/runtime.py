@@ -1,0 +1,42 @@
+"""What a running service holds: database, Twilio gateway, storage, keys. Built by bootstrap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from clienteling_setup.auth.tokens import TokenVerifier
+from clienteling_setup.cache import TTLCache
+from clienteling_setup.config import Settings
+from clienteling_setup.crypto import SecretBox
+from clienteling_setup.providers.messaging import AccountCredentials, MessagingGateway
+from clienteling_setup.providers.storage import ObjectStorage
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    gateway: MessagingGateway
+    secrets: SecretBox
+    verifier: TokenVerifier
+    storage: ObjectStorage
+    public_base_url: str
+    hs256_secret: str | None = None
+    list_cache: TTLCache = field(default_factory=lambda: TTLCache(60.0))
+    closers: list[Any] = field(default_factory=list)
+
+    def credentials(self, subaccount_sid: str, auth_token_encrypted: str) -> AccountCredentials:
+        return AccountCredentials(subaccount_sid, self.secrets.decrypt(auth_token_encrypted))
+
+    def callback_url(self, path: str) -> str:
+        return f"{self.public_base_url.rstrip('/')}{path}"
+
+    def close(self) -> None:
+        for closer in reversed(self.closers):
+            closer()
+        self.engine.dispose()

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from clienteling_setup import errors
+from clienteling_setup.deps import SessionDep, TenantDep
+from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE
+from clienteling_setup.stores import repository, service
+from clienteling_setup.stores.models import Store
+from clienteling_setup.stores.schemas import STORE_ID_PATTERN, StorePage, StoreRead, StoreWrite
+from clienteling_setup.validation import country_code
+
+router = APIRouter(prefix="/clienteling", tags=["Store directory"])
+
+StoreIdPath = Annotated[
+    str, Path(description="The identifier of the store.", pattern=STORE_ID_PATTERN)
+]
+
+
+def read(store: Store) -> StoreRead:
+    return StoreRead.model_validate(store, from_attributes=True)
+
+
+@router.put(
+    "/stores/{store_id}",
+    response_model=StoreRead,
+    summary="Add or replace a store in the directory",
+    responses={201: {"description": "Created", "model": StoreRead}, **ERRORS_WRITE},
+)
+def put_store(
+    store_id: StoreIdPath,
+    body: StoreWrite,
+    tenant: TenantDep,
+    session: SessionDep,
+    response: Response,
+) -> StoreRead:
+    store, created = service.put_store(session, tenant, store_id, body)
+    session.flush()
+    response.status_code = 201 if created else 200
+    return read(store)
+
+
+@router.get(
+    "/stores/{store_id}",
+    response_model=StoreRead,
+    summary="Retrieve a store",
+    responses=ERRORS_READ,
+)
+def get_store(store_id: StoreIdPath, tenant: TenantDep, session: SessionDep) -> StoreRead:
+    return read(service.require_store(session, tenant, store_id))
+
+
+@router.delete(
+    "/stores/{store_id}",
+    status_code=204,
+    summary="Remove a store from the directory",
+    responses=ERRORS_WRITE,
+)
+def delete_store(store_id: StoreIdPath, tenant: TenantDep, session: SessionDep) -> Response:
+    service.delete_store(session, tenant, store_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/stores", response_model=StorePage, summary="List the store directory", responses=ERRORS_READ
+)
+def list_stores(
+    tenant: TenantDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    country: Annotated[str | None, Query(description="Only stores of this country.")] = None,
+) -> StorePage:
+    try:
+        cc = country_code(country) if country is not None else None
+    except ValueError as exc:
+        raise errors.BadRequest(f"'country': {exc}.") from exc
+    stores = repository.page_stores(session, tenant, after=cursor, limit=limit + 1, country=cc)
+    more = len(stores) > limit
+    stores = stores[:limit]
+    return StorePage(
+        items=[read(s) for s in stores], next_cursor=stores[-1].id if more and stores else None
+    )

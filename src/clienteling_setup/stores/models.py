@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from sqlalchemy import Float, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clienteling_setup.db.base import Base, Timestamps
+
+
+class Store(Timestamps, Base):
+    """The store directory: where a store is and its own phone line (calls forward to it)."""
+
+    __tablename__ = "stores"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    country_code: Mapped[str] = mapped_column(String(2), index=True)
+    region: Mapped[str | None] = mapped_column(String(100), default=None)
+    locality: Mapped[str | None] = mapped_column(String(100), default=None)
+    postal_code: Mapped[str | None] = mapped_column(String(20), default=None)
+    phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)

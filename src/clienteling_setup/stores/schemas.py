@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Self
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from clienteling_setup.tenants.schemas import StrictBody
+from clienteling_setup.validation import country_code, phone_of_country
+
+STORE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+
+
+class StoreWrite(StrictBody):
+    name: str = Field(min_length=1, max_length=255, examples=["Dodici Potsdamer Platz"])
+    country_code: str = Field(
+        description="ISO 3166-1 alpha-2 country code of the store.", examples=["DE"]
+    )
+    region: str | None = Field(default=None, max_length=100, examples=["BE"])
+    locality: str | None = Field(default=None, max_length=100, examples=["Berlin"])
+    postal_code: str | None = Field(default=None, max_length=20, examples=["10785"])
+    phone: str | None = Field(
+        default=None,
+        description="The store's own phone line in E.164; calls to its clienteling number "
+        "are forwarded to it.",
+        examples=["+4930123456"],
+    )
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("name must not be blank")
+        return value.strip()
+
+    @field_validator("country_code")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        return country_code(value)
+
+    @model_validator(mode="after")
+    def _phone_and_position(self) -> Self:
+        if self.phone is not None:
+            self.phone = phone_of_country(self.phone, self.country_code, "phone")
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude go together: give both or neither")
+        return self
+
+
+class StoreImportRow(StoreWrite):
+    id: str = Field(pattern=STORE_ID_PATTERN)
+
+
+class StoreRead(BaseModel):
+    id: str
+    name: str
+    country_code: str
+    region: str | None
+    locality: str | None
+    postal_code: str | None
+    phone: str | None
+    latitude: float | None
+    longitude: float | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class StorePage(BaseModel):
+    items: list[StoreRead]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )

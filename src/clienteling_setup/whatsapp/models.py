@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from sqlalchemy import JSON, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clienteling_setup.db.base import Base, Timestamps
+
+
+class WhatsAppSenderRecord(Timestamps, Base):
+    """A store's WhatsApp sender as last seen from Twilio (callbacks and reconciliation)."""
+
+    __tablename__ = "whatsapp_senders"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    phone_number: Mapped[str] = mapped_column(String(20))
+    number_sid: Mapped[str | None] = mapped_column(String(34), default=None)
+    sender_sid: Mapped[str | None] = mapped_column(String(34), default=None, index=True)
+    waba_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(40), default="creating")
+    quality_rating: Mapped[str | None] = mapped_column(String(20), default=None)
+    messaging_limit: Mapped[str | None] = mapped_column(String(40), default=None)
+    offline_reasons: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    profile: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)

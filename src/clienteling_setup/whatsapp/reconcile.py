@@ -1,0 +1,40 @@
+"""Keep WhatsApp sender records true: apply a status from a callback or from Twilio itself."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from clienteling_setup.db.session import transaction
+from clienteling_setup.providers.messaging import AccountCredentials, WhatsAppSender
+from clienteling_setup.runtime import Runtime
+from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
+
+# Meta's review is over in these states; anything else is polled by reconciliation.
+FINAL_STATUSES = frozenset({"online", "offline"})
+
+
+def apply_sender(record: WhatsAppSenderRecord, sender: WhatsAppSender) -> None:
+    record.sender_sid = sender.sid
+    record.status = sender.status.lower()
+    record.quality_rating = sender.quality_rating
+    record.messaging_limit = sender.messaging_limit
+    record.offline_reasons = list(sender.offline_reasons) or None
+
+
+def refresh_senders(runtime: Runtime, tenant_id: str, account: AccountCredentials) -> int:
+    with transaction(runtime.sessions) as session:
+        pending = [
+            (r.store_id, r.sender_sid)
+            for r in session.scalars(
+                select(WhatsAppSenderRecord).where(WhatsAppSenderRecord.tenant_id == tenant_id)
+            )
+            if r.sender_sid and r.status not in FINAL_STATUSES
+        ]
+    for store_id, sender_sid in pending:
+        assert sender_sid is not None
+        sender = runtime.gateway.fetch_sender(account, sender_sid)
+        with transaction(runtime.sessions) as session:
+            record = session.get(WhatsAppSenderRecord, (tenant_id, store_id))
+            if record is not None and record.sender_sid == sender_sid:
+                apply_sender(record, sender)
+    return len(pending)
