@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -46,24 +46,37 @@ def state(server: EmulatorServer) -> EmulatorState:
     return server.state
 
 
-def make_gateway(
-    state: EmulatorState, base_url: str, *, timeout: float = 5.0, max_attempts: int = 4,
-    max_total_wait: float = 10.0,
-) -> TwilioGateway:  # fmt: skip
-    return TwilioGateway(
-        state.master_account_sid,
-        state.master_auth_token,
-        base_url=base_url,
-        timeout=timeout,
-        max_attempts=max_attempts,
-        backoff_base=0.01,
-        max_total_wait=max_total_wait,
-    )
+GatewayFactory = Callable[..., TwilioGateway]
 
 
 @pytest.fixture
-def gateway(state: EmulatorState, server: EmulatorServer) -> TwilioGateway:
-    return make_gateway(state, server.base_url)
+def make(state: EmulatorState, server: EmulatorServer) -> Iterator[GatewayFactory]:
+    """Gateways on this emulator with fast backoff; `make(timeout=..., max_attempts=...)`."""
+    made: list[TwilioGateway] = []
+
+    def factory(
+        *, timeout: float = 5.0, max_attempts: int = 4, max_total_wait: float = 10.0
+    ) -> TwilioGateway:
+        gateway = TwilioGateway(
+            state.master_account_sid,
+            state.master_auth_token,
+            base_url=server.base_url,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            backoff_base=0.01,
+            max_total_wait=max_total_wait,
+        )
+        made.append(gateway)
+        return gateway
+
+    yield factory
+    for gateway in made:
+        gateway.close()
+
+
+@pytest.fixture
+def gateway(make: GatewayFactory) -> TwilioGateway:
+    return make()
 
 
 @pytest.fixture
@@ -354,9 +367,9 @@ class TestRetries:
         assert len(logged(state, "GET", r"/Addresses\.json$")) == 2
 
     def test_retries_are_bounded_by_attempts(
-        self, server: EmulatorServer, tenant: AccountCredentials, state: EmulatorState
+        self, make: GatewayFactory, tenant: AccountCredentials, state: EmulatorState
     ) -> None:
-        gateway = make_gateway(state, server.base_url, max_attempts=3)
+        gateway = make(max_attempts=3)
         state.add_fault(method="GET", path=NUMBERS_LIST, status=429, code=20429, times=None)
         with pytest.raises(ProviderUnavailable) as raised:
             gateway.list_owned_numbers(tenant)
@@ -364,9 +377,9 @@ class TestRetries:
         assert len(logged(state, "GET", NUMBERS_LIST)) == 3
 
     def test_retries_are_bounded_by_total_wait(
-        self, server: EmulatorServer, tenant: AccountCredentials, state: EmulatorState
+        self, make: GatewayFactory, tenant: AccountCredentials, state: EmulatorState
     ) -> None:
-        gateway = make_gateway(state, server.base_url, max_total_wait=1.0)
+        gateway = make(max_total_wait=1.0)
         state.add_fault(
             method="GET", path=NUMBERS_LIST, status=429, code=20429, retry_after=5, times=None
         )
@@ -442,9 +455,9 @@ class TestPurchaseIsNeverRetried:
 
 class TestTimeouts:
     def test_a_hanging_read_is_unavailable(
-        self, server: EmulatorServer, tenant: AccountCredentials, state: EmulatorState
+        self, make: GatewayFactory, tenant: AccountCredentials, state: EmulatorState
     ) -> None:
-        gateway = make_gateway(state, server.base_url, timeout=0.3, max_attempts=2)
+        gateway = make(timeout=0.3, max_attempts=2)
         state.add_fault(
             method="GET", path=r"/v1/TrustProducts$", kind="timeout", delay=2, times=None
         )
@@ -455,9 +468,9 @@ class TestTimeouts:
         assert len(logged(state, "GET", r"/v1/TrustProducts$")) == 2
 
     def test_a_purchase_that_times_out_after_applying_is_found(
-        self, server: EmulatorServer, tenant: AccountCredentials, state: EmulatorState
+        self, make: GatewayFactory, tenant: AccountCredentials, state: EmulatorState
     ) -> None:
-        gateway = make_gateway(state, server.base_url, timeout=0.3)
+        gateway = make(timeout=0.3)
         phone = first_us_number(gateway, tenant)
         state.add_fault(method="POST", path=PURCHASE, kind="after_apply", status=200, delay=1.0)
         bought = gateway.buy_number(tenant, phone, friendly_name="store-1")

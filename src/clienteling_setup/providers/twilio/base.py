@@ -57,6 +57,12 @@ class GatewayBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(master_account_sid={self._master_sid!r})"
 
+    def close(self) -> None:
+        """Close the pooled HTTP connections (the gateway must not be used afterwards)."""
+        session = getattr(self._http, "session", None)
+        if session is not None:
+            session.close()
+
     @property
     def http_client(self) -> GatewayHttpClient:
         """The SDK HTTP client every call of this gateway goes through."""
