@@ -137,12 +137,10 @@ def _schema(oai: OaiFile, schema: dict[str, Any], complete: bool) -> dict[str, A
 _FORMATS = jsonschema.FormatChecker([])
 
 
-@_FORMATS.checks("date-time", raises=ValueError)
 def _iso_date(value: object) -> bool:
     return not isinstance(value, str) or bool(_ISO.match(value))
 
 
-@_FORMATS.checks("date-time-rfc-2822", raises=(TypeError, ValueError))
 def _rfc2822(value: object) -> bool:
     if not isinstance(value, str):
         return True
@@ -152,7 +150,6 @@ def _rfc2822(value: object) -> bool:
     )
 
 
-@_FORMATS.checks("uri", raises=ValueError)
 def _uri(value: object) -> bool:
     if not isinstance(value, str):
         return True
@@ -162,15 +159,23 @@ def _uri(value: object) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-@_FORMATS.checks("phone-number", raises=ValueError)
 def _phone(value: object) -> bool:
     """E.164, or a formatted number as in Twilio's `friendly_name` examples ("(808) 925-1571")."""
     return not isinstance(value, str) or bool(_E164.match(value) or _FORMATTED.match(value))
 
 
-@_FORMATS.checks("iso-country-code", raises=ValueError)
 def _country(value: object) -> bool:
     return not isinstance(value, str) or bool(re.match(r"^[A-Z]{2}$", value))
+
+
+for _name, _check, _raises in (
+    ("date-time", _iso_date, ValueError),
+    ("date-time-rfc-2822", _rfc2822, (TypeError, ValueError)),
+    ("uri", _uri, ValueError),
+    ("phone-number", _phone, ValueError),
+    ("iso-country-code", _country, ValueError),
+):
+    _FORMATS.checks(_name, raises=_raises)(_check)
 
 
 def _validate(schema: dict[str, Any], value: Any, where: str) -> None:
