@@ -8,7 +8,7 @@ Twilio's error body ``{"code", "message", "more_info", "status"}``.
 
 Python API::
 
-    state = EmulatorState(master_account_sid=..., master_auth_token=..., seed=1)
+    state = EmulatorState(master_account_sid=..., master_auth_token=..., seed=1, pool_scale=1)
     app = create_emulator_app(state)                  # ASGI
     server = EmulatorServer(state, host="127.0.0.1", port=0).start(); server.base_url
     state.requests / clear_requests() / reset() / callbacks
@@ -18,6 +18,7 @@ Python API::
     state.add_fault(method, path, kind, status, code, retry_after, times, rate, delay)
     state.clear_faults(); state.latency = 0.05
     state.set_bundle_status(acc, bu, status, failure_reason); add_bundle(...); add_address(...)
+    state.set_bundle_status_callback(acc, bu, url)  # then set_bundle_status sends a signed callback
     state.add_trust_product(...); set_trust_product_status(...); set_supporting_document_status(...)
     state.mark_waba_bad(waba_id, reason); set_sender_status(xe, status, offline_reasons)
     state.set_sender_properties(xe, quality_rating, messaging_limit); advance_clock(seconds)

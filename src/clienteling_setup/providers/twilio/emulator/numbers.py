@@ -85,8 +85,13 @@ def _country_code(iso: str) -> int:
     return phonenumbers.country_code_for_region(iso)
 
 
-def generate_pool(seed: int, iso_country: str, number_type: str) -> list[AvailableNumber]:
-    """The numbers Twilio 'has' for sale in a country and type (before any purchase)."""
+def generate_pool(
+    seed: int, iso_country: str, number_type: str, scale: int = 1
+) -> list[AvailableNumber]:
+    """The numbers Twilio 'has' for sale in a country and type (before any purchase).
+
+    `scale` multiplies the pool (benchmarks buy hundreds of numbers); 1 is the default pool.
+    """
     rules = COUNTRIES[iso_country]
     rule = rules.types[number_type]
     rng = random.Random(f"{seed}:{iso_country}:{number_type}")
@@ -96,7 +101,7 @@ def generate_pool(seed: int, iso_country: str, number_type: str) -> list[Availab
         place: Place | None, prefixes: tuple[str, ...], lengths: tuple[int, ...], n: int
     ) -> None:
         made = 0
-        for _ in range(_MAX_TRIES):
+        for _ in range(_MAX_TRIES * scale):
             if made >= n:
                 return
             nsn = _candidate(rng, rules, rng.choice(prefixes), lengths)
@@ -117,9 +122,9 @@ def generate_pool(seed: int, iso_country: str, number_type: str) -> list[Availab
 
     if number_type == "local":
         for place in rules.places:
-            make(place, place.prefixes, rules.local_lengths, NUMBERS_PER_PLACE)
+            make(place, place.prefixes, rules.local_lengths, NUMBERS_PER_PLACE * scale)
     else:
-        make(None, rule.prefixes, rule.lengths, NUMBERS_PER_TYPE)
+        make(None, rule.prefixes, rule.lengths, NUMBERS_PER_TYPE * scale)
     return list(found.values())
 
 

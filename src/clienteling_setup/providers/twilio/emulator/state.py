@@ -50,9 +50,9 @@ class LoggedRequest:
 
 
 @lru_cache(maxsize=16)
-def _pools(seed: int) -> dict[tuple[str, str], tuple[AvailableNumber, ...]]:
+def _pools(seed: int, scale: int = 1) -> dict[tuple[str, str], tuple[AvailableNumber, ...]]:
     return {
-        (iso, number_type): tuple(generate_pool(seed, iso, number_type))
+        (iso, number_type): tuple(generate_pool(seed, iso, number_type, scale))
         for iso, rules in COUNTRIES.items()
         for number_type in rules.types
     }
@@ -68,8 +68,10 @@ class EmulatorState:
         seed: int = 1,
         *,
         seed_subaccounts: bool = True,
+        pool_scale: int = 1,
     ) -> None:
         self.seed = seed
+        self.pool_scale = pool_scale  # multiplies the available-number pool (benchmarks)
         self.master_account_sid = master_account_sid or DEFAULT_MASTER_SID
         self.master_auth_token = (
             master_auth_token or hashlib.sha256(f"master-token:{seed}".encode()).hexdigest()[:32]
@@ -247,7 +249,7 @@ class EmulatorState:
             taken |= self.unavailable_numbers
             return [
                 n
-                for n in _pools(self.seed).get((iso_country, number_type), ())
+                for n in _pools(self.seed, self.pool_scale).get((iso_country, number_type), ())
                 if n.phone_number not in taken
             ]
 
@@ -256,7 +258,7 @@ class EmulatorState:
         with self.lock:
             if phone_number in self.unavailable_numbers or self.number_owner(phone_number):
                 return None
-            for pool in _pools(self.seed).values():
+            for pool in _pools(self.seed, self.pool_scale).values():
                 for number in pool:
                     if number.phone_number == phone_number:
                         return number
@@ -312,9 +314,10 @@ class EmulatorState:
         end_user_type: str = "business",
         friendly_name: str | None = None,
         failure_reason: str | None = None,
+        status_callback: str | None = None,
     ) -> Bundle:
         with self.lock:
-            return compliance.add_bundle(
+            bundle = compliance.add_bundle(
                 self,
                 account_sid,
                 iso_country,
@@ -325,14 +328,33 @@ class EmulatorState:
                 friendly_name=friendly_name,
                 failure_reason=failure_reason,
             )
+            bundle.status_callback = status_callback
+            return bundle
+
+    def set_bundle_status_callback(
+        self, account_sid: str, bundle_sid: str, url: str | None
+    ) -> Bundle:
+        """Set a bundle's StatusCallback (what the retailer gives when creating the bundle)."""
+        with self.lock:
+            bundle = self.bundles_by_sid[bundle_sid]
+            if bundle.account_sid != account_sid:
+                raise KeyError(bundle_sid)
+            bundle.status_callback = url
+            return bundle
 
     def set_bundle_status(
         self, account_sid: str, bundle_sid: str, status: str, failure_reason: str | None = None
     ) -> Bundle:
+        """Change a bundle's status (documents and evaluation follow). When the bundle has a
+        StatusCallback, a signed callback is delivered (outside the lock) before this returns;
+        see `compliance.bundle_callback` for its fields."""
         with self.lock:
-            return compliance.set_bundle_status(
+            bundle = compliance.set_bundle_status(
                 self, account_sid, bundle_sid, status, failure_reason
             )
+            pending = compliance.bundle_callback(self, bundle, failure_reason)
+        senders.deliver(self, pending)
+        return bundle
 
     def add_trust_product(
         self, account_sid: str, friendly_name: str, status: str = "twilio-approved"
