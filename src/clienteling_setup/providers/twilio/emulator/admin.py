@@ -151,8 +151,12 @@ async def _dispatch(
         return 200, {"clock": state.clock, "callbacks": _plain(callbacks)}
     if method == "POST" and len(parts) == 3 and parts[0] == "bundles" and parts[2] == "status":
         bundle = state.bundles_by_sid[parts[1]]
-        state.set_bundle_status(
-            bundle.account_sid, bundle.sid, body["status"], body.get("failure_reason")
+        await anyio.to_thread.run_sync(
+            state.set_bundle_status,
+            bundle.account_sid,
+            bundle.sid,
+            body["status"],
+            body.get("failure_reason"),
         )
         return 200, _plain(bundle)
     if method == "POST" and len(parts) == 3 and parts[0] == "trust-products":

@@ -304,6 +304,30 @@ def set_bundle_status(
     return bundle
 
 
+def bundle_callback(
+    state: EmulatorState, bundle: Bundle, failure_reason: str | None
+) -> list[tuple[str, str, dict[str, str], str]]:
+    """The status callback a bundle's change sends, if it has a StatusCallback.
+
+    Twilio does not publish the body of the bundle status callback; the emulator sends what its
+    other status callbacks send: a form-encoded POST with ``AccountSid``, ``BundleSid``,
+    ``Status``, ``FailureReason`` (when rejected) and ``DateUpdated`` (ISO 8601), signed with the
+    owning account's auth token like every Twilio webhook (``X-Twilio-Signature``).
+    """
+    account = state.accounts.get(bundle.account_sid)
+    if not bundle.status_callback or account is None:
+        return []
+    params = {
+        "AccountSid": bundle.account_sid,
+        "BundleSid": bundle.sid,
+        "Status": bundle.status,
+        "DateUpdated": bundle.date_updated.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if bundle.status == "twilio-rejected":
+        params["FailureReason"] = failure_reason or DEFAULT_FAILURE
+    return [(bundle.status_callback, "POST", params, account.auth_token)]
+
+
 def add_trust_product(
     state: EmulatorState, account_sid: str, friendly_name: str, status: str
 ) -> Bundle:
