@@ -18,6 +18,7 @@ can pick another number.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -186,19 +187,30 @@ def _plan(
 def _check_bundle(runtime: Runtime, plan: Plan, *, store_country: str) -> None:
     if plan.bundle_sid is None:
         return
+    check_bundle(runtime, plan.account, plan.bundle_sid, plan.store_id, store_country)
+
+
+def check_bundle(
+    runtime: Runtime,
+    account: AccountCredentials,
+    bundle_sid: str,
+    store_id: str,
+    store_country: str,
+) -> None:
+    """The bundle exists in the tenant's account, is of the store's country and approved."""
     try:
-        bundle = runtime.gateway.fetch_bundle(plan.account, plan.bundle_sid)
+        bundle = runtime.gateway.fetch_bundle(account, bundle_sid)
     except NotFound as exc:
         raise errors.BadRequest(
-            f"'bundle_sid': bundle {plan.bundle_sid} does not exist in the tenant's Twilio "
-            f"account. Pick one from GET /clienteling/stores/{plan.store_id}/regulatory-bundles."
+            f"'bundle_sid': bundle {bundle_sid} does not exist in the tenant's Twilio "
+            f"account. Pick one from GET /clienteling/stores/{store_id}/regulatory-bundles."
         ) from exc
     except ProviderError as exc:
         raise errors.from_provider(exc, "Checking the regulatory bundle") from exc
     if bundle.iso_country is not None and bundle.iso_country != store_country:
         raise errors.BadRequest(
             f"'bundle_sid': bundle {bundle.sid} is for {bundle.iso_country}, but store "
-            f"'{plan.store_id}' is in {store_country}. Use a bundle of {store_country}."
+            f"'{store_id}' is in {store_country}. Use a bundle of {store_country}."
         )
     if bundle.status != "twilio-approved":
         raise errors.BadRequest(
@@ -313,41 +325,87 @@ def _run_steps(runtime: Runtime, plan: Plan, *, enable: bool) -> StoreOnboarding
 
 
 def _ensure_number(runtime: Runtime, plan: Plan) -> OwnedNumber:
-    gateway = runtime.gateway
-    owned = gateway.find_owned_number(plan.account, plan.phone_number)
-    if owned is not None:
-        _check_not_another_stores(plan, owned)
-        return owned
-    if plan.already_purchased:
-        _release_claim(runtime, plan)
-        raise errors.BadRequest(
+    refuse = (
+        errors.BadRequest(
             f"'phone_number_already_purchased' is true, but {plan.phone_number} does not belong "
             "to the tenant's Twilio account. Send false to buy it, or use a number you own."
         )
+        if plan.already_purchased
+        else None
+    )
+    purchase = Purchase(
+        account=plan.account,
+        tenant_id=plan.tenant_id,
+        phone_number=plan.phone_number,
+        friendly_name=number_friendly_name(plan.tenant_id, plan.store_id),
+        bundle_sid=plan.bundle_sid,
+        address_sid=plan.address_sid,
+        voice_app_sid=plan.voice_app_sid,
+    )
+    return ensure_number(
+        runtime, purchase, release=lambda: _release_claim(runtime, plan), refuse_purchase=refuse
+    )
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """A number a store needs: adopted if the tenant's account owns it, else bought so."""
+
+    account: AccountCredentials
+    tenant_id: str
+    phone_number: str
+    friendly_name: str  # names tenant, store (and purpose): keys the purchase to its store
+    bundle_sid: str | None
+    address_sid: str | None
+    voice_app_sid: str | None
+
+
+def ensure_number(
+    runtime: Runtime,
+    purchase: Purchase,
+    *,
+    release: Callable[[], None],
+    refuse_purchase: errors.AppError | None = None,
+) -> OwnedNumber:
+    """Own `purchase.phone_number` exactly once. The caller has committed its claim already.
+
+    `release` frees the caller's claim when no number was bought and none will be (Twilio
+    definitely refused, or `refuse_purchase` forbids buying); it is not called otherwise, so a
+    retry of the same request finds the number by lookup. Raises `ProviderError`s.
+    """
+    gateway = runtime.gateway
+    owned = gateway.find_owned_number(purchase.account, purchase.phone_number)
+    if owned is not None:
+        _check_owner(purchase, owned)
+        return owned
+    if refuse_purchase is not None:
+        release()
+        raise refuse_purchase
     try:
         return gateway.buy_number(
-            plan.account,
-            plan.phone_number,
-            friendly_name=number_friendly_name(plan.tenant_id, plan.store_id),
-            address_sid=plan.address_sid,
-            bundle_sid=plan.bundle_sid,
-            voice_application_sid=plan.voice_app_sid,
+            purchase.account,
+            purchase.phone_number,
+            friendly_name=purchase.friendly_name,
+            address_sid=purchase.address_sid,
+            bundle_sid=purchase.bundle_sid,
+            voice_application_sid=purchase.voice_app_sid,
         )
     except InputRejected:
         # Twilio definitely did not sell the number: free the store for another choice.
-        _release_claim(runtime, plan)
+        release()
         raise
 
 
-def _check_not_another_stores(plan: Plan, owned: OwnedNumber) -> None:
-    prefix = f"clienteling:{plan.tenant_id}:store:"
-    if owned.friendly_name.startswith(prefix):
-        other = owned.friendly_name.removeprefix(prefix)
-        if other != plan.store_id[: len(other)]:
-            raise errors.Conflict(
-                f"{plan.phone_number} was bought for store '{other}'. "
-                "Pick another number from the available-phone-numbers list."
-            )
+def _check_owner(purchase: Purchase, owned: OwnedNumber) -> None:
+    """A number bought by this service for another store (or purpose) is not ours to take."""
+    prefix = f"clienteling:{purchase.tenant_id}:store:"
+    if owned.friendly_name.startswith(prefix) and owned.friendly_name != purchase.friendly_name:
+        other, _, purpose = owned.friendly_name.removeprefix(prefix).partition(":")
+        what = f"store '{other}'" + (f" ({purpose})" if purpose else "")
+        raise errors.Conflict(
+            f"{purchase.phone_number} was bought for {what}. "
+            "Pick another number from the available-phone-numbers list."
+        )
 
 
 def _ensure_in_messaging_service(runtime: Runtime, plan: Plan, number: OwnedNumber) -> None:
