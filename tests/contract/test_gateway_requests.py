@@ -39,10 +39,6 @@ MASTER_SID = "AC" + "0" * 31 + "1"
 MASTER_TOKEN = "master-token-0123456789abcdef"
 TENANT = AccountCredentials("AC" + "a" * 32, "tenant-token-0123456789abcdef")
 
-pytestmark = pytest.mark.skipif(
-    not oai.OAI_DIR.is_dir(), reason=f"no Twilio OAI files at {oai.OAI_DIR}"
-)
-
 
 def sid(prefix: str, n: int = 1) -> str:
     return f"{prefix}{n:032x}"
