@@ -51,7 +51,8 @@ def build_gateway(settings: Settings, closers: list[object]) -> MessagingGateway
         from clienteling_setup.providers.twilio.emulator import EmulatorServer, EmulatorState
 
         state = EmulatorState()
-        server = EmulatorServer(state, host="127.0.0.1", port=0).start()
+        # The embedded emulator runs its clock in real time, so senders move on as they would.
+        server = EmulatorServer(state, host="127.0.0.1", port=0, auto_clock=True).start()
         closers.append(server.stop)
         return TwilioGateway(
             state.master_account_sid,

@@ -401,7 +401,9 @@ class TestRetries:
 
 
 class TestPurchaseIsNeverRetried:
-    @pytest.mark.parametrize(("status", "error"), [(500, ProviderFailure), (503, ProviderFailure)])
+    @pytest.mark.parametrize(
+        ("status", "error"), [(500, ProviderFailure), (503, ProviderUnavailable)]
+    )
     def test_a_failed_purchase_is_sent_once(
         self,
         status: int,

@@ -164,7 +164,7 @@ class TestErrorMap:
             (404, None, NotFound),
             (429, 20429, ProviderUnavailable),
             (500, None, ProviderFailure),
-            (503, 20503, ProviderFailure),
+            (503, 20503, ProviderUnavailable),
             (401, 20003, ProviderFailure),
         ],
     )

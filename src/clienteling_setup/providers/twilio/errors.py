@@ -41,7 +41,8 @@ def provider_error(
     """The most specific `ProviderError` for an error answer from Twilio."""
     if code is not None and code == status:
         code = None  # the SDK repeats the HTTP status when Twilio gave no code
-    if code == RATE_LIMITED or status == 429:
+    if code == RATE_LIMITED or status in (429, 503):
+        # Rate limited, or Twilio says it is unavailable: the caller should come back later.
         return ProviderUnavailable(
             message, code=code, status=status, retry_after=retry_after_seconds(retry_after)
         )
