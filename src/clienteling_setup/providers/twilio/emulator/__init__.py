@@ -23,6 +23,7 @@ Python API::
     state.mark_waba_bad(waba_id, reason); set_sender_status(xe, status, offline_reasons)
     state.set_sender_properties(xe, quality_rating, messaging_limit); advance_clock(seconds)
     state.make_number_unavailable(e164)
+    state.drop_callbacks = True                      # status callbacks are lost, not sent
     server.stop(); run_emulator(host, port)           # blocking, for the CLI
 
 See `app.py` (request pipeline), `faults.py`, `senders.py` (lifecycle and the status callback

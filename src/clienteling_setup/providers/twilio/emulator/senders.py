@@ -255,6 +255,12 @@ def deliver(state: EmulatorState, pending: list[Pending]) -> list[Callback]:
             target = url
             signature = RequestValidator(token).compute_signature(url, params)
         callback = Callback(url, method, params, signature, None)
+        if state.drop_callbacks:
+            callback.error = "dropped: state.drop_callbacks is set"
+            with state.lock:
+                state.callbacks.append(callback)
+            done.append(callback)
+            continue
         try:
             response = httpx.request(
                 method,

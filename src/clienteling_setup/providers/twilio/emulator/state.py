@@ -96,6 +96,8 @@ class EmulatorState:
             self.clock = 0.0
             self.latency = 0.0
             self.faults.clear()
+            # True: status callbacks are recorded as lost instead of sent (Twilio gave up).
+            self.drop_callbacks = False
             self._requests: list[LoggedRequest] = []
             self.callbacks: list[Callback] = []
             now = self.now()
