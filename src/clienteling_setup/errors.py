@@ -7,6 +7,7 @@ and provider errors as ``{"request_id": ..., "message": ...}`` with an ``X-Reque
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -127,6 +128,19 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
     return " ".join(messages) or "The request is invalid."
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the API documents on this path. Starlette's own 405 names only the first
+    route that matched the path, though each method of a path is a route of its own."""
+    methods: set[str] = set()
+    for template, item in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {m.upper() for m in item}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -148,7 +162,9 @@ def install_error_handlers(app: FastAPI) -> None:
             405: f"Method {request.method} is not allowed on {request.url.path}.",
         }
         message = messages.get(exc.status_code) or str(exc.detail)
-        headers = dict(exc.headers) if exc.headers else None
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405 and (allowed := allowed_methods(request)):
+            headers["Allow"] = ", ".join(allowed)
         return error_response(request, exc.status_code, message, headers)
 
     @app.exception_handler(Exception)

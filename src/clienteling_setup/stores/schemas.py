@@ -40,6 +40,14 @@ class StoreWrite(StrictBody):
     def _country(cls, value: str) -> str:
         return country_code(value)
 
+    @field_validator("latitude", "longitude", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: object) -> object:
+        # JSON true/false would otherwise become 1.0/0.0: a store placed off the coast of Africa.
+        if isinstance(value, bool):
+            raise ValueError("must be a number in degrees, not true or false")
+        return value
+
     @model_validator(mode="after")
     def _phone_and_position(self) -> Self:
         if self.phone is not None:
