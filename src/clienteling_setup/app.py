@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import text
 
-from clienteling_setup import webhooks
+from clienteling_setup import console, webhooks
 from clienteling_setup.auth.middleware import TENANT_PATTERN, AuthMiddleware
 from clienteling_setup.compliance import endpoints as compliance_endpoints
 from clienteling_setup.errors import install_error_handlers
@@ -60,6 +60,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(onboarding_endpoints.router)
     app.include_router(compliance_endpoints.router)
     app.include_router(webhooks.router)
+    app.include_router(console.router)
     if isinstance(runtime.storage, LocalStorage):
         app.include_router(create_storage_router(runtime.storage))
     _add_operational_routes(app, runtime)

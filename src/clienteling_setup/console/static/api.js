@@ -1,0 +1,98 @@
+// The console's only way to the service: the public API, with the operator's token and tenant.
+const SESSION_KEY = "clienteling-console-session";
+
+export class ApiError extends Error {
+  constructor(status, message, requestId) {
+    super(message);
+    this.status = status;
+    this.requestId = requestId;
+  }
+}
+
+export function loadSession() {
+  try {
+    const raw = sessionStorage.getItem(SESSION_KEY);
+    const session = raw ? JSON.parse(raw) : null;
+    return session && session.tenant && session.token ? session : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveSession(tenant, token) {
+  sessionStorage.setItem(SESSION_KEY, JSON.stringify({ tenant, token }));
+}
+
+export function clearSession() {
+  sessionStorage.removeItem(SESSION_KEY);
+}
+
+// Calls the API; resolves to the parsed body, rejects with ApiError (message + request id).
+export async function api(method, path, body, session = loadSession()) {
+  const headers = { Accept: "application/json" };
+  if (session) {
+    headers.Authorization = `Bearer ${session.token}`;
+    headers.Tenant = session.tenant;
+  }
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store",
+    });
+  } catch (exc) {
+    throw new ApiError(0, `The service could not be reached (${exc.message}). Check that it is running.`, null);
+  }
+  const requestId = response.headers.get("X-Request-ID");
+  const text = await response.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const message = data && typeof data.message === "string"
+      ? data.message
+      : `The service answered ${response.status} ${response.statusText}.`;
+    throw new ApiError(response.status, message, (data && data.request_id) || requestId);
+  }
+  return data;
+}
+
+// Sends a file to a presigned upload (S3 or the embedded storage): the form fields in order,
+// then the file as the last part named "file".
+export async function uploadFile(grant, file) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(grant.fields || {})) form.append(name, value);
+  form.append("file", file, file.name);
+  let response;
+  try {
+    response = await fetch(grant.upload_url, {
+      method: grant.method || "POST",
+      headers: grant.headers || {},
+      body: form,
+    });
+  } catch (exc) {
+    throw new ApiError(0, `The upload could not be sent (${exc.message}).`, null);
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    let message = `The upload was refused (${response.status}).`;
+    let requestId = response.headers.get("X-Request-ID") || response.headers.get("x-amz-request-id");
+    try {
+      const data = JSON.parse(text);
+      if (data.message) message = `The upload was refused: ${data.message}`;
+      if (data.request_id) requestId = data.request_id;
+    } catch {
+      const match = /<Message>([^<]*)<\/Message>/.exec(text);
+      if (match) message = `The upload was refused: ${match[1]}`;
+    }
+    throw new ApiError(response.status, message, requestId);
+  }
+}
