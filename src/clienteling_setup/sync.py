@@ -11,9 +11,11 @@ import sys
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete
+from sqlalchemy import select
 
-from clienteling_setup.compliance.models import BundleRecord, TrustProductRecord
+from clienteling_setup.compliance import records
+from clienteling_setup.compliance.models import CountryRequirement
+from clienteling_setup.compliance.rules import load_rules, merge_regulations
 from clienteling_setup.db import leases
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.session import transaction
@@ -21,11 +23,13 @@ from clienteling_setup.onboarding.service import resume_unfinished
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
     ProviderError,
-    SupportingDocument,
+    ProviderUnavailable,
 )
 from clienteling_setup.runtime import Runtime
 from clienteling_setup.tenants.models import Tenant
 from clienteling_setup.tenants.repository import all_tenants
+from clienteling_setup.tenants.schemas import ConfigurationCreate
+from clienteling_setup.tenants.service import enable
 from clienteling_setup.whatsapp.reconcile import refresh_senders
 
 log = logging.getLogger("clienteling_setup.sync")
@@ -37,31 +41,25 @@ class SyncReport:
     done: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    regulations: str | None = None
 
     def lines(self) -> list[str]:
-        out = [f"synchronised: {t}" for t in self.done]
+        out = [self.regulations] if self.regulations else []
+        out += [f"synchronised: {t}" for t in self.done]
         out += [f"skipped (another runner holds it): {t}" for t in self.skipped]
         out += [f"failed: {t}: {reason}" for t, reason in self.failed.items()]
         return out
-
-
-def _documents(docs: list[SupportingDocument]) -> list[dict[str, str | None]]:
-    return [
-        {
-            "sid": d.sid,
-            "name": d.friendly_name,
-            "status": d.status,
-            "created_at": d.date_created,
-            "updated_at": d.date_updated,
-        }
-        for d in docs
-    ]
 
 
 def sync_all(runtime: Runtime, *, only: str | None = None, progress: bool = False) -> SyncReport:
     with transaction(runtime.sessions) as session:
         tenants = [t.id for t in all_tenants(session) if only is None or t.id == only]
     report = SyncReport()
+    try:
+        report.regulations = refresh_regulations(runtime, tenants)
+    except Exception as exc:  # noqa: BLE001 - the table stays the fallback; tenants still sync
+        log.exception("regulations refresh crashed")
+        report.regulations = f"regulations: not refreshed ({type(exc).__name__}: {exc})"
     if progress:
         import click
 
@@ -112,51 +110,77 @@ def _sync(runtime: Runtime, tenant_id: str) -> None:
 
 
 def sync_compliance(runtime: Runtime, tenant_id: str, account: AccountCredentials) -> None:
-    """Replace the tenant's bundles and trust products with what Twilio has now."""
-    gateway = runtime.gateway
-    bundles = [
-        (
-            b,
-            gateway.bundle_address_sid(account, b.sid),
-            gateway.list_bundle_documents(account, b.sid),
-        )
-        for b in gateway.list_bundles(account)
-    ]
-    products = [
-        (p, gateway.list_trust_product_documents(account, p.sid))
-        for p in gateway.list_trust_products(account)
-    ]
-    now = utcnow()
+    """Bring the tenant's bundles and trust products up to what Twilio has now (upserts that
+    keep rows a callback wrote meanwhile; see `compliance.records`)."""
+    read_since = utcnow()
+    bundles, products = records.fetch_all(runtime.gateway, account)
     with transaction(runtime.sessions) as session:
-        session.execute(delete(BundleRecord).where(BundleRecord.tenant_id == tenant_id))
-        session.execute(delete(TrustProductRecord).where(TrustProductRecord.tenant_id == tenant_id))
-        for bundle, address_sid, docs in bundles:
-            session.add(
-                BundleRecord(
-                    tenant_id=tenant_id,
-                    sid=bundle.sid,
-                    iso_country=bundle.iso_country,
-                    friendly_name=bundle.friendly_name,
-                    status=bundle.status,
-                    failure_reason=bundle.failure_reason,
-                    address_sid=address_sid,
-                    documents=_documents(docs),
-                    synced_at=now,
-                )
-            )
-        for product, docs in products:
-            session.add(
-                TrustProductRecord(
-                    tenant_id=tenant_id,
-                    sid=product.sid,
-                    friendly_name=product.friendly_name,
-                    status=product.status,
-                    policy_sid=product.policy_sid,
-                    documents=_documents(docs),
-                    synced_at=now,
-                )
-            )
+        records.store_bundles(session, tenant_id, bundles, read_since=read_since, complete=True)
+        records.store_trust_products(session, tenant_id, products, read_since=read_since)
     runtime.list_cache.invalidate(lambda key: isinstance(key, tuple) and key[:1] == (tenant_id,))
+
+
+def refresh_regulations(runtime: Runtime, tenant_ids: list[str]) -> str:
+    """Refresh each supported country's bundle requirement from Twilio's Regulations API into
+    ``country_requirements``. Regulations are Twilio-wide; they are read with the credentials
+    of the first tenant (of `tenant_ids`) whose subaccount is active. Returns a report line.
+    A country whose call fails keeps its previous answer (or the packaged table)."""
+    with transaction(runtime.sessions) as session:
+        tenant = session.scalar(
+            select(Tenant)
+            .where(Tenant.id.in_(tenant_ids), Tenant.subaccount_status == "active")
+            .order_by(Tenant.id)
+            .limit(1)
+        )
+        if tenant is None:
+            return "regulations: not refreshed (no tenant with an active Twilio subaccount)"
+        account = runtime.credentials(tenant.subaccount_sid, tenant.auth_token_encrypted)
+    refreshed: list[str] = []
+    failed: dict[str, str] = {}
+    for code, rule in sorted(load_rules().items()):
+        if rule.sms_number_type is None:
+            continue
+        try:
+            found = runtime.gateway.list_regulations(account, code, rule.sms_number_type)
+        except ProviderError as exc:
+            failed[code] = exc.message
+            if isinstance(exc, ProviderUnavailable):
+                break
+            continue
+        required = merge_regulations(rule, found).bundle_required
+        with transaction(runtime.sessions) as session:
+            row = session.get(CountryRequirement, code, with_for_update=True)
+            if row is None:
+                row = CountryRequirement(country_code=code)
+                session.add(row)
+            row.number_type = rule.sms_number_type
+            row.bundle_required = required
+            row.refreshed_at = utcnow()
+        refreshed.append(code)
+    line = f"regulations: refreshed {len(refreshed)} countries"
+    if failed:
+        reasons = "; ".join(f"{code}: {reason}" for code, reason in sorted(failed.items()))
+        line += f", not refreshed (table or previous answer kept): {reasons}"
+    return line
+
+
+def enable_configuration(runtime: Runtime, tenant_id: str, body: ConfigurationCreate) -> Tenant:
+    """Enable clienteling, then synchronise the new tenant's bundles and trust products once so
+    the status shows them right away. That second step is best effort: a Twilio failure there
+    is logged and left to reconciliation; it never fails the enable."""
+    tenant = enable(runtime, tenant_id, body)
+    holder = leases.new_holder()
+    name = f"sync:{tenant_id}"
+    if not leases.acquire(runtime.sessions, name, holder, LEASE_SECONDS):
+        return tenant  # a runner is on it already
+    try:
+        account = runtime.credentials(tenant.subaccount_sid, tenant.auth_token_encrypted)
+        sync_compliance(runtime, tenant_id, account)
+    except Exception:  # noqa: BLE001 - best effort; reconciliation catches up
+        log.warning("compliance sync after enabling failed", extra={"tenant": tenant_id})
+    finally:
+        leases.release(runtime.sessions, name, holder)
+    return tenant
 
 
 class PeriodicSync:

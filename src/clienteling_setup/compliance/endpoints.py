@@ -5,12 +5,14 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from clienteling_setup.compliance import lists
+from clienteling_setup.compliance import callbacks, lists
 from clienteling_setup.deps import RuntimeDep, TenantDep
 from clienteling_setup.openapi_docs import ERRORS_READ
 from clienteling_setup.stores.endpoints import StoreIdPath
 
 router = APIRouter(prefix="/clienteling")
+# Twilio's bundle status callbacks (public: signature-checked, not token-checked).
+router.include_router(callbacks.router)
 
 
 class AvailablePhoneNumber(BaseModel):

@@ -36,3 +36,19 @@ class TrustProductRecord(Timestamps, Base):
     policy_sid: Mapped[str | None] = mapped_column(String(34), default=None)
     documents: Mapped[list[dict[str, str | None]]] = mapped_column(JSON, default=list)
     synced_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class CountryRequirement(Base):
+    """A country's bundle requirement as Twilio's Regulations API last answered it.
+
+    Written by `sync` (global, not per tenant); read by the status view and onboarding's bundle
+    check, which fall back to the packaged rules table for a country without a row, or whose
+    row was asked for another SMS number type than the table's current one.
+    """
+
+    __tablename__ = "country_requirements"
+
+    country_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    number_type: Mapped[str] = mapped_column(String(20))
+    bundle_required: Mapped[bool]
+    refreshed_at: Mapped[datetime]

@@ -1,9 +1,49 @@
-"""Country requirements as the write side asks them, answered from the rules table."""
+"""Country requirements as the write side and the status view ask them.
+
+The packaged rules table is the default; a country whose bundle requirement `sync` refreshed
+from Twilio's Regulations API (the ``country_requirements`` table) uses the refreshed answer,
+as long as it was asked for the table's current SMS number type. Reads only the database.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from clienteling_setup import errors
-from clienteling_setup.compliance.rules import CountryRule, rule_for
+from clienteling_setup.compliance.models import CountryRequirement
+from clienteling_setup.compliance.rules import (
+    CountryRule,
+    load_rules,
+    rule_for,
+    with_bundle_required,
+)
+
+
+def _refreshed(rule: CountryRule, row: CountryRequirement | None) -> CountryRule:
+    if row is None or row.number_type != rule.sms_number_type:
+        return rule
+    return with_bundle_required(rule, row.bundle_required)
+
+
+def effective_rules(session: Session) -> Mapping[str, CountryRule]:
+    """The rules table with every refreshed bundle requirement applied."""
+    rules = dict(load_rules())
+    for row in session.scalars(select(CountryRequirement)):
+        rule = rules.get(row.country_code)
+        if rule is not None:
+            rules[row.country_code] = _refreshed(rule, row)
+    return rules
+
+
+def effective_rule(session: Session | None, country_code: str) -> CountryRule | None:
+    """One country's rule, refreshed when `session` is given and a refreshed row exists."""
+    rule = rule_for(country_code)
+    if rule is None or session is None:
+        return rule
+    return _refreshed(rule, session.get(CountryRequirement, rule.country_code))
 
 
 def require_supported(country_code: str) -> CountryRule:
@@ -17,8 +57,10 @@ def require_supported(country_code: str) -> CountryRule:
     return rule
 
 
-def bundle_required(country_code: str) -> bool:
-    rule = rule_for(country_code)
+def bundle_required(country_code: str, session: Session | None = None) -> bool:
+    """Whether buying a number there needs a regulatory bundle (refreshed answer when a
+    `session` is given, else the packaged table)."""
+    rule = effective_rule(session, country_code)
     return rule is not None and rule.bundle_required
 
 

@@ -159,6 +159,15 @@ def merge_regulations(
         and regulation.end_user_type == END_USER_TYPE
         for regulation in regulations
     )
+    return with_bundle_required(rule, required)
+
+
+def with_bundle_required(rule: CountryRule, required: bool) -> CountryRule:
+    """``rule`` with its bundle requirement as the Regulations API answered it (``required``
+    for the rule's SMS number type). A country without an SMS number type is returned
+    unchanged."""
+    if rule.sms_number_type is None:
+        return rule
     sources = rule.sources
     if REGULATIONS_API_SOURCE not in sources:
         sources = (*sources, REGULATIONS_API_SOURCE)

@@ -1,6 +1,10 @@
 """Imports every model so Alembic and the metadata see all tables."""
 
-from clienteling_setup.compliance.models import BundleRecord, TrustProductRecord
+from clienteling_setup.compliance.models import (
+    BundleRecord,
+    CountryRequirement,
+    TrustProductRecord,
+)
 from clienteling_setup.db.base import Base
 from clienteling_setup.db.leases import Lease
 from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding
@@ -11,6 +15,7 @@ from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 __all__ = [
     "Base",
     "BundleRecord",
+    "CountryRequirement",
     "Lease",
     "OptInTemplate",
     "SenderGroup",

@@ -124,7 +124,7 @@ def _validate(
             number = phone_of_country(body.phone_number, store.country_code, "phone_number")
         except ValueError as exc:
             raise errors.BadRequest(f"'phone_number': {exc}.") from exc
-        if body.bundle_sid is None and bundle_required(store.country_code):
+        if body.bundle_sid is None and bundle_required(store.country_code, session):
             raise errors.BadRequest(
                 f"Store '{store_id}' is in {store.country_code}, where Twilio requires an "
                 "approved regulatory bundle to buy a number: send bundle_sid and address_sid "

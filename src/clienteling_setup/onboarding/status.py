@@ -22,7 +22,7 @@ from clienteling_setup.compliance.actions import (
     derive_country_status,
 )
 from clienteling_setup.compliance.models import BundleRecord, TrustProductRecord
-from clienteling_setup.compliance.rules import rule_for
+from clienteling_setup.compliance.requirements import effective_rules
 from clienteling_setup.onboarding.models import StoreOnboarding
 from clienteling_setup.stores.models import Store
 from clienteling_setup.tenants.models import OptInTemplate, Tenant
@@ -94,6 +94,8 @@ def build_status(session: Session, tenant_id: str) -> dict[str, Any]:
             WhatsAppSenderRecord.waba_id,
             WhatsAppSenderRecord.quality_rating,
             WhatsAppSenderRecord.messaging_limit,
+            WhatsAppSenderRecord.offline_reasons,
+            WhatsAppSenderRecord.phone_number,
         )
         .outerjoin(
             StoreOnboarding,
@@ -111,7 +113,20 @@ def build_status(session: Session, tenant_id: str) -> dict[str, Any]:
     stores: list[dict[str, Any]] = []
     per_country: Counter[str] = Counter()
     onboarded_per_country: Counter[str] = Counter()
-    for sid_, name, cc, number, sms_state, w_sid, w_status, waba, quality, limit in rows:
+    for (
+        sid_,
+        name,
+        cc,
+        number,
+        sms_state,
+        w_sid,
+        w_status,
+        waba,
+        quality,
+        limit,
+        offline,
+        w_number,
+    ) in rows:
         per_country[cc] += 1
         onboarded = sms_state == "onboarded"
         if onboarded:
@@ -134,6 +149,8 @@ def build_status(session: Session, tenant_id: str) -> dict[str, Any]:
                         "waba": waba,
                         "quality_rating": quality,
                         "messaging_limit": limit,
+                        "offline_reasons": list(offline or []),
+                        "phone_number": w_number,
                     },
                 },
             }
@@ -150,10 +167,12 @@ def build_status(session: Session, tenant_id: str) -> dict[str, Any]:
         )
     )
 
+    # The rules table with the bundle requirements sync last refreshed from Twilio.
+    rules = effective_rules(session)
     countries = []
     for cc in sorted(per_country):
         bundle: BundleRecord | None = _best(bundles_by_country.get(cc, []))
-        rule = rule_for(cc)
+        rule = rules.get(cc.strip().upper())
         product = trust if rule is not None and rule.trust_product_required else None
         facts = CountryFacts(
             country_code=cc,
@@ -176,7 +195,7 @@ def build_status(session: Session, tenant_id: str) -> dict[str, Any]:
             else None,
             opt_in_exists=opt_in is not None,
         )
-        status = derive_country_status(facts)
+        status = derive_country_status(facts, rules)
         countries.append(
             {
                 "country_code": cc,

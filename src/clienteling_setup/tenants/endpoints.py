@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from clienteling_setup import sync
 from clienteling_setup.deps import RuntimeDep, SessionDep, TenantDep
 from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE
 from clienteling_setup.tenants import service
@@ -51,7 +52,7 @@ def _read(tenant: Tenant) -> ConfigurationRead:
 def enable_configuration(
     body: ConfigurationCreate, tenant: TenantDep, runtime: RuntimeDep
 ) -> ConfigurationRead:
-    return _read(service.enable(runtime, tenant, body))
+    return _read(sync.enable_configuration(runtime, tenant, body))
 
 
 @router.get(

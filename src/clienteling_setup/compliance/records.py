@@ -1,0 +1,203 @@
+"""Writing the compliance read model (bundles and trust products) without lost updates.
+
+Two writers meet here: reconciliation (which reads Twilio's lists, then writes) and Twilio's
+bundle status callbacks (which write as they arrive). A reconciliation pass notes when it
+started reading (``read_since``) and changes only rows nobody wrote after that moment, in one
+conditional UPDATE each, so a callback that lands while the pass talks to Twilio is never
+overwritten with the older answer; the next pass picks Twilio's state up again. Deletes follow
+the same rule and touch only bundles Twilio no longer lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from clienteling_setup.compliance.actions import TWILIO_REJECTED
+from clienteling_setup.compliance.models import BundleRecord, TrustProductRecord
+from clienteling_setup.db.base import utcnow
+from clienteling_setup.providers.messaging import (
+    AccountCredentials,
+    Bundle,
+    MessagingGateway,
+    SupportingDocument,
+    TrustProduct,
+)
+
+#: Gateway calls in flight at once while one tenant's compliance state is read.
+FETCH_CONCURRENCY = 8
+
+
+@dataclass(frozen=True)
+class FetchedBundle:
+    bundle: Bundle
+    address_sid: str | None
+    documents: Sequence[SupportingDocument]
+
+
+@dataclass(frozen=True)
+class FetchedTrustProduct:
+    product: TrustProduct
+    documents: Sequence[SupportingDocument]
+
+
+def fetch_bundle(
+    gateway: MessagingGateway, account: AccountCredentials, bundle: Bundle
+) -> FetchedBundle:
+    """A bundle with its address and supporting documents, as Twilio has them now."""
+    return FetchedBundle(
+        bundle,
+        gateway.bundle_address_sid(account, bundle.sid),
+        gateway.list_bundle_documents(account, bundle.sid),
+    )
+
+
+def fetch_all(
+    gateway: MessagingGateway, account: AccountCredentials
+) -> tuple[list[FetchedBundle], list[FetchedTrustProduct]]:
+    """Every bundle and trust product of the account with their documents. The calls for
+    different bundles and products run concurrently (a tenant has a dozen bundles, each needing
+    a few calls); the first failure is raised."""
+    with ThreadPoolExecutor(max_workers=FETCH_CONCURRENCY) as pool:
+        listed_products = pool.submit(gateway.list_trust_products, account)
+        bundle_futures = [
+            pool.submit(fetch_bundle, gateway, account, b) for b in gateway.list_bundles(account)
+        ]
+        product_futures = [
+            (p, pool.submit(gateway.list_trust_product_documents, account, p.sid))
+            for p in listed_products.result()
+        ]
+        bundles = [f.result() for f in bundle_futures]
+        products = [FetchedTrustProduct(p, f.result()) for p, f in product_futures]
+    return bundles, products
+
+
+def documents(docs: Sequence[SupportingDocument]) -> list[dict[str, str | None]]:
+    """Supporting documents as stored (and shown as ``uploads[]``)."""
+    return [
+        {
+            "sid": d.sid,
+            "name": d.friendly_name,
+            "status": d.status,
+            "created_at": d.date_created,
+            "updated_at": d.date_updated,
+        }
+        for d in docs
+    ]
+
+
+def _upsert(
+    session: Session,
+    model: type[BundleRecord] | type[TrustProductRecord],
+    tenant_id: str,
+    sid: str,
+    values: dict[str, Any],
+    read_since: datetime,
+) -> None:
+    """Update the row unless it was written after `read_since`; insert it when absent."""
+    changed = session.execute(
+        update(model)
+        .where(model.tenant_id == tenant_id, model.sid == sid, model.updated_at <= read_since)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount:  # type: ignore[attr-defined]
+        return
+    if session.get(model, (tenant_id, sid)) is not None:
+        return  # written after we started reading: the newer state stays
+    try:
+        with session.begin_nested():
+            session.add(model(tenant_id=tenant_id, sid=sid, **values))
+    except IntegrityError:
+        pass  # inserted concurrently (a callback): that one is at least as new
+
+
+def store_bundles(
+    session: Session,
+    tenant_id: str,
+    fetched: Sequence[FetchedBundle],
+    *,
+    read_since: datetime,
+    complete: bool,
+) -> None:
+    """Upsert bundles read from Twilio since `read_since`. With `complete` (the whole list),
+    also delete the tenant's bundles Twilio no longer lists (unless written since)."""
+    now = utcnow()
+    for item in fetched:
+        b = item.bundle
+        values = {
+            "iso_country": b.iso_country,
+            "friendly_name": b.friendly_name,
+            "status": b.status,
+            "failure_reason": b.failure_reason,
+            "address_sid": item.address_sid,
+            "documents": documents(item.documents),
+            "synced_at": now,
+            "updated_at": now,
+        }
+        _upsert(session, BundleRecord, tenant_id, b.sid, values, read_since)
+    if complete:
+        session.execute(
+            delete(BundleRecord)
+            .where(
+                BundleRecord.tenant_id == tenant_id,
+                BundleRecord.sid.not_in([item.bundle.sid for item in fetched]),
+                BundleRecord.updated_at <= read_since,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+def store_trust_products(
+    session: Session,
+    tenant_id: str,
+    fetched: Sequence[FetchedTrustProduct],
+    *,
+    read_since: datetime,
+) -> None:
+    """Upsert the tenant's whole trust product list; delete those Twilio no longer lists."""
+    now = utcnow()
+    for item in fetched:
+        p = item.product
+        values = {
+            "friendly_name": p.friendly_name,
+            "status": p.status,
+            "policy_sid": p.policy_sid,
+            "documents": documents(item.documents),
+            "synced_at": now,
+            "updated_at": now,
+        }
+        _upsert(session, TrustProductRecord, tenant_id, p.sid, values, read_since)
+    session.execute(
+        delete(TrustProductRecord)
+        .where(
+            TrustProductRecord.tenant_id == tenant_id,
+            TrustProductRecord.sid.not_in([item.product.sid for item in fetched]),
+            TrustProductRecord.updated_at <= read_since,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def apply_bundle_status(
+    session: Session, tenant_id: str, sid: str, status: str, failure_reason: str | None
+) -> bool:
+    """Record a status callback on a known bundle; False when the bundle is not known yet."""
+    row = session.get(BundleRecord, (tenant_id, sid), with_for_update=True)
+    if row is None:
+        return False
+    if status != TWILIO_REJECTED:
+        failure_reason = None
+    elif not failure_reason and row.status == TWILIO_REJECTED:
+        failure_reason = row.failure_reason
+    row.status = status
+    row.failure_reason = failure_reason
+    row.updated_at = utcnow()
+    return True
