@@ -77,84 +77,99 @@ def _item(item: ComplianceItem, id_key: str) -> dict[str, Any]:
     }
 
 
+def _stores(
+    session: Session, tenant_id: str
+) -> tuple[list[dict[str, Any]], Counter[str], Counter[str]]:
+    """Every store with its channels, and the store counts per country.
+
+    Three range scans of the tenant's rows (stores, onboardings, senders) merged in Python:
+    cheaper than a join that looks each store up in two indexes. Core rows (no ORM loading),
+    and the channel objects stores have in common are built once per document.
+    """
+    conn = session.connection()
+    onboardings = {
+        store_id: (number, state)
+        for store_id, number, state in conn.execute(
+            select(
+                StoreOnboarding.store_id, StoreOnboarding.phone_number, StoreOnboarding.status
+            ).where(StoreOnboarding.tenant_id == tenant_id)
+        )
+    }
+    senders = {
+        store_id: {
+            "sid": w_sid,
+            "status": (w_status or "not_onboarded").lower(),
+            "waba": waba,
+            "quality_rating": quality,
+            "messaging_limit": limit,
+            "offline_reasons": list(offline or []),
+            "phone_number": w_number,
+        }
+        for store_id, w_sid, w_status, waba, quality, limit, offline, w_number in conn.execute(
+            select(
+                WhatsAppSenderRecord.store_id,
+                WhatsAppSenderRecord.sender_sid,
+                WhatsAppSenderRecord.status,
+                WhatsAppSenderRecord.waba_id,
+                WhatsAppSenderRecord.quality_rating,
+                WhatsAppSenderRecord.messaging_limit,
+                WhatsAppSenderRecord.offline_reasons,
+                WhatsAppSenderRecord.phone_number,
+            ).where(WhatsAppSenderRecord.tenant_id == tenant_id)
+        )
+    }
+    no_whatsapp: dict[str, Any] = {
+        "sid": None,
+        "status": "not_onboarded",
+        "waba": None,
+        "quality_rating": None,
+        "messaging_limit": None,
+        "offline_reasons": [],
+        "phone_number": None,
+    }
+    sms = {state: {"status": state} for state in ("onboarded", "pending", "not_onboarded")}
+    # Stores without a WhatsApp sender share their channels object (one per SMS state).
+    shared = {state: {"sms": value, "whatsapp": no_whatsapp} for state, value in sms.items()}
+
+    stores: list[dict[str, Any]] = []
+    append = stores.append
+    per_country: Counter[str] = Counter()
+    onboarded_per_country: Counter[str] = Counter()
+    no_onboarding = (None, None)
+    for store_id, name, cc in conn.execute(
+        select(Store.id, Store.name, Store.country_code)
+        .where(Store.tenant_id == tenant_id)
+        .order_by(Store.id)
+    ):
+        per_country[cc] += 1
+        number, sms_state = onboardings.get(store_id, no_onboarding)
+        if sms_state == "onboarded":
+            onboarded_per_country[cc] += 1
+            state = "onboarded"
+        else:
+            number = None
+            state = "pending" if sms_state else "not_onboarded"
+        whatsapp = senders.get(store_id)
+        append(
+            {
+                "id": store_id,
+                "name": name,
+                "country_code": cc,
+                "phone_number": number,
+                "channels": shared[state]
+                if whatsapp is None
+                else {"sms": sms[state], "whatsapp": whatsapp},
+            }
+        )
+    return stores, per_country, onboarded_per_country
+
+
 def build_status(session: Session, tenant_id: str) -> dict[str, Any]:
     tenant = session.get(Tenant, tenant_id)
     opt_in = session.get(OptInTemplate, tenant_id)
     connected = tenant is not None and tenant.subaccount_status == "active"
 
-    rows = session.execute(
-        select(
-            Store.id,
-            Store.name,
-            Store.country_code,
-            StoreOnboarding.phone_number,
-            StoreOnboarding.status,
-            WhatsAppSenderRecord.sender_sid,
-            WhatsAppSenderRecord.status,
-            WhatsAppSenderRecord.waba_id,
-            WhatsAppSenderRecord.quality_rating,
-            WhatsAppSenderRecord.messaging_limit,
-            WhatsAppSenderRecord.offline_reasons,
-            WhatsAppSenderRecord.phone_number,
-        )
-        .outerjoin(
-            StoreOnboarding,
-            (StoreOnboarding.tenant_id == Store.tenant_id) & (StoreOnboarding.store_id == Store.id),
-        )
-        .outerjoin(
-            WhatsAppSenderRecord,
-            (WhatsAppSenderRecord.tenant_id == Store.tenant_id)
-            & (WhatsAppSenderRecord.store_id == Store.id),
-        )
-        .where(Store.tenant_id == tenant_id)
-        .order_by(Store.id)
-    ).all()
-
-    stores: list[dict[str, Any]] = []
-    per_country: Counter[str] = Counter()
-    onboarded_per_country: Counter[str] = Counter()
-    for (
-        sid_,
-        name,
-        cc,
-        number,
-        sms_state,
-        w_sid,
-        w_status,
-        waba,
-        quality,
-        limit,
-        offline,
-        w_number,
-    ) in rows:
-        per_country[cc] += 1
-        onboarded = sms_state == "onboarded"
-        if onboarded:
-            onboarded_per_country[cc] += 1
-        stores.append(
-            {
-                "id": sid_,
-                "name": name,
-                "country_code": cc,
-                "phone_number": number if onboarded else None,
-                "channels": {
-                    "sms": {
-                        "status": "onboarded"
-                        if onboarded
-                        else ("pending" if sms_state else "not_onboarded")
-                    },
-                    "whatsapp": {
-                        "sid": w_sid,
-                        "status": (w_status or "not_onboarded").lower(),
-                        "waba": waba,
-                        "quality_rating": quality,
-                        "messaging_limit": limit,
-                        "offline_reasons": list(offline or []),
-                        "phone_number": w_number,
-                    },
-                },
-            }
-        )
+    stores, per_country, onboarded_per_country = _stores(session, tenant_id)
 
     bundles_by_country: dict[str, list[BundleRecord]] = {}
     for record in session.scalars(select(BundleRecord).where(BundleRecord.tenant_id == tenant_id)):
