@@ -357,3 +357,49 @@ def test_stores_table_stays_fast_at_ten_thousand_stores(
     page.keyboard.press("Enter")
     expect(page.locator("#store-table th").nth(1)).to_have_attribute("aria-sort", "ascending")
     shot(page, "console-desktop-10000-stores")
+
+
+def test_onboarding_where_the_country_needs_a_bundle_and_an_address(
+    embedded: EmbeddedService, page: Page
+) -> None:
+    tenant = "berlinco"
+    embedded.import_stores(tenant, STORES[1:2])
+    with embedded.api(tenant) as client:
+        assert client.post(
+            "/clienteling/configuration", json={"ecom_link": "https://www.berlinco.example"}
+        ).is_success
+        bundles = client.get("/clienteling/stores/ber-pp/regulatory-bundles").json()
+    approved = next(b for b in bundles if b["status"] == "twilio-approved")
+    sign_in(page, embedded, tenant)
+
+    store_row(page, "ber-pp").get_by_role("button", name="Onboard").click()
+    dialog = page.get_by_role("dialog", name="Onboard store")
+    numbers = dialog.get_by_label("Phone number near the store")
+    expect(numbers.locator("option")).not_to_have_count(1)
+    chosen = numbers.locator("option").nth(1).get_attribute("value")
+    assert chosen is not None
+    assert chosen.startswith("+49")
+    numbers.select_option(chosen)
+    # Without a bundle the form says what is missing before anything is sent.
+    dialog.get_by_role("button", name="Review").click()
+    expect(dialog.locator(".form-error")).to_contain_text(
+        "DE requires a regulatory bundle and an address"
+    )
+    dialog.get_by_label("Regulatory bundle").select_option(approved["sid"])
+    # The bundle's own address is chosen with it.
+    expect(dialog.get_by_label("Address")).to_have_value(approved["address_sid"])
+    dialog.get_by_role("button", name="Review").click()
+    expect(dialog.locator("#onboard-confirm-text")).to_contain_text(
+        f"This buys the phone number {chosen} through Twilio for Dodici Potsdamer Platz (DE)"
+    )
+    with page.expect_request(re.compile(r"/clienteling/stores/ber-pp/onboard")) as sent:
+        dialog.get_by_role("button", name="Buy number and onboard").click()
+    assert sent.value.post_data_json == {
+        "phone_number": chosen,
+        "bundle_sid": approved["sid"],
+        "address_sid": approved["address_sid"],
+    }
+    expect(dialog.locator(".form-ok")).to_contain_text(f"onboarded with {chosen}")
+    dialog.get_by_role("button", name="Close").click()
+    expect(store_row(page, "ber-pp").locator(".store-sms")).to_have_text("onboarded")
+    expect(store_row(page, "ber-pp").locator(".store-number")).to_have_text(chosen)
