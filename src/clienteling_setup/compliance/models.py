@@ -16,6 +16,8 @@ class BundleRecord(Timestamps, Base):
     tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     sid: Mapped[str] = mapped_column(String(34), primary_key=True)
     iso_country: Mapped[str | None] = mapped_column(String(2), default=None, index=True)
+    # The number type the bundle's regulation is for (local, mobile, ...), when known.
+    number_type: Mapped[str | None] = mapped_column(String(20), default=None)
     friendly_name: Mapped[str] = mapped_column(String(255), default="")
     status: Mapped[str] = mapped_column(String(40))
     failure_reason: Mapped[str | None] = mapped_column(Text, default=None)

@@ -134,6 +134,7 @@ def store_bundles(
         b = item.bundle
         values = {
             "iso_country": b.iso_country,
+            "number_type": b.number_type,
             "friendly_name": b.friendly_name,
             "status": b.status,
             "failure_reason": b.failure_reason,

@@ -42,7 +42,14 @@ _RANK = {
 def _best(records: list[Any]) -> Any | None:
     if not records:
         return None
-    return min(records, key=lambda r: (_RANK.get(r.status, 9), -r.updated_at.timestamp()))
+    return min(records, key=lambda r: (_RANK.get(r.status, 9), -r.updated_at.timestamp(), r.sid))
+
+
+def _country_bundles(records: list[BundleRecord], number_type: str | None) -> list[BundleRecord]:
+    """The bundles that can buy the country's SMS number type (a GB local bundle does not
+    count for GB mobile numbers); bundles whose type is unknown count too."""
+    usable = [r for r in records if r.number_type in (None, number_type)]
+    return usable if number_type is not None else records
 
 
 def _documents(raw: list[dict[str, str | None]]) -> list[DocumentFacts]:
@@ -186,8 +193,12 @@ def build_status(session: Session, tenant_id: str) -> dict[str, Any]:
     rules = effective_rules(session)
     countries = []
     for cc in sorted(per_country):
-        bundle: BundleRecord | None = _best(bundles_by_country.get(cc, []))
         rule = rules.get(cc.strip().upper())
+        bundle: BundleRecord | None = _best(
+            _country_bundles(
+                bundles_by_country.get(cc, []), rule.sms_number_type if rule is not None else None
+            )
+        )
         product = trust if rule is not None and rule.trust_product_required else None
         facts = CountryFacts(
             country_code=cc,
