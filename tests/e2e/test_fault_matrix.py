@@ -1,0 +1,234 @@
+"""The fault matrix: every write operation × every Twilio call it makes × every fault kind.
+
+Each cell injects one fault into the emulator for one Twilio call, sends the request, then
+repeats the same request without the fault and runs one reconciliation pass
+(`sync_all`). A cell passes when
+
+* the first answer is clear: a success, or a 4xx/502/503 carrying the one error body;
+* the fault really fired (the emulator logged a request hit by it), so no cell passes vacuously;
+* the repeated request finishes the job (the spec: no request leaves a half-done state that a
+  retry of the same request cannot finish);
+* the emulator holds exactly what the service recorded: one subaccount, Messaging Service and
+  call-forwarding application (the recorded ones), the recorded numbers and no other, each in
+  the recorded Messaging Service and forwarding calls, and no sender.
+
+Every cell records its outcome as junit properties (`first`, `retry`, `twilio_attempts`), which
+`bench/reliability_report.py` turns into the table of docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from clienteling_setup.onboarding.models import StoreOnboarding
+from clienteling_setup.providers.messaging import AccountCredentials
+from clienteling_setup.providers.twilio.emulator import EmulatorServer
+from clienteling_setup.sync import sync_all
+from clienteling_setup.tenants.models import Tenant
+from clienteling_setup.tenants.provisioning import subaccount_name
+from tests.conftest import Service
+from tests.service.helpers import available_number, enable, put_store
+from tests.support import Api, assert_error
+
+#: The fixture's gateway timeout is 3 s: a timeout fault holds the answer a little longer.
+TIMEOUT_HOLD = 3.5
+
+
+@dataclass(frozen=True)
+class FaultKind:
+    name: str
+    kind: str
+    status: int | None = None
+    retry_after: float | None = None
+    delay: float | None = None
+
+
+FAULTS = [
+    FaultKind("429 Retry-After", "error", status=429, retry_after=1),
+    FaultKind("500", "error", status=500),
+    FaultKind("503", "error", status=503),
+    FaultKind("timeout", "timeout", delay=TIMEOUT_HOLD),
+    FaultKind("dropped connection", "drop"),
+    FaultKind("failed after applying", "after_apply", status=500),
+]
+
+
+@dataclass(frozen=True)
+class TwilioCall:
+    operation: str
+    name: str
+    method: str
+    path: str  # a regular expression searched in the emulator path
+
+
+CALLS = [
+    TwilioCall("enable", "find subaccount", "GET", r"/2010-04-01/Accounts\.json"),
+    TwilioCall("enable", "create subaccount", "POST", r"/2010-04-01/Accounts\.json"),
+    TwilioCall("enable", "find messaging service", "GET", r"/v1/Services$"),
+    TwilioCall("enable", "create messaging service", "POST", r"/v1/Services$"),
+    TwilioCall("enable", "find voice application", "GET", r"/Applications\.json"),
+    TwilioCall("enable", "create voice application", "POST", r"/Applications\.json"),
+    TwilioCall("onboard store", "find number", "GET", r"/IncomingPhoneNumbers\.json"),
+    TwilioCall("onboard store", "buy number", "POST", r"/IncomingPhoneNumbers\.json"),
+    TwilioCall(
+        "onboard store", "list service numbers", "GET", r"/v1/Services/MG[0-9a-f]+/PhoneNumbers$"
+    ),
+    TwilioCall(
+        "onboard store", "add to service", "POST", r"/v1/Services/MG[0-9a-f]+/PhoneNumbers$"
+    ),
+    # Reached when the number is already owned without call forwarding (purchased elsewhere).
+    TwilioCall(
+        "onboard owned number",
+        "point voice at forwarding",
+        "POST",
+        r"/IncomingPhoneNumbers/PN[0-9a-f]+\.json",
+    ),
+]
+
+STORE = "us-nyc"
+
+
+def _enable_request(api: Api) -> httpx.Response:
+    return api.post("/clienteling/configuration", json={"ecom_link": "https://www.dodici.example"})
+
+
+def _prepare_store(api: Api) -> dict[str, Any]:
+    enable(api)
+    put_store(api, STORE)
+    return {"phone_number": available_number(api, STORE)}
+
+
+def _prepare_owned_number(api: Api, service: Service) -> dict[str, Any]:
+    """A number the tenant bought outside the service: no call forwarding yet."""
+    body = _prepare_store(api)
+    with service.runtime.sessions() as session:
+        tenant = session.get(Tenant, api.tenant)
+        assert tenant is not None
+        account = service.runtime.credentials(tenant.subaccount_sid, tenant.auth_token_encrypted)
+    service.runtime.gateway.buy_number(
+        AccountCredentials(account.account_sid, account.auth_token),
+        body["phone_number"],
+        friendly_name="bought by hand",
+    )
+    return {**body, "phone_number_already_purchased": True}
+
+
+@dataclass(frozen=True)
+class Operation:
+    prepare: Callable[[Api, Service], dict[str, Any]]
+    send: Callable[[Api, dict[str, Any]], httpx.Response]
+    done: Callable[[httpx.Response], bool]
+
+
+OPERATIONS = {
+    "enable": Operation(
+        prepare=lambda api, service: {},
+        send=lambda api, body: _enable_request(api),
+        # A repeated enable after a success is 409 "already configured": the job is done.
+        done=lambda r: r.status_code in (201, 409),
+    ),
+    "onboard store": Operation(
+        prepare=lambda api, service: _prepare_store(api),
+        send=lambda api, body: api.post(f"/clienteling/stores/{STORE}/onboard", json=body),
+        done=lambda r: r.status_code in (200, 201),
+    ),
+    "onboard owned number": Operation(
+        prepare=_prepare_owned_number,
+        send=lambda api, body: api.post(f"/clienteling/stores/{STORE}/onboard", json=body),
+        done=lambda r: r.status_code in (200, 201),
+    ),
+}
+
+
+def _clear_answer(response: httpx.Response) -> str:
+    """'201', or '503: <message>': fails the cell unless the answer is one a caller can act on."""
+    if response.status_code in (200, 201):
+        return str(response.status_code)
+    assert response.status_code in (400, 404, 409, 502, 503), response.text
+    body = assert_error(response, response.status_code)
+    if response.status_code == 503:
+        assert int(response.headers["Retry-After"]) >= 1
+    return f"{response.status_code}: {body['message']}"
+
+
+def assert_emulator_matches_records(api: Api, service: Service, emulator: EmulatorServer) -> None:
+    state = emulator.state
+    with service.runtime.sessions() as session:
+        tenant = session.get(Tenant, api.tenant)
+        onboardings = list(
+            session.scalars(select(StoreOnboarding).where(StoreOnboarding.tenant_id == api.tenant))
+        )
+    subaccounts = [a for a in state.subaccounts() if a.friendly_name == subaccount_name(api.tenant)]
+    if tenant is None:
+        assert subaccounts == [], "a subaccount exists that the service never recorded"
+        return
+    assert [a.sid for a in subaccounts] == [tenant.subaccount_sid]
+    sub = tenant.subaccount_sid
+    assert [s.sid for s in state.messaging_services(sub)] == [tenant.messaging_service_sid]
+    assert [a.sid for a in state.applications(sub)] == [tenant.voice_app_sid]
+    owned = {n.phone_number: n for n in state.owned_numbers(sub)}
+    recorded = {o.phone_number: o for o in onboardings if o.status == "onboarded"}
+    assert sorted(owned) == sorted(recorded), "owned numbers differ from onboarded stores"
+    members = {m.sid for m in state.messaging_service_numbers(tenant.messaging_service_sid)}
+    assert members == {n.sid for n in owned.values()}
+    for number, row in recorded.items():
+        assert row.number_sid == owned[number].sid
+        assert owned[number].voice_application_sid == tenant.voice_app_sid
+    assert state.senders(sub) == []
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
+@pytest.mark.parametrize("call", CALLS, ids=[f"{c.operation}: {c.name}" for c in CALLS])
+def test_fault_cell(
+    api: Api,
+    service: Service,
+    emulator: EmulatorServer,
+    call: TwilioCall,
+    fault: FaultKind,
+    record_property: Callable[[str, object], None],
+) -> None:
+    operation = OPERATIONS[call.operation]
+    body = operation.prepare(api, service)
+    state = emulator.state
+    state.clear_requests()
+    rule = state.add_fault(
+        method=call.method,
+        path=call.path,
+        kind=fault.kind,  # type: ignore[arg-type]
+        status=fault.status,
+        retry_after=fault.retry_after,
+        delay=fault.delay,
+        times=1,
+    )
+
+    first = operation.send(api, body)
+    first_answer = _clear_answer(first)
+    hit = [r for r in state.requests if r.fault == fault.kind]
+    assert rule.hits == 1, f"the fault never fired on {call.method} {call.path}"
+    assert len(hit) == 1
+    attempts = [r for r in state.requests if r.method == call.method and _matches(call, r.path)]
+    state.clear_faults()
+
+    retry = operation.send(api, body)
+    retry_answer = _clear_answer(retry)
+    report = sync_all(service.runtime)
+    record_property("operation", call.operation)
+    record_property("twilio_call", f"{call.name} ({call.method})")
+    record_property("fault", fault.name)
+    record_property("first", first_answer.split(":")[0])
+    record_property("retry", retry_answer.split(":")[0])
+    record_property("twilio_attempts", len(attempts))
+    assert report.failed == {}, report.failed
+    assert operation.done(retry), retry.text
+    assert_emulator_matches_records(api, service, emulator)
+
+
+def _matches(call: TwilioCall, path: str) -> bool:
+    return re.search(call.path.removesuffix("$"), path) is not None
