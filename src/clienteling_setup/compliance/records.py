@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -100,12 +100,14 @@ def _upsert(
     sid: str,
     values: dict[str, Any],
     read_since: datetime,
+    updates: dict[str, Any] | None = None,
 ) -> None:
-    """Update the row unless it was written after `read_since`; insert it when absent."""
+    """Update the row unless it was written after `read_since`; insert it when absent.
+    `updates` overrides `values` in the UPDATE only (SQL expressions over the old row)."""
     changed = session.execute(
         update(model)
         .where(model.tenant_id == tenant_id, model.sid == sid, model.updated_at <= read_since)
-        .values(**values)
+        .values(**{**values, **(updates or {})})
         .execution_options(synchronize_session=False)
     )
     if changed.rowcount:  # type: ignore[attr-defined]
@@ -143,7 +145,14 @@ def store_bundles(
             "synced_at": now,
             "updated_at": now,
         }
-        _upsert(session, BundleRecord, tenant_id, b.sid, values, read_since)
+        # A rejected bundle whose evaluation names no reason keeps the reason already known
+        # (from a callback or an earlier read).
+        keep_reason: dict[str, Any] | None = (
+            {"failure_reason": func.coalesce(b.failure_reason, BundleRecord.failure_reason)}
+            if b.status == TWILIO_REJECTED and b.failure_reason is None
+            else None
+        )
+        _upsert(session, BundleRecord, tenant_id, b.sid, values, read_since, keep_reason)
     if complete:
         session.execute(
             delete(BundleRecord)
