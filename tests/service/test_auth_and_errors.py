@@ -28,6 +28,8 @@ ROUTES = [
     ("PUT", "/clienteling/sender-groups/g1", {"name": "G"}),
     ("GET", "/clienteling/sender-groups/g1", None),
     ("GET", "/clienteling/sender-groups", None),
+    ("POST", "/clienteling/stores/s1/whatsapp/onboard", {"profile_name": "S"}),
+    ("POST", "/clienteling/whatsapp/profile-picture-upload-url", {"file_name": "a.png"}),
 ]
 
 

@@ -23,7 +23,16 @@ BUNDLE = {"required", "status", "bundle_id", "uploads"}
 PRODUCT = {"required", "status", "product_id", "uploads"}
 UPLOAD = {"sid", "name", "status", "created_at", "updated_at"}
 STORE = {"id", "name", "country_code", "phone_number", "channels"}
-WHATSAPP = {"sid", "status", "waba", "quality_rating", "messaging_limit"}
+# The reference's fields, plus the sender's offline reasons and registered number.
+WHATSAPP = {
+    "sid",
+    "status",
+    "waba",
+    "quality_rating",
+    "messaging_limit",
+    "offline_reasons",
+    "phone_number",
+}
 
 
 def _check_shape(doc: dict[str, Any]) -> None:

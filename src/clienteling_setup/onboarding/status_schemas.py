@@ -71,6 +71,13 @@ class WhatsAppChannel(BaseModel):
     waba: str | None
     quality_rating: str | None
     messaging_limit: str | None
+    offline_reasons: list[str] = Field(
+        description="Why Meta or Twilio took the sender offline (code: message), if it is."
+    )
+    phone_number: str | None = Field(
+        description="The number registered as the sender: the store's SMS number or its "
+        "dedicated WhatsApp number."
+    )
 
 
 class StoreChannels(BaseModel):

@@ -22,14 +22,34 @@ def apply_sender(record: WhatsAppSenderRecord, sender: WhatsAppSender) -> None:
 
 
 def refresh_senders(runtime: Runtime, tenant_id: str, account: AccountCredentials) -> int:
+    """Fetch every sender not in a final state, and adopt senders Twilio created for a claim
+    that was never recorded (a crash between create and record). Never creates anything."""
     with transaction(runtime.sessions) as session:
-        pending = [
-            (r.store_id, r.sender_sid)
-            for r in session.scalars(
+        records = list(
+            session.scalars(
                 select(WhatsAppSenderRecord).where(WhatsAppSenderRecord.tenant_id == tenant_id)
             )
+        )
+        pending = [
+            (r.store_id, r.sender_sid)
+            for r in records
             if r.sender_sid and r.status not in FINAL_STATUSES
         ]
+        unrecorded = [(r.store_id, r.phone_number) for r in records if not r.sender_sid]
+    if unrecorded:
+        by_id = {s.sender_id: s for s in runtime.gateway.list_senders(account)}
+        for store_id, phone_number in unrecorded:
+            found = by_id.get(f"whatsapp:{phone_number}")
+            if found is None:
+                continue
+            with transaction(runtime.sessions) as session:
+                record = session.get(WhatsAppSenderRecord, (tenant_id, store_id))
+                if (
+                    record is not None
+                    and record.sender_sid is None
+                    and record.phone_number == phone_number
+                ):
+                    apply_sender(record, found)
     for store_id, sender_sid in pending:
         assert sender_sid is not None
         sender = runtime.gateway.fetch_sender(account, sender_sid)

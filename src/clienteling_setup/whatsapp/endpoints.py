@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from clienteling_setup.deps import RuntimeDep, TenantDep
+from clienteling_setup.openapi_docs import ERRORS_WRITE
+from clienteling_setup.stores.endpoints import StoreIdPath
+from clienteling_setup.webhooks import SignatureHeader, verified_form
+from clienteling_setup.whatsapp import service
+from clienteling_setup.whatsapp.schemas import (
+    ProfilePictureUploadRead,
+    ProfilePictureUploadRequest,
+    WhatsAppOnboardRequest,
+    WhatsAppSenderRead,
+)
+
+log = logging.getLogger("clienteling_setup.whatsapp")
+
+router = APIRouter(prefix="/clienteling", tags=["WhatsApp"])
+webhook_router = APIRouter(prefix="/clienteling/webhooks/twilio", tags=["Twilio webhooks"])
+
+
+@router.post(
+    "/stores/{store_id}/whatsapp/onboard",
+    response_model=WhatsAppSenderRead,
+    status_code=202,
+    summary="Onboard a store to WhatsApp",
+    description=(
+        "Onboard a store, already onboarded for SMS, to WhatsApp: registers its SMS number "
+        "(or the dedicated `whatsapp_phone_number`, bought if not owned) as a WhatsApp sender "
+        "with Twilio. Meta reviews the sender asynchronously (202); its status then follows "
+        "in the onboarding status. Repeating the request for a registered store updates the "
+        "sender's profile (200)."
+    ),
+    responses={
+        200: {"description": "The store's sender profile was updated", "model": WhatsAppSenderRead},
+        **ERRORS_WRITE,
+    },
+)
+def onboard_whatsapp(
+    store_id: StoreIdPath,
+    body: WhatsAppOnboardRequest,
+    tenant: TenantDep,
+    runtime: RuntimeDep,
+    response: Response,
+) -> WhatsAppSenderRead:
+    result, created = service.onboard_whatsapp(runtime, tenant, store_id, body)
+    response.status_code = 202 if created else 200
+    return result
+
+
+@router.post(
+    "/whatsapp/profile-picture-upload-url",
+    response_model=ProfilePictureUploadRead,
+    summary="Generates a WhatsApp profile picture upload URL",
+    description=(
+        "Creates an upload URL that can be used to upload a WhatsApp profile picture (PNG or "
+        "JPEG, at most 5 MB). Send `method` to `upload_url` as multipart/form-data with every "
+        "entry of `fields`, then the file as the part named `file`, plus `headers`, before "
+        "`expires_at`. The file will be publicly readable at `public_url`."
+    ),
+    responses=ERRORS_WRITE,
+)
+def profile_picture_upload_url(
+    body: ProfilePictureUploadRequest, tenant: TenantDep, runtime: RuntimeDep
+) -> ProfilePictureUploadRead:
+    return service.create_upload_url(runtime, tenant, body.file_name)
+
+
+@webhook_router.post(
+    "/whatsapp-sender-status",
+    status_code=204,
+    summary="Twilio's WhatsApp sender status callback",
+)
+async def whatsapp_sender_status(
+    request: Request, runtime: RuntimeDep, signature: SignatureHeader = None
+) -> Response:
+    tenant, params = await verified_form(request, runtime, signature)
+    if not await run_in_threadpool(service.apply_status_callback, runtime, tenant.id, params):
+        # Answer 2xx anyway: Twilio would only retry a callback we can never match.
+        log.warning(
+            "sender status callback for an unknown sender",
+            extra={"tenant": tenant.id, "sender_sid": params.get("SenderSid")},
+        )
+    return Response(status_code=204)

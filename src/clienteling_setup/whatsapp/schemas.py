@@ -1,0 +1,182 @@
+"""Request and response bodies of the WhatsApp operations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Self
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from clienteling_setup.onboarding.schemas import ADDRESS_SID_PATTERN, BUNDLE_SID_PATTERN
+from clienteling_setup.tenants.schemas import StrictBody
+from clienteling_setup.validation import E164_PATTERN, absolute_url, require_not_blank
+
+WABA_ID_PATTERN = r"^[0-9]{5,32}$"
+
+
+class WhatsAppOnboardRequest(StrictBody):
+    """Meta's limits on the profile fields apply (checked here so Twilio never refuses them)."""
+
+    waba_id: str | None = Field(
+        default=None,
+        pattern=WABA_ID_PATTERN,
+        description="WhatsApp Business Account ID to link to the store. Optional when the "
+        "store joins a sender group that already has a WABA (then inherited).",
+        examples=["1234567890"],
+    )
+    profile_name: str = Field(
+        max_length=256,
+        description="The name of the WhatsApp profile that will be shown to customers when "
+        "they interact with the store via WhatsApp.",
+        examples=["Dodici Potsdamer Platz by NewStore"],
+    )
+    profile_email: str | None = Field(
+        default=None,
+        max_length=128,
+        description="Email address that should appear on the WhatsApp profile.",
+        examples=["potsdamer-platz@newstore.com"],
+    )
+    profile_website: str | None = Field(
+        default=None,
+        max_length=256,
+        description="Website URL that should appear on the WhatsApp profile (https://).",
+    )
+    profile_picture: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="URL to a logo used as contact image on the WhatsApp profile (https://; "
+        "use the public_url of POST /clienteling/whatsapp/profile-picture-upload-url).",
+    )
+    profile_description: str | None = Field(
+        default=None, max_length=512, description="A description of the WhatsApp profile."
+    )
+    profile_about: str | None = Field(
+        default=None, max_length=139, description="The 'about' text shown on the WhatsApp profile."
+    )
+    profile_address: str | None = Field(
+        default=None, max_length=256, description="Business address shown on the profile."
+    )
+    whatsapp_phone_number: str | None = Field(
+        default=None,
+        pattern=E164_PATTERN,
+        description="Optional dedicated WhatsApp number in E.164 format. When set, this number "
+        "is purchased (if not already owned) and registered as the WhatsApp sender instead of "
+        "the store's SMS number.",
+        examples=["+4930901821"],
+    )
+    bundle_sid: str | None = Field(
+        default=None,
+        pattern=BUNDLE_SID_PATTERN,
+        description="Regulatory Bundle ID from Twilio, used only when purchasing "
+        "whatsapp_phone_number. Must be paired with address_sid.",
+    )
+    address_sid: str | None = Field(
+        default=None,
+        pattern=ADDRESS_SID_PATTERN,
+        description="Address ID from Twilio, used only when purchasing whatsapp_phone_number. "
+        "Must be paired with bundle_sid.",
+    )
+
+    @field_validator("profile_name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return require_not_blank(value, "profile_name").strip()
+
+    @field_validator("profile_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return validate_email(value.strip(), check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValueError(
+                f"profile_email '{value}' is not a valid email address ({exc}); "
+                "send an address such as store@example.com"
+            ) from exc
+
+    @field_validator("profile_website")
+    @classmethod
+    def _website(cls, value: str | None) -> str | None:
+        return None if value is None else absolute_url(value, "profile_website", schemes=("https",))
+
+    @field_validator("profile_picture")
+    @classmethod
+    def _picture(cls, value: str | None) -> str | None:
+        # Plain http is allowed here only so that the service can accept its own local
+        # storage's URLs; the service refuses every other http URL.
+        if value is None:
+            return None
+        return absolute_url(value, "profile_picture", schemes=("https", "http"))
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        if (self.bundle_sid is None) != (self.address_sid is None):
+            missing = "address_sid" if self.address_sid is None else "bundle_sid"
+            raise ValueError(
+                f"bundle_sid and address_sid go together: {missing} is missing. Send both "
+                "(from the regulatory-bundles list, which gives each bundle's address_sid) "
+                "or neither."
+            )
+        if self.bundle_sid is not None and self.whatsapp_phone_number is None:
+            raise ValueError(
+                "bundle_sid and address_sid are used only to buy whatsapp_phone_number; "
+                "send whatsapp_phone_number too, or leave them out to register the store's "
+                "SMS number"
+            )
+        return self
+
+
+class WhatsAppProfileRead(BaseModel):
+    name: str
+    email: str | None
+    website: str | None
+    picture: str | None
+    description: str | None
+    about: str | None
+    address: str | None
+
+
+class WhatsAppSenderRead(BaseModel):
+    store_id: str
+    sid: str | None = Field(description="The Twilio sender SID (XE...).")
+    status: str = Field(
+        description="The sender's status in lower case: creating, online, offline, "
+        "pending_verification, online:updating, ... ('pending' while not yet registered).",
+        examples=["creating"],
+    )
+    sender_id: str = Field(examples=["whatsapp:+4930901820"])
+    phone_number: str
+    phone_number_sid: str | None
+    waba_id: str
+    quality_rating: str | None
+    messaging_limit: str | None
+    offline_reasons: list[str]
+    profile: WhatsAppProfileRead
+    updated_at: datetime
+
+
+class ProfilePictureUploadRequest(StrictBody):
+    file_name: str = Field(
+        description="Profile picture file name. The file name must have a .png, .jpg or .jpeg "
+        "extension and no path.",
+        examples=["profile.png"],
+    )
+
+
+class ProfilePictureUploadRead(BaseModel):
+    upload_url: str = Field(description="Where to send the upload.")
+    method: str = Field(examples=["POST"])
+    fields: dict[str, str] = Field(
+        description="Form fields to send, in this order, before the file part named 'file' "
+        "(multipart/form-data)."
+    )
+    headers: dict[str, str] = Field(description="Headers the upload request must carry.")
+    expires_at: datetime = Field(description="After this instant the upload is refused.")
+    public_url: str = Field(
+        description="The URL the picture will be publicly readable at; pass it as "
+        "profile_picture when onboarding a store to WhatsApp."
+    )
+    file_name: str
+    max_bytes: int = Field(description="The largest file the upload accepts.")
