@@ -93,6 +93,12 @@ def _add_operational_routes(app: FastAPI, runtime: Runtime) -> None:
         return HTMLResponse(REDOC_PAGE)
 
 
+_WEBHOOK_FORBIDDEN = {
+    "description": "X-Twilio-Signature is missing or not valid for this URL and account.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -100,11 +106,18 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     # The Tenant header is enforced by AuthMiddleware; document it as the reference does.
-    for path_item in schema.get("paths", {}).values():
+    for path, path_item in schema.get("paths", {}).items():
         for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            # Validation failures are 400 (ErrorBody), never FastAPI's default 422.
+            responses.pop("422", None)
+            if path.startswith("/clienteling/webhooks/"):
+                responses.setdefault("403", _WEBHOOK_FORBIDDEN)
             for param in operation.get("parameters", []):
                 if param.get("in") == "header" and param.get("name") == "Tenant":
                     param["required"] = True
                     param["schema"] = {"type": "string", "pattern": TENANT_PATTERN.pattern}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schema.get("components", {}).get("schemas", {}).pop(unused, None)
     app.openapi_schema = schema
     return schema
