@@ -1,0 +1,64 @@
+"""Refreshed bundle requirements (rows of ``country_requirements``) over the packaged table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from clienteling_setup.compliance.models import CountryRequirement
+from clienteling_setup.compliance.requirements import _refreshed
+from clienteling_setup.compliance.rules import (
+    REGULATIONS_API_SOURCE,
+    rule_for,
+    with_bundle_required,
+)
+
+
+def _row(code: str, number_type: str, required: bool) -> CountryRequirement:
+    return CountryRequirement(
+        country_code=code,
+        number_type=number_type,
+        bundle_required=required,
+        refreshed_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+def test_with_bundle_required_sets_the_requirement_for_the_sms_number_type() -> None:
+    us = rule_for("US")
+    assert us is not None
+    assert not us.bundle_required
+    refreshed = with_bundle_required(us, True)
+    assert refreshed.bundle_required
+    assert refreshed.bundle_number_type == "local"
+    assert REGULATIONS_API_SOURCE in refreshed.sources
+
+
+def test_with_bundle_required_false_clears_the_bundle_number_type() -> None:
+    gb = rule_for("GB")
+    assert gb is not None
+    refreshed = with_bundle_required(gb, False)
+    assert not refreshed.bundle_required
+    assert refreshed.bundle_number_type is None
+
+
+def test_with_bundle_required_leaves_an_unsupported_country_unchanged() -> None:
+    jp = rule_for("JP")
+    assert jp is not None
+    assert with_bundle_required(jp, False) == jp
+
+
+def test_a_refreshed_row_overrides_the_table() -> None:
+    gb = rule_for("GB")
+    assert gb is not None
+    assert not _refreshed(gb, _row("GB", "mobile", False)).bundle_required
+
+
+def test_no_row_keeps_the_table() -> None:
+    gb = rule_for("GB")
+    assert gb is not None
+    assert _refreshed(gb, None) == gb
+
+
+def test_a_row_asked_for_another_number_type_is_ignored() -> None:
+    gb = rule_for("GB")
+    assert gb is not None
+    assert _refreshed(gb, _row("GB", "local", False)) == gb
