@@ -10,6 +10,8 @@ import sys
 from datetime import UTC, datetime
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}
+# Fields our own code fills with values known to be safe (ids, routes, figures).
+_TRUSTED_FIELDS = frozenset({"request_id", "tenant", "method", "route", "status", "duration_ms"})
 _SECRETISH = re.compile(r"(Bearer\s+)[A-Za-z0-9._-]+|\b[0-9a-f]{32}\b", re.IGNORECASE)
 
 
@@ -29,7 +31,7 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = _mask(value)
+                entry[key] = value if key in _TRUSTED_FIELDS else _mask(value)
         if record.exc_info:
             entry["exception"] = _mask(self.formatException(record.exc_info))
         return json.dumps(entry, default=str)
@@ -41,5 +43,6 @@ def configure_logging(level: str = "INFO", stream: object = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access",):
-        logging.getLogger(noisy).disabled = True
+    logging.getLogger("uvicorn.access").disabled = True
+    # The SDK logs every request's URL and headers at INFO: too much, and too close to secrets.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)

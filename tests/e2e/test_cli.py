@@ -1,0 +1,180 @@
+"""The command line, run as a user runs it: on the embedded default, in a fresh data folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import free_port
+
+CLI = str(Path(sys.executable).with_name("clienteling-setup"))
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLIENTELING_")}
+    env["CLIENTELING_DATA_DIR"] = str(data_dir)
+    env["CLIENTELING_SYNC_INTERVAL_SECONDS"] = "0"
+    return env
+
+
+def run(data_dir: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [CLI, *args], env=_env(data_dir), capture_output=True, text=True, timeout=120
+    )
+    if ok:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["serve"], ["token"], ["stores", "import"], ["migrate"], ["sync"], ["twilio-emulator"]],
+)
+def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
+    done = run(tmp_path, *command, "--help")
+    assert "Usage: clienteling-setup" in done.stdout
+    assert "--help" in done.stdout
+
+
+def test_import_loads_csv_and_json(tmp_path: Path) -> None:
+    csv_file = tmp_path / "stores.csv"
+    csv_file.write_text(
+        "id,name,country_code,region,locality,postal_code,phone,latitude,longitude\n"
+        "nyc,Fifth Avenue,US,NY,New York,10022,+12125550123,40.76,-73.97\n"
+        "ber,Potsdamer Platz,de,,Berlin,10785,,,\n"
+    )
+    done = run(tmp_path, "stores", "import", str(csv_file), "--tenant", "dodici")
+    assert "Imported 2 store(s) for tenant 'dodici'." in done.stdout
+    json_file = tmp_path / "more.json"
+    json_file.write_text(json.dumps([{"id": "par", "name": "Rivoli", "country_code": "GB"}]))
+    done = run(tmp_path, "stores", "import", str(json_file), "--tenant", "dodici")
+    assert "Imported 1 store(s)" in done.stdout
+
+
+def test_import_is_all_or_nothing_with_line_numbers(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "id,name,country_code,phone\n"
+        "ok-1,Good,US,+12125550123\n"
+        "bad-1,Bad country,XX,\n"
+        "bad-2,Bad phone,US,+4930901820\n"
+        "ok-1,Duplicate,US,\n"
+        "bad 3,,US,\n"
+    )
+    done = run(tmp_path, "stores", "import", str(bad), "--tenant", "dodici", ok=False)
+    assert done.returncode != 0
+    reported = {
+        line.split(":", 1)[0]: line for line in done.stderr.splitlines() if line.startswith("line ")
+    }
+    assert set(reported) == {"line 3", "line 4", "line 5", "line 6"}
+    assert "country_code" in reported["line 3"]
+    assert "not of the store's country US" in reported["line 4"]
+    assert "repeats line 2" in reported["line 5"]
+    assert "name" in reported["line 6"]
+    assert "4 invalid row(s); nothing was imported." in done.stderr
+    # Nothing was written: a correct file afterwards holds only its own rows.
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps([{"id": "only", "name": "Only", "country_code": "US"}]))
+    run(tmp_path, "stores", "import", str(good), "--tenant", "dodici")
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "clienteling.db") as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM stores ORDER BY id")]
+    assert ids == ["only"]
+
+
+def test_import_rejects_other_file_types(tmp_path: Path) -> None:
+    other = tmp_path / "stores.txt"
+    other.write_text("x")
+    done = run(tmp_path, "stores", "import", str(other), "--tenant", "dodici", ok=False)
+    assert ".csv or .json" in done.stderr
+
+
+@pytest.fixture
+def embedded_server(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")  # a file: a full pipe would block the server
+    proc = subprocess.Popen(
+        [CLI, "serve", "--port", str(port)],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, "serve did not become ready"
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            out, _ = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        log.close()
+    assert f"Clienteling Setup API on {base}" in out
+    assert f"{base}/docs" in out
+    assert "clienteling-setup token --tenant" in out
+
+
+def test_serve_embedded_default_end_to_end(tmp_path: Path, embedded_server: str) -> None:
+    """The README's first session: token, import, enable, onboard, status."""
+    token = run(tmp_path, "token", "--tenant", "dodici").stdout.strip()
+    stores = tmp_path / "stores.csv"
+    stores.write_text(
+        "id,name,country_code,region,postal_code,phone\nnyc,Fifth,US,NY,10022,+12125550123\n"
+    )
+    run(tmp_path, "stores", "import", str(stores), "--tenant", "dodici")
+    headers = {"Authorization": f"Bearer {token}", "Tenant": "dodici"}
+    with httpx.Client(base_url=embedded_server, headers=headers, timeout=30) as client:
+        enabled = client.post("/clienteling/configuration", json={"ecom_link": "https://d.example"})
+        assert enabled.status_code == 201, enabled.text
+        assert (
+            client.put("/clienteling/opt-in-template", json={"body": "Reply YES"}).status_code
+            == 201
+        )
+        numbers = client.get("/clienteling/stores/nyc/available-phone-numbers").json()
+        onboarded = client.post(
+            "/clienteling/stores/nyc/onboard", json={"phone_number": numbers[0]["phone_number"]}
+        )
+        assert onboarded.status_code == 201, onboarded.text
+        status = client.get("/clienteling/onboarding-status").json()
+    assert status["onboarded"] is True
+    assert status["stores"][0]["phone_number"] == numbers[0]["phone_number"]
+    # The secrets the embedded default generated stay in its data folder, owner-only.
+    for key in ("signing.key", "encryption.key"):
+        assert (tmp_path / key).stat().st_mode & 0o077 == 0
+
+
+def test_token_is_refused_where_no_signing_key_is_held(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    env["CLIENTELING_JWT__ALGORITHM"] = "RS256"
+    done = subprocess.run(
+        [CLI, "token", "--tenant", "dodici"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    assert "holds no signing key" in done.stderr
+
+
+def test_migrate_creates_the_schema(tmp_path: Path) -> None:
+    done = run(tmp_path, "migrate")
+    assert "Database is up to date." in done.stdout
+    assert (tmp_path / "clienteling.db").exists()
