@@ -1,13 +1,21 @@
 """Named leases in the database: at most one worker per name at a time, across processes.
 
 A lease expires, so a crashed holder never blocks the work for good; the next caller takes over.
+A holder names its process and the process table it lives in, so a caller in the same process
+table takes over at once from a holder whose process is gone (a server killed mid-onboarding
+must not make the retry wait for the lease to expire). Holders elsewhere are waited out.
 Each acquire/release runs in its own short transaction so the lease is visible to everyone.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import os
+import socket
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import String, delete, update
 from sqlalchemy.exc import IntegrityError
@@ -25,8 +33,38 @@ class Lease(Base):
     expires_at: Mapped[datetime]
 
 
+@functools.cache
+def _process_table() -> str | None:
+    """Names this host's process table (host, boot, PID namespace); None where unknown."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+    seed = f"{socket.gethostname()}|{boot}|{namespace}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:16]
+
+
 def new_holder() -> str:
-    return uuid.uuid4().hex
+    """`<process table>.<pid>.<random>` (at most 64 characters), or random alone."""
+    table = _process_table()
+    token = uuid.uuid4().hex[:24]
+    return f"{table}.{os.getpid()}.{token}" if table else uuid.uuid4().hex
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True only when the holder's process is known to be gone: same process table, no pid."""
+    table, _, rest = holder.partition(".")
+    pid_text = rest.partition(".")[0]
+    if table != _process_table() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it exists (another user's, say)
+    return False
 
 
 def acquire(factory: sessionmaker[Session], name: str, holder: str, seconds: float) -> bool:
@@ -39,10 +77,14 @@ def acquire(factory: sessionmaker[Session], name: str, holder: str, seconds: flo
     except IntegrityError:
         pass
     with transaction(factory) as session:
+        current = session.get(Lease, name)
+        takeable = (Lease.expires_at < now) | (Lease.holder == holder)
+        if current is not None and holder_is_dead(current.holder):
+            takeable = takeable | (Lease.holder == current.holder)
         taken = session.execute(
             update(Lease)
             .where(Lease.name == name)
-            .where((Lease.expires_at < now) | (Lease.holder == holder))
+            .where(takeable)
             .values(holder=holder, expires_at=until)
         )
         return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
