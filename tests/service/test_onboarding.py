@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from clienteling_setup.providers.twilio.emulator import EmulatorServer
@@ -276,27 +277,52 @@ def test_twilio_unreachable_is_503_and_retry_completes(
     assert len(_owned(emulator, api)) == 1
 
 
+def _buy_outside_the_service(api: Api, emulator: EmulatorServer, number: str) -> None:
+    """The tenant bought `number` earlier, by hand: owned, no voice app, in no service."""
+    sub = api.get("/clienteling/configuration").json()["twilio"]["sid"]
+    account = emulator.state.account(sub)
+    assert account is not None
+    bought = httpx.post(
+        f"{emulator.base_url}/api/2010-04-01/Accounts/{sub}/IncomingPhoneNumbers.json",
+        data={"PhoneNumber": number, "FriendlyName": "front desk"},
+        auth=(sub, account.auth_token),
+        timeout=30,
+    )
+    assert bought.status_code == 201, bought.text
+    assert bought.json()["voice_application_sid"] is None
+
+
 @pytest.mark.parametrize(
-    ("method", "path"),
+    ("step", "path"),
     [
-        ("POST", r"/IncomingPhoneNumbers\.json$"),
-        ("POST", r"/v1/Services/[^/]+/PhoneNumbers$"),
-        ("POST", r"/IncomingPhoneNumbers/PN[0-9a-f]+\.json$"),
+        ("purchase", r"/IncomingPhoneNumbers\.json$"),
+        ("messaging-add", r"/v1/Services/[^/]+/PhoneNumbers$"),
+        # A bought number gets the voice app with the purchase; only a number the tenant
+        # already owned goes through the voice step.
+        ("voice", r"/IncomingPhoneNumbers/PN[0-9a-f]+\.json$"),
     ],
 )
 @pytest.mark.parametrize("kind", ["after_apply", "drop", "timeout"])
 def test_failure_after_twilio_applied_the_change_is_completed_by_retry(
-    api: Api, emulator: EmulatorServer, us_store: str, method: str, path: str, kind: str
+    api: Api, emulator: EmulatorServer, us_store: str, step: str, path: str, kind: str
 ) -> None:
-    emulator.state.add_fault(method=method, path=path, kind=kind, status=500, times=1, delay=5.0)
-    first = api.post("/clienteling/stores/us-nyc/onboard", json={"phone_number": us_store})
+    body: dict[str, Any] = {"phone_number": us_store}
+    if step == "voice":
+        _buy_outside_the_service(api, emulator, us_store)
+        body["phone_number_already_purchased"] = True
+    fault = emulator.state.add_fault(
+        method="POST", path=path, kind=kind, status=500, times=1, delay=5.0
+    )
+    first = api.post("/clienteling/stores/us-nyc/onboard", json=body)
     assert first.status_code in (201, 502, 503), first.text
+    # The fault really hit the step's call: no cell passes without exercising it.
+    assert fault.hits == 1
     emulator.state.clear_faults()
-    retry = api.post("/clienteling/stores/us-nyc/onboard", json={"phone_number": us_store})
+    retry = api.post("/clienteling/stores/us-nyc/onboard", json=body)
     assert retry.status_code in (200, 201), retry.text
     owned = _owned(emulator, api)
     assert [n.phone_number for n in owned] == [us_store]
     config = api.get("/clienteling/configuration").json()
     members = emulator.state.messaging_service_numbers(config["twilio"]["messaging_service_sid"])
-    assert len(members) == 1
+    assert [m.sid for m in members] == [owned[0].sid]
     assert owned[0].voice_application_sid == config["twilio"]["call_forwarding"]["sid"]
