@@ -10,7 +10,7 @@ repeats the same request without the fault and runs one reconciliation pass
   retry of the same request cannot finish);
 * the emulator holds exactly what the service recorded: one subaccount, Messaging Service and
   call-forwarding application (the recorded ones), the recorded numbers and no other, each in
-  the recorded Messaging Service and forwarding calls, and no sender.
+  the recorded Messaging Service and forwarding calls, and the recorded WhatsApp senders only.
 
 Every cell records its outcome as junit properties (`first`, `retry`, `twilio_attempts`), which
 `bench/reliability_report.py` turns into the table of docs/reliability.md.
@@ -33,6 +33,7 @@ from clienteling_setup.providers.twilio.emulator import EmulatorServer
 from clienteling_setup.sync import sync_all
 from clienteling_setup.tenants.models import Tenant
 from clienteling_setup.tenants.provisioning import subaccount_name
+from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 from tests.conftest import Service
 from tests.service.helpers import available_number, enable, put_store
 from tests.support import Api, assert_error
@@ -90,6 +91,8 @@ CALLS = [
         "POST",
         r"/IncomingPhoneNumbers/PN[0-9a-f]+\.json",
     ),
+    TwilioCall("onboard WhatsApp", "find sender", "GET", r"/v2/Channels/Senders$"),
+    TwilioCall("onboard WhatsApp", "create sender", "POST", r"/v2/Channels/Senders$"),
 ]
 
 STORE = "us-nyc"
@@ -120,6 +123,14 @@ def _prepare_owned_number(api: Api, service: Service) -> dict[str, Any]:
     return {**body, "phone_number_already_purchased": True}
 
 
+def _prepare_whatsapp(api: Api) -> dict[str, Any]:
+    """A store onboarded for SMS, to be registered with WhatsApp on that number."""
+    body = _prepare_store(api)
+    response = api.post(f"/clienteling/stores/{STORE}/onboard", json=body)
+    assert response.status_code == 201, response.text
+    return {"waba_id": "1234567890", "profile_name": "Dodici Fifth Avenue"}
+
+
 @dataclass(frozen=True)
 class Operation:
     prepare: Callable[[Api, Service], dict[str, Any]]
@@ -144,12 +155,17 @@ OPERATIONS = {
         send=lambda api, body: api.post(f"/clienteling/stores/{STORE}/onboard", json=body),
         done=lambda r: r.status_code in (200, 201),
     ),
+    "onboard WhatsApp": Operation(
+        prepare=lambda api, service: _prepare_whatsapp(api),
+        send=lambda api, body: api.post(f"/clienteling/stores/{STORE}/whatsapp/onboard", json=body),
+        done=lambda r: r.status_code in (200, 202),
+    ),
 }
 
 
 def _clear_answer(response: httpx.Response) -> str:
     """'201', or '503: <message>': fails the cell unless the answer is one a caller can act on."""
-    if response.status_code in (200, 201):
+    if response.status_code in (200, 201, 202):
         return str(response.status_code)
     assert response.status_code in (400, 404, 409, 502, 503), response.text
     body = assert_error(response, response.status_code)
@@ -181,7 +197,15 @@ def assert_emulator_matches_records(api: Api, service: Service, emulator: Emulat
     for number, row in recorded.items():
         assert row.number_sid == owned[number].sid
         assert owned[number].voice_application_sid == tenant.voice_app_sid
-    assert state.senders(sub) == []
+    with service.runtime.sessions() as session:
+        senders = set(
+            session.scalars(
+                select(WhatsAppSenderRecord.sender_sid).where(
+                    WhatsAppSenderRecord.tenant_id == api.tenant
+                )
+            )
+        )
+    assert {s.sid for s in state.senders(sub)} == senders - {None}
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
