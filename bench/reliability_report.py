@@ -137,9 +137,10 @@ def render(
         )
     lines += [
         "",
-        "Not in the matrix yet: WhatsApp onboarding and the profile-picture upload URL (not "
-        "merged when this report's matrix was written; the profile picture makes no Twilio "
-        "call).",
+        "The profile-picture upload URL has no row: it makes no Twilio call (it presigns an "
+        "upload to the object storage), so there is no Twilio fault to inject; uploads through "
+        "it to the embedded storage and to S3 are tested in "
+        "tests/service/test_profile_picture_upload.py.",
         "",
         "## Load across processes",
         "",
