@@ -53,6 +53,9 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
 
+# One service and one browser for the module, on one xdist worker.
+pytestmark = pytest.mark.xdist_group("e2e-console")
+
 
 @dataclass
 class EmbeddedService:
@@ -357,6 +360,74 @@ def test_stores_table_stays_fast_at_ten_thousand_stores(
     page.keyboard.press("Enter")
     expect(page.locator("#store-table th").nth(1)).to_have_attribute("aria-sort", "ascending")
     shot(page, "console-desktop-10000-stores")
+
+
+def tiny_png() -> bytes:
+    """A valid 1x1 PNG."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\x1f\x4f\xd1")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def test_whatsapp_onboarding_with_a_profile_picture_upload(
+    embedded: EmbeddedService, page: Page
+) -> None:
+    tenant = "whatsco"
+    embedded.import_stores(tenant, STORES[:1])
+    with embedded.api(tenant) as client:
+        assert client.post(
+            "/clienteling/configuration", json={"ecom_link": "https://www.whatsco.example"}
+        ).is_success
+        number = client.get("/clienteling/stores/nyc-5th/available-phone-numbers").json()[0]
+        onboarded = client.post(
+            "/clienteling/stores/nyc-5th/onboard",
+            json={"phone_number": number["phone_number"]},
+        )
+        assert onboarded.status_code == 201, onboarded.text
+    sign_in(page, embedded, tenant)
+    expect(store_row(page, "nyc-5th").locator(".store-whatsapp")).to_contain_text("not onboarded")
+
+    store_row(page, "nyc-5th").get_by_role("button", name="WhatsApp").click()
+    dialog = page.get_by_role("dialog", name="Onboard store to WhatsApp")
+    expect(dialog.get_by_label("Profile name")).to_have_value("Dodici Fifth Avenue")
+    dialog.get_by_label("WhatsApp Business Account ID").fill("1234567890")
+    dialog.get_by_label("About").fill("Open Mon-Sat, 10:00-20:00.")
+    picture = tiny_png()
+    dialog.get_by_label("PNG or JPEG, at most 5 MB").set_input_files(
+        {"name": "logo.png", "mimeType": "image/png", "buffer": picture}
+    )
+    expect(dialog.locator("#wa-picture-status")).to_have_text("Uploaded logo.png.")
+    public_url = dialog.get_by_label("Picture URL").input_value()
+    assert public_url.endswith("/logo.png")
+    # The file went through the upload URL the API handed out and is public now.
+    assert httpx.get(public_url, timeout=10).content == picture
+    shot(page, "console-desktop-whatsapp")
+
+    with page.expect_response(re.compile(r"/whatsapp/onboard$")) as registered:
+        dialog.get_by_role("button", name="Register with WhatsApp").click()
+    sender = registered.value.json()
+    assert registered.value.status == 202, sender
+    expect(dialog.locator(".form-ok")).to_contain_text(f"WhatsApp sender {sender['sid']}")
+    dialog.get_by_role("button", name="Close").click()
+    expect(store_row(page, "nyc-5th").locator(".store-whatsapp")).not_to_contain_text(
+        "not onboarded"
+    )
+    with embedded.api(tenant) as client:
+        status = client.get("/clienteling/onboarding-status").json()
+    whatsapp = status["stores"][0]["channels"]["whatsapp"]
+    assert whatsapp["sid"] == sender["sid"]
+    expect(store_row(page, "nyc-5th").locator(".store-whatsapp")).to_contain_text(
+        whatsapp["status"].replace("_", " ")
+    )
 
 
 def test_onboarding_where_the_country_needs_a_bundle_and_an_address(

@@ -565,6 +565,9 @@ async function uploadPicture() {
   $("wa-submit").disabled = true;
   try {
     const grant = await api("POST", "/clienteling/whatsapp/profile-picture-upload-url", { file_name: file.name });
+    if (grant.max_bytes && file.size > grant.max_bytes) {
+      throw new Error(`Profile picture: ${file.name} is larger than the ${grant.max_bytes} bytes the upload accepts.`);
+    }
     await uploadFile(grant, file);
     $("wa-picture").value = grant.public_url;
     note.textContent = `Uploaded ${file.name}.`;
