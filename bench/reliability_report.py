@@ -113,9 +113,9 @@ def render(
         "the requests to the faulty call in the first try (the gateway retries GETs and "
         "idempotent writes, never a purchase). *Consistent* means the emulator holds exactly "
         "what the service recorded (one subaccount, Messaging Service and voice application, "
-        "the onboarded numbers and no other, each in the service and forwarding calls, no "
-        "sender) and that the fault fired. Both backends run every cell; a value that differed "
-        "between them is shown as `a / b`.",
+        "the onboarded numbers and no other, each in the service and forwarding calls, the "
+        "recorded WhatsApp senders and no other) and that the fault fired. Both backends run "
+        "every cell; a value that differed between them is shown as `a / b`.",
         "",
     ]
     for backend, outcome in sorted(backends.items()):
@@ -165,10 +165,14 @@ def render(
         )
     lines += [
         "",
-        "An `onboard` 409 is a number another concurrent onboarding claimed first (every "
-        "client picks from the same list of available numbers); an `onboard duplicate` is the "
-        "same request again, sent to the other process: 200 once the first finished, 409 "
-        "while it is still running. Neither buys a second number (duplicate purchases above).",
+        "Why most `onboard` answers are 409: every store of the run is in New York, and the "
+        "available-number list is cached per tenant, country and area for "
+        "`CLIENTELING_TWILIO__LIST_CACHE_SECONDS` (60 s), so it keeps offering numbers other "
+        "stores of the tenant have already claimed or bought; the service then answers 409 "
+        "naming the store that holds the number, and buys nothing. An `onboard duplicate` is "
+        "the same request again, sent to the other process: 200 once the first finished, 409 "
+        "while it is still running or when the first was itself a 409. Neither buys a second "
+        "number (duplicate purchases above).",
         "",
         "## Isolation, secrets, webhooks, hostile input",
         "",
