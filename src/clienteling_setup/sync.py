@@ -164,23 +164,40 @@ def refresh_regulations(runtime: Runtime, tenant_ids: list[str]) -> str:
     return line
 
 
+#: How long enabling waits for its first compliance sync before answering; a slower sync
+#: finishes in the background (reconciliation would catch up anyway).
+ENABLE_SYNC_WAIT_SECONDS = 3.0
+
+
 def enable_configuration(runtime: Runtime, tenant_id: str, body: ConfigurationCreate) -> Tenant:
     """Enable clienteling, then synchronise the new tenant's bundles and trust products once so
     the status shows them right away. That second step is best effort: a Twilio failure there
-    is logged and left to reconciliation; it never fails the enable."""
+    is logged and left to reconciliation, and it never fails the enable; enabling waits for it
+    at most `ENABLE_SYNC_WAIT_SECONDS`."""
     tenant = enable(runtime, tenant_id, body)
+    account = runtime.credentials(tenant.subaccount_sid, tenant.auth_token_encrypted)
+    worker = threading.Thread(
+        target=_first_compliance_sync,
+        args=(runtime, tenant_id, account),
+        name=f"enable-sync-{tenant_id}",
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=ENABLE_SYNC_WAIT_SECONDS)
+    return tenant
+
+
+def _first_compliance_sync(runtime: Runtime, tenant_id: str, account: AccountCredentials) -> None:
     holder = leases.new_holder()
     name = f"sync:{tenant_id}"
     if not leases.acquire(runtime.sessions, name, holder, LEASE_SECONDS):
-        return tenant  # a runner is on it already
+        return  # a runner is on it already
     try:
-        account = runtime.credentials(tenant.subaccount_sid, tenant.auth_token_encrypted)
         sync_compliance(runtime, tenant_id, account)
     except Exception:  # noqa: BLE001 - best effort; reconciliation catches up
         log.warning("compliance sync after enabling failed", extra={"tenant": tenant_id})
     finally:
         leases.release(runtime.sessions, name, holder)
-    return tenant
 
 
 class PeriodicSync:

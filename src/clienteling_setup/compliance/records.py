@@ -32,7 +32,7 @@ from clienteling_setup.providers.messaging import (
 )
 
 #: Gateway calls in flight at once while one tenant's compliance state is read.
-FETCH_CONCURRENCY = 8
+FETCH_CONCURRENCY = 16
 
 
 @dataclass(frozen=True)
