@@ -243,8 +243,8 @@ def test_six_countries_at_six_steps(api: Api, service: Service, emulator: Emulat
                         emulator,
                         a2p,
                         [
-                            ("Business address", "PENDING_REVIEW"),
-                            ("Business registration", "PENDING_REVIEW"),
+                            ("Business address", "pending-review"),
+                            ("Business registration", "pending-review"),
                         ],
                     ),
                 },

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from clienteling_setup.compliance.models import CountryRequirement
+from clienteling_setup.compliance.records import document_status
 from clienteling_setup.compliance.requirements import _refreshed
 from clienteling_setup.compliance.rules import (
     REGULATIONS_API_SOURCE,
@@ -62,3 +65,11 @@ def test_a_row_asked_for_another_number_type_is_ignored() -> None:
     gb = rule_for("GB")
     assert gb is not None
     assert _refreshed(gb, _row("GB", "local", False)) == gb
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [("APPROVED", "approved"), ("PENDING_REVIEW", "pending-review"), ("rejected", "rejected")],
+)
+def test_document_statuses_share_one_vocabulary(raw: str, shown: str) -> None:
+    assert document_status(raw) == shown

@@ -79,13 +79,19 @@ def fetch_all(
     return bundles, products
 
 
+def document_status(status: str) -> str:
+    """One vocabulary for document statuses: the numbers API says ``pending-review``, the
+    trusthub API ``PENDING_REVIEW`` for the same state."""
+    return status.strip().lower().replace("_", "-")
+
+
 def documents(docs: Sequence[SupportingDocument]) -> list[dict[str, str | None]]:
     """Supporting documents as stored (and shown as ``uploads[]``)."""
     return [
         {
             "sid": d.sid,
             "name": d.friendly_name,
-            "status": d.status,
+            "status": document_status(d.status),
             "created_at": d.date_created,
             "updated_at": d.date_updated,
         }
