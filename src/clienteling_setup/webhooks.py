@@ -18,10 +18,20 @@ from clienteling_setup.providers.twilio.webhooks import forward_call_twiml, sign
 from clienteling_setup.runtime import Runtime
 from clienteling_setup.stores.repository import get_store
 from clienteling_setup.tenants.models import Tenant
+from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 
 router = APIRouter(prefix="/clienteling/webhooks/twilio", tags=["Twilio webhooks"])
 
 SignatureHeader = Annotated[str | None, Header(alias="X-Twilio-Signature")]
+
+
+def whatsapp_store_by_number(session: Session, tenant_id: str, number: str) -> str | None:
+    return session.scalar(
+        select(WhatsAppSenderRecord.store_id).where(
+            WhatsAppSenderRecord.tenant_id == tenant_id,
+            WhatsAppSenderRecord.phone_number == number,
+        )
+    )
 
 
 def tenant_by_account(session: Session, account_sid: str) -> Tenant | None:
@@ -52,9 +62,16 @@ async def voice(
     request: Request, runtime: RuntimeDep, signature: SignatureHeader = None
 ) -> Response:
     tenant, params = await verified_form(request, runtime, signature)
+    called = params.get("To", "")
     with transaction(runtime.sessions) as session:
-        row = onboarding_by_number(session, tenant.id, params.get("To", ""))
-        store = get_store(session, tenant.id, row.store_id) if row is not None else None
+        # The store's SMS number, or the dedicated WhatsApp number bought for it.
+        row = onboarding_by_number(session, tenant.id, called)
+        store_id = (
+            row.store_id
+            if row is not None
+            else whatsapp_store_by_number(session, tenant.id, called)
+        )
+        store = get_store(session, tenant.id, store_id) if store_id is not None else None
         phone = store.phone if store is not None else None
         name = store.name if store is not None else "our store"
     return Response(forward_call_twiml(phone, name), media_type="application/xml")

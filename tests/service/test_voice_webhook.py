@@ -139,3 +139,22 @@ def test_a_call_not_signed_by_twilio_for_this_url_is_403(
     requests_before = len(emulator.state.requests)
     _forbidden(post(api, form, header))
     assert len(emulator.state.requests) == requests_before  # nothing happened in Twilio
+
+
+def test_a_call_to_the_dedicated_whatsapp_number_dials_the_store_phone(
+    api: Api, service: Service, tenant: dict[str, str]
+) -> None:
+    put_store(api, "us-nyc")
+    sms_number = onboard(api, "us-nyc")
+    numbers = api.get("/clienteling/stores/us-nyc/available-phone-numbers").json()
+    dedicated = next(n["phone_number"] for n in numbers if n["phone_number"] != sms_number)
+    registered = api.post(
+        "/clienteling/stores/us-nyc/whatsapp/onboard",
+        json={"waba_id": "1234567890", "profile_name": "D", "whatsapp_phone_number": dedicated},
+    )
+    assert registered.status_code == 202, registered.text
+    form = call(tenant["sid"], dedicated)
+    signature = compute_signature(tenant["token"], service.runtime.callback_url(PATH), form)
+    dial = twiml(post(api, form, signature)).find("Dial")
+    assert dial is not None
+    assert (dial.text or "").strip() == STORES["us-nyc"]["phone"]

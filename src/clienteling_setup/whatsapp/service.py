@@ -276,7 +276,7 @@ def _validate(
             profile=_profile(body),
             bundle_sid=body.bundle_sid,
             address_sid=body.address_sid,
-            needs_bundle=bundle_required(store.country_code),
+            needs_bundle=bundle_required(store.country_code, session),
         )
         return reg, registered.sender_sid if registered is not None else None
 
