@@ -10,6 +10,7 @@ from clienteling_setup import errors
 from clienteling_setup.compliance.models import BundleRecord
 from clienteling_setup.compliance.requirements import sms_number_type
 from clienteling_setup.db.session import transaction
+from clienteling_setup.onboarding.models import StoreOnboarding
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
     AvailableNumber,
@@ -20,6 +21,7 @@ from clienteling_setup.runtime import Runtime
 from clienteling_setup.stores.models import Store
 from clienteling_setup.stores.service import require_store
 from clienteling_setup.tenants.service import require_tenant
+from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 
 
 def _context(
@@ -65,6 +67,8 @@ def available_numbers(runtime: Runtime, tenant_id: str, store_id: str) -> list[d
 
     key = (tenant_id, "numbers", store.country_code, number_type, tuple(map(str, attempts)))
     numbers: list[AvailableNumber] = _cached(runtime, key, "Listing available numbers", load)
+    # The cached answer may predate purchases: never offer a number the tenant already claimed.
+    taken = _claimed_numbers(runtime, tenant_id)
     return [
         {
             "phone_number": n.phone_number,
@@ -75,7 +79,21 @@ def available_numbers(runtime: Runtime, tenant_id: str, store_id: str) -> list[d
             "number_type": number_type,
         }
         for n in numbers
+        if n.phone_number not in taken
     ]
+
+
+def _claimed_numbers(runtime: Runtime, tenant_id: str) -> set[str]:
+    with transaction(runtime.sessions) as session:
+        sms = session.scalars(
+            select(StoreOnboarding.phone_number).where(StoreOnboarding.tenant_id == tenant_id)
+        )
+        whatsapp = session.scalars(
+            select(WhatsAppSenderRecord.phone_number).where(
+                WhatsAppSenderRecord.tenant_id == tenant_id
+            )
+        )
+        return set(sms) | set(whatsapp)
 
 
 def addresses(runtime: Runtime, tenant_id: str, store_id: str) -> list[dict[str, Any]]:
