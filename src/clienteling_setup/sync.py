@@ -147,7 +147,10 @@ def refresh_regulations(runtime: Runtime, tenant_ids: list[str]) -> str:
             if isinstance(exc, ProviderUnavailable):
                 break
             continue
-        required = merge_regulations(rule, found).bundle_required
+        # An empty answer cannot lift a requirement the packaged table knows of: Twilio (and
+        # the emulator) answer nothing for countries they do not sell in, and buying without
+        # a bundle where one is needed only fails later, at the purchase.
+        required = rule.bundle_required or merge_regulations(rule, found).bundle_required
         with transaction(runtime.sessions) as session:
             row = session.get(CountryRequirement, code, with_for_update=True)
             if row is None:

@@ -344,3 +344,20 @@ def test_sync_command_line_run(api: Api, service: Service, emulator: EmulatorSer
     ]
     assert "Synchronising tenants" in run.stderr
     assert _country(api, "NL")["regulatory_bundle"]["status"] == "in-review"
+
+
+def test_an_empty_regulations_answer_does_not_lift_a_known_requirement(
+    api: Api, service: Service, emulator: EmulatorServer
+) -> None:
+    """Twilio answers nothing for countries it does not sell in (IE in the emulator): the
+    packaged table's requirement stands, and onboarding still asks for a bundle."""
+    _setup(api, {"nl-ams": NL_STORE})
+    api.put("/clienteling/stores/ie-dub", json={"name": "Grafton St", "country_code": "IE"})
+    with emulator.state.lock:
+        assert not [r for r in emulator.state.regulations.values() if r.iso_country == "IE"]
+    sync_all(service.runtime)
+    assert _country(api, "IE")["regulatory_bundle"]["required"] is True
+    response = api.post(
+        "/clienteling/stores/ie-dub/onboard", json={"phone_number": "+353851234567"}
+    )
+    assert_error(response, 400, "regulatory bundle")
