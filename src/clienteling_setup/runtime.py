@@ -12,6 +12,7 @@ from clienteling_setup.auth.tokens import TokenVerifier
 from clienteling_setup.cache import TTLCache
 from clienteling_setup.config import Settings
 from clienteling_setup.crypto import SecretBox
+from clienteling_setup.onboarding.status_cache import StatusCache
 from clienteling_setup.providers.messaging import AccountCredentials, MessagingGateway
 from clienteling_setup.providers.storage import ObjectStorage
 
@@ -28,6 +29,7 @@ class Runtime:
     public_base_url: str
     hs256_secret: str | None = None
     list_cache: TTLCache = field(default_factory=lambda: TTLCache(60.0))
+    status_cache: StatusCache = field(default_factory=StatusCache)
     closers: list[Any] = field(default_factory=list)
 
     def credentials(self, subaccount_sid: str, auth_token_encrypted: str) -> AccountCredentials:

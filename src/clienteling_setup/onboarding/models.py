@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clienteling_setup.db.base import Base, Timestamps
@@ -28,7 +28,10 @@ class StoreOnboarding(Timestamps, Base):
     """
 
     __tablename__ = "store_onboardings"
-    __table_args__ = (UniqueConstraint("tenant_id", "phone_number"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "phone_number"),
+        Index("ix_store_onboardings_tenant_updated", "tenant_id", "updated_at"),
+    )
 
     tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     store_id: Mapped[str] = mapped_column(String(128), primary_key=True)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import Float, String
+from sqlalchemy import Float, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clienteling_setup.db.base import Base, Timestamps
@@ -10,6 +10,7 @@ class Store(Timestamps, Base):
     """The store directory: where a store is and its own phone line (calls forward to it)."""
 
     __tablename__ = "stores"
+    __table_args__ = (Index("ix_stores_tenant_updated", "tenant_id", "updated_at"),)
 
     tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     id: Mapped[str] = mapped_column(String(128), primary_key=True)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clienteling_setup.db.base import Base, Timestamps
@@ -10,6 +10,7 @@ class WhatsAppSenderRecord(Timestamps, Base):
     """A store's WhatsApp sender as last seen from Twilio (callbacks and reconciliation)."""
 
     __tablename__ = "whatsapp_senders"
+    __table_args__ = (Index("ix_whatsapp_senders_tenant_updated", "tenant_id", "updated_at"),)
 
     tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     store_id: Mapped[str] = mapped_column(String(128), primary_key=True)
