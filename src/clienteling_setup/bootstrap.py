@@ -51,6 +51,11 @@ def build_gateway(settings: Settings, closers: list[object]) -> MessagingGateway
         from clienteling_setup.providers.twilio.emulator import EmulatorServer, EmulatorState
 
         state = EmulatorState()
+        # The emulated Twilio world lives beside the database it matches, so a restart of the
+        # embedded default finds the subaccounts and numbers its tenants recorded.
+        world = settings.data_dir / "twilio-emulator.pickle"
+        state.load(world)
+        closers.append(lambda: state.save(world))
         # The embedded emulator runs its clock in real time, so senders move on as they would.
         server = EmulatorServer(state, host="127.0.0.1", port=0, auto_clock=True).start()
         closers.append(server.stop)

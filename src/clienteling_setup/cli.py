@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,9 @@ def serve(host: str, port: int) -> None:
     click.echo(f"  Twilio:        {'built-in emulator' if embedded else 'Twilio REST API'}")
     if runtime.hs256_secret:
         click.echo("  token:         clienteling-setup token --tenant <tenant>")
+    # uvicorn re-raises the SIGTERM it caught once it has shut down; turn it into SystemExit
+    # so that the cleanup below (which saves the embedded emulator's world) still runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     finally:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -100,6 +101,12 @@ def test_import_rejects_other_file_types(tmp_path: Path) -> None:
 
 @pytest.fixture
 def embedded_server(tmp_path: Path) -> Iterator[str]:
+    with serving(tmp_path) as base:
+        yield base
+
+
+@contextmanager
+def serving(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     log = (tmp_path / "serve.log").open("w")  # a file: a full pipe would block the server
     proc = subprocess.Popen(
@@ -178,3 +185,33 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
     done = run(tmp_path, "migrate")
     assert "Database is up to date." in done.stdout
     assert (tmp_path / "clienteling.db").exists()
+
+
+def test_the_embedded_default_survives_a_restart(tmp_path: Path) -> None:
+    """Tenants recorded in the data folder still find their (emulated) Twilio accounts."""
+    token = run(tmp_path, "token", "--tenant", "dodici").stdout.strip()
+    stores = tmp_path / "stores.csv"
+    stores.write_text("id,name,country_code,region\nnyc,Fifth,US,NY\n")
+    run(tmp_path, "stores", "import", str(stores), "--tenant", "dodici")
+    headers = {"Authorization": f"Bearer {token}", "Tenant": "dodici"}
+    with serving(tmp_path) as base, httpx.Client(base_url=base, headers=headers, timeout=30) as c:
+        assert (
+            c.post(
+                "/clienteling/configuration", json={"ecom_link": "https://d.example"}
+            ).status_code
+            == 201
+        )
+        number = c.get("/clienteling/stores/nyc/available-phone-numbers").json()[0]["phone_number"]
+        assert (
+            c.post("/clienteling/stores/nyc/onboard", json={"phone_number": number}).status_code
+            == 201
+        )
+    with serving(tmp_path) as base, httpx.Client(base_url=base, headers=headers, timeout=30) as c:
+        again = c.post("/clienteling/stores/nyc/onboard", json={"phone_number": number})
+        assert again.status_code == 200, again.text
+        assert c.get("/clienteling/stores/nyc/addresses").status_code == 200
+        offered = [
+            n["phone_number"]
+            for n in c.get("/clienteling/stores/nyc/available-phone-numbers").json()
+        ]
+    assert number not in offered

@@ -8,10 +8,13 @@ under the same lock.
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from . import compliance, senders
@@ -126,6 +129,40 @@ class EmulatorState:
             self.senders_by_sid: dict[str, Sender] = {}
             self.bad_wabas: dict[str, str] = {}
             self.unavailable_numbers: set[str] = set()
+
+    # ------------------------------------------------------------------ persistence
+    #: What survives a restart of the embedded default (not faults, logs or test switches).
+    PERSISTED = (
+        "_counter", "clock", "epoch", "accounts", "addresses_by_sid", "applications_by_sid",
+        "numbers_by_sid", "services_by_sid", "service_numbers", "regulations", "bundles_by_sid",
+        "regulatory_documents", "item_assignments", "evaluations", "trust_products_by_sid",
+        "trust_documents", "entity_assignments", "senders_by_sid", "bad_wabas",
+        "unavailable_numbers",
+    )  # fmt: skip
+
+    def save(self, path: Path) -> None:
+        """Write the emulated Twilio world to `path` (atomically), for `load` after a restart.
+
+        Pickle, because the world is plain dataclasses; the file lives in the embedded
+        default's own data folder, which only its user writes.
+        """
+        with self.lock:
+            data = {name: getattr(self, name) for name in self.PERSISTED}
+            blob = pickle.dumps(data)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(blob)
+        os.replace(tmp, path)
+
+    def load(self, path: Path) -> bool:
+        """Restore what `save` wrote; False (and nothing changed) when there is no file."""
+        if not path.exists():
+            return False
+        data = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, see save()
+        with self.lock:
+            for name in self.PERSISTED:
+                if name in data:
+                    setattr(self, name, data[name])
+        return True
 
     def now(self) -> datetime:
         return self.epoch + timedelta(seconds=self.clock)
