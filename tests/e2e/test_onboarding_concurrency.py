@@ -16,13 +16,13 @@ from tests.e2e.processes import Deployment, ServerProcess, token
 from tests.service.helpers import STORES
 from tests.support import postgres_database
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e-onboarding-concurrency")]
+pytestmark = pytest.mark.slow
 
 TENANT = "acme"
 REQUESTS = 20
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     emulator = EmulatorServer(EmulatorState(seed=7), port=0).start()
     try:
@@ -34,7 +34,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         emulator.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def servers(deployment: Deployment) -> Iterator[list[ServerProcess]]:
     started: list[ServerProcess] = []
     try:
@@ -50,7 +50,7 @@ def headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {token(TENANT)}", "Tenant": TENANT}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def subaccount(servers: list[ServerProcess]) -> str:
     with httpx.Client(base_url=servers[0].base_url, headers=headers(), timeout=60) as client:
         enabled = client.post(
@@ -130,9 +130,8 @@ def owned_for_store(emulator: EmulatorServer, subaccount: str, store_id: str) ->
     ]
 
 
-def test_twenty_requests_for_one_store_and_number_buy_it_once(
-    deployment: Deployment, servers: list[ServerProcess], subaccount: str
-) -> None:
+def same_number(deployment: Deployment, servers: list[ServerProcess], subaccount: str) -> None:
+    """20 requests for one store and one number: bought once."""
     emulator = deployment.emulator
     put_store(servers[0], "nyc-same")
     number = emulator.state.pool("US", "local")[0].phone_number
@@ -150,9 +149,10 @@ def test_twenty_requests_for_one_store_and_number_buy_it_once(
     check_repeat(servers, "nyc-same", body)
 
 
-def test_twenty_requests_for_one_store_with_different_numbers_buy_one(
+def different_numbers(
     deployment: Deployment, servers: list[ServerProcess], subaccount: str
 ) -> None:
+    """20 requests for one store, each with another number: one bought, the store has it."""
     emulator = deployment.emulator
     put_store(servers[1], "nyc-many")
     numbers = [n.phone_number for n in emulator.state.pool("US", "local")[:REQUESTS]]
@@ -173,3 +173,12 @@ def test_twenty_requests_for_one_store_with_different_numbers_buy_one(
     assert store["phone_number"] == body["phone_number"]
     assert store["channels"]["sms"]["status"] == "onboarded"
     check_repeat(servers, "nyc-many", body)
+
+
+def test_twenty_concurrent_requests_for_one_store_on_two_servers_buy_one_number(
+    deployment: Deployment, servers: list[ServerProcess], subaccount: str
+) -> None:
+    # One test: the two servers start once (pytest-xdist would start them again on another
+    # worker for a second test of this module).
+    same_number(deployment, servers, subaccount)
+    different_numbers(deployment, servers, subaccount)
