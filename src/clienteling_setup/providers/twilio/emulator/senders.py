@@ -28,7 +28,9 @@ auth token, so ``RequestValidator.validate(url, params, signature)`` accepts it.
 from __future__ import annotations
 
 import json
+import queue
 import threading
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -213,7 +215,8 @@ def on_update(
     elif sender.status == "ONLINE" and profile_changed:
         pending = _change(state, sender, "ONLINE:UPDATING", state.clock)
     if pending:
-        threading.Thread(target=deliver, args=(state, pending), daemon=True).start()
+        # Queued now, under the state lock, so it goes out before any later change's callback.
+        _outbox(state).submit(pending)
 
 
 def set_status(
@@ -244,8 +247,49 @@ def set_properties(
     return sender
 
 
+class Outbox:
+    """One worker sends every callback of a state, in the order the changes happened."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self._state = state
+        self._queue: queue.Queue[tuple[list[Pending], Future[list[Callback]]]] = queue.Queue()
+        threading.Thread(target=self._run, name="emulator-callbacks", daemon=True).start()
+
+    def submit(self, pending: list[Pending]) -> Future[list[Callback]]:
+        future: Future[list[Callback]] = Future()
+        self._queue.put((pending, future))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            pending, future = self._queue.get()
+            try:
+                future.set_result(_send(self._state, pending))
+            except Exception as exc:  # noqa: BLE001 - hand any failure to the waiting caller
+                future.set_exception(exc)
+
+
+_outboxes_lock = threading.Lock()
+
+
+def _outbox(state: EmulatorState) -> Outbox:
+    with _outboxes_lock:
+        outbox: Outbox | None = getattr(state, "_outbox", None)
+        if outbox is None:
+            outbox = Outbox(state)
+            state._outbox = outbox  # type: ignore[attr-defined]
+        return outbox
+
+
 def deliver(state: EmulatorState, pending: list[Pending]) -> list[Callback]:
-    """Send status callbacks (outside the state lock), signed like Twilio's; record each."""
+    """Send status callbacks (in order, outside the state lock) and wait until they went."""
+    if not pending:
+        return []
+    return _outbox(state).submit(pending).result()
+
+
+def _send(state: EmulatorState, pending: list[Pending]) -> list[Callback]:
+    """Send status callbacks signed like Twilio's; record each."""
     done: list[Callback] = []
     for url, method, params, token in pending:
         if method == "GET":
