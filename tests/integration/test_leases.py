@@ -8,13 +8,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from clienteling_setup import errors
 from clienteling_setup.db import leases
+from clienteling_setup.db.base import utcnow
+from clienteling_setup.db.leases import Lease
 from clienteling_setup.db.migrate import upgrade
 from clienteling_setup.db.session import make_engine, make_sessionmaker
+from clienteling_setup.onboarding.service import LEASE_SECONDS, renewer
 from tests.support import sqlite_url
 
 HOLD = """
@@ -88,3 +93,26 @@ def test_an_expired_lease_is_taken_over(factory: sessionmaker[Session]) -> None:
 def test_a_holder_of_this_process_is_never_taken_for_dead() -> None:
     assert not leases.holder_is_dead(leases.new_holder())
     assert not leases.holder_is_dead("0123456789abcdef0123456789abcdef")  # no process named
+
+
+def test_a_worker_renews_its_lease_and_stops_once_it_lost_it(
+    factory: sessionmaker[Session],
+) -> None:
+    """Onboarding extends the store's lease before each step; a worker whose lease expired
+    and was taken by another stops with a 409 instead of touching Twilio again."""
+    name, mine, theirs = "onboard:acme:s1", leases.new_holder(), leases.new_holder()
+    assert leases.acquire(factory, name, mine, 0.5)
+    renew = renewer(SimpleNamespace(sessions=factory), name, mine, "s1")  # type: ignore[arg-type]
+    renew()
+    with factory() as session:
+        lease = session.get(Lease, name)
+        assert lease is not None
+        left = (lease.expires_at - utcnow()).total_seconds()
+    assert LEASE_SECONDS - 5 < left <= LEASE_SECONDS
+    with factory() as session, session.begin():
+        held = session.get(Lease, name)
+        assert held is not None
+        held.expires_at = utcnow()
+    assert leases.acquire(factory, name, theirs, 60)
+    with pytest.raises(errors.Conflict, match="taken over"):
+        renew()

@@ -88,6 +88,7 @@ def test_another_tenant_does_not_see_the_group(api: Api, service: Service, sub: 
     [
         ({}, ("'name' is required",)),
         ({"name": ""}, ("name",)),
+        ({"name": "   "}, ("name must not be blank",)),
         ({"name": "x" * 256}, ("name",)),
         ({"name": "EU", "waba_id": "abc"}, ("waba_id",)),
         ({"name": "EU", "wabaid": "123456"}, ("Unknown field(s): wabaid",)),

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from clienteling_setup.tenants.schemas import StrictBody
-from clienteling_setup.validation import E164_PATTERN
+from clienteling_setup.validation import E164_PATTERN, require_not_blank
 
 BUNDLE_SID_PATTERN = r"^BU[0-9a-fA-F]{32}$"
 ADDRESS_SID_PATTERN = r"^AD[0-9a-fA-F]{32}$"
@@ -88,6 +88,12 @@ class StoreOnboardingRead(BaseModel):
 
 class SenderGroupWrite(StrictBody):
     name: str = Field(min_length=1, max_length=255)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return require_not_blank(value, "name").strip()
+
     waba_id: str | None = Field(
         default=None,
         pattern=r"^[0-9]{5,32}$",

@@ -103,9 +103,26 @@ def onboard_store(
         done = _claim(runtime, plan)
         if done is not None:
             return done, False
-        return _run_steps(runtime, plan, enable=enable), True
+        return _run_steps(
+            runtime, plan, enable=enable, renew=renewer(runtime, lease, holder, store_id)
+        ), True
     finally:
         leases.release(runtime.sessions, lease, holder)
+
+
+def renewer(runtime: Runtime, lease: str, holder: str, store_id: str) -> Callable[[], None]:
+    """Extends the store's lease before each step, so that a slow Twilio (timeouts and retries
+    can add up past the lease's lifetime) never lets a second worker in mid-way; a lease lost
+    anyway stops this worker before it touches Twilio again."""
+
+    def renew() -> None:
+        if not leases.acquire(runtime.sessions, lease, holder, LEASE_SECONDS):
+            raise errors.Conflict(
+                f"The onboarding of store '{store_id}' was taken over by another request. "
+                "Retry the same request in a few seconds."
+            )
+
+    return renew
 
 
 def _store_country(runtime: Runtime, plan: Plan) -> str:
@@ -149,10 +166,13 @@ def _validate(
                 return _plan(tenant, body, store_id, number, group_id, service_sid, runtime), view(
                     existing
                 )
+        elif existing is not None and existing.status == "onboarded":
+            raise _already_onboarded(store_id, existing.phone_number)
         elif existing is not None and existing.step != "claimed":
             raise errors.Conflict(
-                f"Store '{store_id}' is already onboarded with {existing.phone_number}. "
-                "A store has one clienteling number."
+                f"Store '{store_id}' is being onboarded with {existing.phone_number}, which "
+                f"the tenant's Twilio account already owns. Retry with phone_number "
+                f"{existing.phone_number} to finish it."
             )
         return _plan(tenant, body, store_id, number, group_id, service_sid, runtime), None
 
@@ -300,12 +320,17 @@ def _record(runtime: Runtime, plan: Plan, **changes: object) -> StoreOnboarding:
         return row
 
 
-def _run_steps(runtime: Runtime, plan: Plan, *, enable: bool) -> StoreOnboardingRead:
+def _run_steps(
+    runtime: Runtime, plan: Plan, *, enable: bool, renew: Callable[[], None]
+) -> StoreOnboardingRead:
     try:
+        renew()
         number = _ensure_number(runtime, plan)
         _record(runtime, plan, number_sid=number.sid, step="number_owned", last_error=None)
+        renew()
         _ensure_in_messaging_service(runtime, plan, number)
         _record(runtime, plan, step="in_messaging_service")
+        renew()
         if number.voice_application_sid != plan.voice_app_sid:
             runtime.gateway.set_number_voice_application(
                 plan.account, number.sid, plan.voice_app_sid
@@ -459,7 +484,12 @@ def resume_unfinished(runtime: Runtime, tenant_id: str) -> int:
         try:
             if runtime.gateway.find_owned_number(account, row.phone_number) is None:
                 continue  # the purchase never happened; the caller's retry decides
-            _run_steps(runtime, plan, enable=row.enabled)
+            _run_steps(
+                runtime,
+                plan,
+                enable=row.enabled,
+                renew=renewer(runtime, lease, holder, row.store_id),
+            )
             finished += 1
         except (errors.AppError, ProviderError):
             continue

@@ -22,6 +22,7 @@ messaging limit and offline reasons then follow Twilio's status callbacks, and r
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ from clienteling_setup.db import leases
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.session import transaction
 from clienteling_setup.onboarding import repository
-from clienteling_setup.onboarding.service import Purchase, check_bundle, ensure_number
+from clienteling_setup.onboarding.service import Purchase, check_bundle, ensure_number, renewer
 from clienteling_setup.providers.local_storage import LocalStorage
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
@@ -178,7 +179,7 @@ def onboard_whatsapp(
         if reg.dedicated:
             _check_purchase_terms(runtime, reg)
         _claim(runtime, reg)
-        return _register(runtime, reg), True
+        return _register(runtime, reg, renewer(runtime, lease, holder, store_id)), True
     finally:
         leases.release(runtime.sessions, lease, holder)
 
@@ -361,9 +362,10 @@ def _check_stale_claim(runtime: Runtime, reg: Registration, stale: str) -> None:
         )
 
 
-def _register(runtime: Runtime, reg: Registration) -> WhatsAppSenderRead:
+def _register(runtime: Runtime, reg: Registration, renew: Callable[[], None]) -> WhatsAppSenderRead:
     try:
         if reg.dedicated:
+            renew()
             number = ensure_number(
                 runtime,
                 Purchase(
@@ -378,6 +380,7 @@ def _register(runtime: Runtime, reg: Registration) -> WhatsAppSenderRead:
                 release=lambda: _release_claim(runtime, reg),
             )
             _record(runtime, reg, number_sid=number.sid)
+        renew()
         sender = _ensure_sender(runtime, reg)
     except ProviderError as exc:
         _record_failure(runtime, reg, f"{type(exc).__name__}: {exc.message}")
