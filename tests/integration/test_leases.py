@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from clienteling_setup import errors
@@ -18,7 +19,7 @@ from clienteling_setup.db import leases
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.leases import Lease
 from clienteling_setup.db.migrate import upgrade
-from clienteling_setup.db.session import make_engine, make_sessionmaker
+from clienteling_setup.db.session import make_engine, make_sessionmaker, transaction
 from clienteling_setup.onboarding.service import LEASE_SECONDS, renewer
 from tests.support import sqlite_url
 
@@ -102,7 +103,8 @@ def test_a_worker_renews_its_lease_and_stops_once_it_lost_it(
     and was taken by another stops with a 409 instead of touching Twilio again."""
     name, mine, theirs = "onboard:acme:s1", leases.new_holder(), leases.new_holder()
     assert leases.acquire(factory, name, mine, 0.5)
-    renew = renewer(SimpleNamespace(sessions=factory), name, mine, "s1")  # type: ignore[arg-type]
+    runtime = SimpleNamespace(sessions=factory)
+    renew = renewer(runtime, name, mine, "s1", after=0)  # type: ignore[arg-type]
     renew()
     with factory() as session:
         lease = session.get(Lease, name)
@@ -116,3 +118,10 @@ def test_a_worker_renews_its_lease_and_stops_once_it_lost_it(
     assert leases.acquire(factory, name, theirs, 60)
     with pytest.raises(errors.Conflict, match="taken over"):
         renew()
+    # Soon after taking it, a worker does not write again: its lease is fresh.
+    lazy = renewer(runtime, name, theirs, "s1")  # type: ignore[arg-type]
+    with transaction(factory) as session:
+        session.execute(delete(Lease).where(Lease.name == name))
+    lazy()
+    with factory() as session:
+        assert session.get(Lease, name) is None
