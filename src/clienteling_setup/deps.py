@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from clienteling_setup.db.session import transaction
 from clienteling_setup.runtime import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="JWT naming the tenants it grants.")
@@ -21,15 +22,8 @@ def get_runtime(request: Request) -> Runtime:
 
 def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
     """The request's unit of work: committed once when the endpoint returns without error."""
-    session = runtime.sessions()
-    try:
+    with transaction(runtime.sessions) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def current_tenant(

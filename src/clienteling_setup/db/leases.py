@@ -14,6 +14,8 @@ import hashlib
 import os
 import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -93,3 +95,18 @@ def acquire(factory: sessionmaker[Session], name: str, holder: str, seconds: flo
 def release(factory: sessionmaker[Session], name: str, holder: str) -> None:
     with transaction(factory) as session:
         session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
+
+
+@contextmanager
+def held(
+    factory: sessionmaker[Session], name: str, seconds: float, *, busy: Exception
+) -> Iterator[str]:
+    """Hold lease `name` for the block, raising `busy` when another holder has it; yields the
+    holder (for renewals) and releases the lease however the block ends."""
+    holder = new_holder()
+    if not acquire(factory, name, holder, seconds):
+        raise busy
+    try:
+        yield holder
+    finally:
+        release(factory, name, holder)

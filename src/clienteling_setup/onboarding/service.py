@@ -93,22 +93,17 @@ def onboard_store(
     if finished is not None:
         return finished, False
     _check_bundle(runtime, plan, store_country=_store_country(runtime, plan))
-    holder = leases.new_holder()
     lease = f"onboard:{tenant_id}:{store_id}"
-    if not leases.acquire(runtime.sessions, lease, holder, LEASE_SECONDS):
-        raise errors.Conflict(
-            f"Store '{store_id}' is being onboarded by another request. "
-            "Retry the same request in a few seconds."
-        )
-    try:
+    busy = errors.Conflict(
+        f"Store '{store_id}' is being onboarded by another request. "
+        "Retry the same request in a few seconds."
+    )
+    with leases.held(runtime.sessions, lease, LEASE_SECONDS, busy=busy) as holder:
         done = _claim(runtime, plan)
         if done is not None:
             return done, False
-        return _run_steps(
-            runtime, plan, enable=enable, renew=renewer(runtime, lease, holder, store_id)
-        ), True
-    finally:
-        leases.release(runtime.sessions, lease, holder)
+        renew = renewer(runtime, lease, holder, store_id)
+        return _run_steps(runtime, plan, enable=enable, renew=renew), True
 
 
 #: A step starting later than this after the lease was last extended extends it first. One

@@ -45,14 +45,11 @@ def enable(runtime: Runtime, tenant_id: str, body: ConfigurationCreate) -> Tenan
     with transaction(runtime.sessions) as session:
         if repository.get_tenant(session, tenant_id) is not None:
             raise conflict
-    lease_name = f"enable:{tenant_id}"
-    holder = leases.new_holder()
-    if not leases.acquire(runtime.sessions, lease_name, holder, seconds=120):
-        raise errors.Conflict(
-            f"Clienteling is being enabled for tenant '{tenant_id}' by another request. "
-            "Retry in a few seconds."
-        )
-    try:
+    busy = errors.Conflict(
+        f"Clienteling is being enabled for tenant '{tenant_id}' by another request. "
+        "Retry in a few seconds."
+    )
+    with leases.held(runtime.sessions, f"enable:{tenant_id}", 120, busy=busy):
         with transaction(runtime.sessions) as session:
             if repository.get_tenant(session, tenant_id) is not None:
                 raise conflict
@@ -75,8 +72,6 @@ def enable(runtime: Runtime, tenant_id: str, body: ConfigurationCreate) -> Tenan
             )
             session.add(tenant)
         return tenant
-    finally:
-        leases.release(runtime.sessions, lease_name, holder)
 
 
 def update_configuration(session: Session, tenant_id: str, body: ConfigurationUpdate) -> Tenant:

@@ -164,14 +164,12 @@ def onboard_whatsapp(
     reg, existing_sid = _validate(runtime, tenant_id, store_id, body)
     if existing_sid is not None:
         return _update(runtime, reg, existing_sid), False
-    holder = leases.new_holder()
     lease = f"whatsapp:{tenant_id}:{store_id}"
-    if not leases.acquire(runtime.sessions, lease, holder, LEASE_SECONDS):
-        raise errors.Conflict(
-            f"Store '{store_id}' is being onboarded to WhatsApp by another request. "
-            "Retry the same request in a few seconds."
-        )
-    try:
+    busy = errors.Conflict(
+        f"Store '{store_id}' is being onboarded to WhatsApp by another request. "
+        "Retry the same request in a few seconds."
+    )
+    with leases.held(runtime.sessions, lease, LEASE_SECONDS, busy=busy) as holder:
         # Another request may have finished while this one waited for the lease.
         reg, existing_sid = _validate(runtime, tenant_id, store_id, body)
         if existing_sid is not None:
@@ -180,8 +178,6 @@ def onboard_whatsapp(
             _check_purchase_terms(runtime, reg)
         _claim(runtime, reg)
         return _register(runtime, reg, renewer(runtime, lease, holder, store_id)), True
-    finally:
-        leases.release(runtime.sessions, lease, holder)
 
 
 def _check_picture_url(runtime: Runtime, url: str | None) -> None:
