@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, union
 
 from clienteling_setup import errors
 from clienteling_setup.compliance.models import BundleRecord
@@ -68,7 +68,7 @@ def available_numbers(runtime: Runtime, tenant_id: str, store_id: str) -> list[d
     key = (tenant_id, "numbers", store.country_code, number_type, tuple(map(str, attempts)))
     numbers: list[AvailableNumber] = _cached(runtime, key, "Listing available numbers", load)
     # The cached answer may predate purchases: never offer a number the tenant already claimed.
-    taken = _claimed_numbers(runtime, tenant_id)
+    taken = _claimed_numbers(runtime, tenant_id, [n.phone_number for n in numbers])
     return [
         {
             "phone_number": n.phone_number,
@@ -83,17 +83,19 @@ def available_numbers(runtime: Runtime, tenant_id: str, store_id: str) -> list[d
     ]
 
 
-def _claimed_numbers(runtime: Runtime, tenant_id: str) -> set[str]:
+def _claimed_numbers(runtime: Runtime, tenant_id: str, candidates: list[str]) -> set[str]:
+    """Which of `candidates` the tenant already claimed (index lookups, not a tenant scan)."""
+    if not candidates:
+        return set()
+    sms = select(StoreOnboarding.phone_number).where(
+        StoreOnboarding.tenant_id == tenant_id, StoreOnboarding.phone_number.in_(candidates)
+    )
+    whatsapp = select(WhatsAppSenderRecord.phone_number).where(
+        WhatsAppSenderRecord.tenant_id == tenant_id,
+        WhatsAppSenderRecord.phone_number.in_(candidates),
+    )
     with transaction(runtime.sessions) as session:
-        sms = session.scalars(
-            select(StoreOnboarding.phone_number).where(StoreOnboarding.tenant_id == tenant_id)
-        )
-        whatsapp = session.scalars(
-            select(WhatsAppSenderRecord.phone_number).where(
-                WhatsAppSenderRecord.tenant_id == tenant_id
-            )
-        )
-        return set(sms) | set(whatsapp)
+        return set(session.scalars(union(sms, whatsapp)))
 
 
 def addresses(runtime: Runtime, tenant_id: str, store_id: str) -> list[dict[str, Any]]:
