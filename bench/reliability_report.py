@@ -165,14 +165,12 @@ def render(
         )
     lines += [
         "",
-        "Why most `onboard` answers are 409: every store of the run is in New York, and the "
-        "available-number list is cached per tenant, country and area for "
-        "`CLIENTELING_TWILIO__LIST_CACHE_SECONDS` (60 s), so it keeps offering numbers other "
-        "stores of the tenant have already claimed or bought; the service then answers 409 "
-        "naming the store that holds the number, and buys nothing. An `onboard duplicate` is "
-        "the same request again, sent to the other process: 200 once the first finished, 409 "
-        "while it is still running or when the first was itself a 409. Neither buys a second "
-        "number (duplicate purchases above).",
+        "An `onboard` answer of 409 comes from two clients picking the same number at once "
+        "(the service names the store that holds it and buys nothing); the available-number "
+        "list no longer offers numbers the tenant already claimed, even from its cache. An "
+        "`onboard duplicate` is the same request again, sent to the other process: 200 once "
+        "the first finished, 409 while it is still running or when the first was itself a "
+        "409. Neither buys a second number (duplicate purchases above).",
         "",
         "## Isolation, secrets, webhooks, hostile input",
         "",
