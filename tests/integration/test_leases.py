@@ -20,7 +20,7 @@ from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.leases import Lease
 from clienteling_setup.db.migrate import upgrade
 from clienteling_setup.db.session import make_engine, make_sessionmaker, transaction
-from clienteling_setup.onboarding.service import LEASE_SECONDS, renewer
+from clienteling_setup.onboarding.purchase import LEASE_SECONDS, renewer
 from tests.support import sqlite_url
 
 HOLD = """

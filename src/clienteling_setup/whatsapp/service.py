@@ -34,7 +34,7 @@ from clienteling_setup.db import leases
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.session import transaction
 from clienteling_setup.onboarding import repository
-from clienteling_setup.onboarding.service import Purchase, check_bundle, ensure_number, renewer
+from clienteling_setup.onboarding.purchase import Purchase, check_bundle, ensure_number, renewer
 from clienteling_setup.providers.local_storage import LocalStorage
 from clienteling_setup.providers.messaging import (
     AccountCredentials,

@@ -1,0 +1,150 @@
+"""Owning a store's number exactly once, and the lease that keeps one worker on a store.
+
+Shared by SMS onboarding and WhatsApp registration (a dedicated WhatsApp number): ownership is
+decided by looking the number up in the tenant's account (Twilio answers a purchase of an owned
+number with success, so a blind retry proves nothing), a purchase is keyed to its store by a
+friendly name, and a number bought for another store or purpose is never taken.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from clienteling_setup import errors
+from clienteling_setup.db import leases
+from clienteling_setup.providers.messaging import (
+    AccountCredentials,
+    InputRejected,
+    NotFound,
+    OwnedNumber,
+    ProviderError,
+)
+from clienteling_setup.runtime import Runtime
+
+LEASE_SECONDS = 120
+
+
+def number_friendly_name(tenant_id: str, store_id: str) -> str:
+    """Names tenant and store: the purchase is keyed to its store, and orphans are findable."""
+    return f"clienteling:{tenant_id}:store:{store_id}"[:64]
+
+
+#: A step starting later than this after the lease was last extended extends it first. One
+#: Twilio step (a purchase: one attempt, then a bounded lookup) takes well under a minute.
+RENEW_AFTER_SECONDS = LEASE_SECONDS / 4
+
+
+def renewer(
+    runtime: Runtime, lease: str, holder: str, store_id: str, *, after: float = RENEW_AFTER_SECONDS
+) -> Callable[[], None]:
+    """Extends the store's lease before a step once `after` seconds passed since it was taken
+    or last extended, so a slow Twilio (timeouts and retries add up) never outlasts it and
+    lets a second worker in mid-way; a lease lost anyway stops this worker before it touches
+    Twilio again. Fast onboardings pay no extra database write."""
+    extended = time.monotonic()
+
+    def renew() -> None:
+        nonlocal extended
+        if time.monotonic() - extended < after:
+            return
+        if not leases.acquire(runtime.sessions, lease, holder, LEASE_SECONDS):
+            raise errors.Conflict(
+                f"The onboarding of store '{store_id}' was taken over by another request. "
+                "Retry the same request in a few seconds."
+            )
+        extended = time.monotonic()
+
+    return renew
+
+
+def check_bundle(
+    runtime: Runtime,
+    account: AccountCredentials,
+    bundle_sid: str,
+    store_id: str,
+    store_country: str,
+) -> None:
+    """The bundle exists in the tenant's account, is of the store's country and approved."""
+    try:
+        bundle = runtime.gateway.fetch_bundle(account, bundle_sid)
+    except NotFound as exc:
+        raise errors.BadRequest(
+            f"'bundle_sid': bundle {bundle_sid} does not exist in the tenant's Twilio "
+            f"account. Pick one from GET /clienteling/stores/{store_id}/regulatory-bundles."
+        ) from exc
+    except ProviderError as exc:
+        raise errors.from_provider(exc, "Checking the regulatory bundle") from exc
+    if bundle.iso_country is not None and bundle.iso_country != store_country:
+        raise errors.BadRequest(
+            f"'bundle_sid': bundle {bundle.sid} is for {bundle.iso_country}, but store "
+            f"'{store_id}' is in {store_country}. Use a bundle of {store_country}."
+        )
+    if bundle.status != "twilio-approved":
+        raise errors.BadRequest(
+            f"'bundle_sid': bundle {bundle.sid} is '{bundle.status}', not 'twilio-approved'. "
+            "Twilio sells regulated numbers only with an approved bundle; wait for the review "
+            "or use an approved bundle."
+        )
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """A number a store needs: adopted if the tenant's account owns it, else bought so."""
+
+    account: AccountCredentials
+    tenant_id: str
+    phone_number: str
+    friendly_name: str  # names tenant, store (and purpose): keys the purchase to its store
+    bundle_sid: str | None
+    address_sid: str | None
+    voice_app_sid: str | None
+
+
+def ensure_number(
+    runtime: Runtime,
+    purchase: Purchase,
+    *,
+    release: Callable[[], None],
+    refuse_purchase: errors.AppError | None = None,
+) -> OwnedNumber:
+    """Own `purchase.phone_number` exactly once. The caller has committed its claim already.
+
+    `release` frees the caller's claim when no number was bought and none will be (Twilio
+    definitely refused, or `refuse_purchase` forbids buying); it is not called otherwise, so a
+    retry of the same request finds the number by lookup. Raises `ProviderError`s.
+    """
+    gateway = runtime.gateway
+    owned = gateway.find_owned_number(purchase.account, purchase.phone_number)
+    if owned is not None:
+        _check_owner(purchase, owned)
+        return owned
+    if refuse_purchase is not None:
+        release()
+        raise refuse_purchase
+    try:
+        return gateway.buy_number(
+            purchase.account,
+            purchase.phone_number,
+            friendly_name=purchase.friendly_name,
+            address_sid=purchase.address_sid,
+            bundle_sid=purchase.bundle_sid,
+            voice_application_sid=purchase.voice_app_sid,
+        )
+    except InputRejected:
+        # Twilio definitely did not sell the number: free the store for another choice.
+        release()
+        raise
+
+
+def _check_owner(purchase: Purchase, owned: OwnedNumber) -> None:
+    """A number bought by this service for another store (or purpose) is not ours to take."""
+    prefix = f"clienteling:{purchase.tenant_id}:store:"
+    if owned.friendly_name.startswith(prefix) and owned.friendly_name != purchase.friendly_name:
+        other, _, purpose = owned.friendly_name.removeprefix(prefix).partition(":")
+        what = f"store '{other}'" + (f" ({purpose})" if purpose else "")
+        raise errors.Conflict(
+            f"{purchase.phone_number} was bought for {what}. "
+            "Pick another number from the available-phone-numbers list."
+        )
