@@ -6,7 +6,6 @@ same two jobs are done by S3 itself. Not part of the public API reference.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
@@ -16,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from clienteling_setup.errors import error_response
 from clienteling_setup.providers.local_storage import (
     PUBLIC_PATH,
     UPLOAD_PATH,
@@ -111,9 +111,4 @@ def _too_large(max_bytes: int) -> str:
 
 
 def _error(request: Request, status_code: int, message: str) -> JSONResponse:
-    request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
-    return JSONResponse(
-        {"request_id": request_id, "message": message},
-        status_code=status_code,
-        headers={"X-Request-ID": request_id},
-    )
+    return error_response(request, status_code, message)
