@@ -9,7 +9,7 @@ from clienteling_setup.deps import RuntimeDep, TenantDep
 from clienteling_setup.openapi_docs import ERRORS_WRITE
 from clienteling_setup.stores.endpoints import StoreIdPath
 from clienteling_setup.webhooks import SignatureHeader, verified_form
-from clienteling_setup.whatsapp import service
+from clienteling_setup.whatsapp import callbacks, service, uploads
 from clienteling_setup.whatsapp.schemas import (
     ProfilePictureUploadRead,
     ProfilePictureUploadRequest,
@@ -67,7 +67,7 @@ def onboard_whatsapp(
 def profile_picture_upload_url(
     body: ProfilePictureUploadRequest, tenant: TenantDep, runtime: RuntimeDep
 ) -> ProfilePictureUploadRead:
-    return service.create_upload_url(runtime, tenant, body.file_name)
+    return uploads.create_upload_url(runtime, tenant, body.file_name)
 
 
 @webhook_router.post(
@@ -79,7 +79,7 @@ async def whatsapp_sender_status(
     request: Request, runtime: RuntimeDep, signature: SignatureHeader = None
 ) -> Response:
     tenant, params = await verified_form(request, runtime, signature)
-    if not await run_in_threadpool(service.apply_status_callback, runtime, tenant.id, params):
+    if not await run_in_threadpool(callbacks.apply_status_callback, runtime, tenant.id, params):
         # Answer 2xx anyway: Twilio would only retry a callback we can never match.
         log.warning(
             "sender status callback for an unknown sender",

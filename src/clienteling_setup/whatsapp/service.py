@@ -21,7 +21,6 @@ messaging limit and offline reasons then follow Twilio's status callbacks, and r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -43,20 +42,13 @@ from clienteling_setup.providers.messaging import (
     SenderProfile,
     WhatsAppSender,
 )
-from clienteling_setup.providers.storage import StorageError, StorageUnavailable
 from clienteling_setup.runtime import Runtime
 from clienteling_setup.stores.service import require_store
 from clienteling_setup.tenants.service import require_tenant
 from clienteling_setup.validation import phone_of_country
 from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
-from clienteling_setup.whatsapp.profile_picture import (
-    MAX_BYTES,
-    InvalidFileName,
-    create_profile_picture_upload,
-)
 from clienteling_setup.whatsapp.reconcile import apply_sender
 from clienteling_setup.whatsapp.schemas import (
-    ProfilePictureUploadRead,
     WhatsAppOnboardRequest,
     WhatsAppProfileRead,
     WhatsAppSenderRead,
@@ -482,99 +474,3 @@ def _update(runtime: Runtime, reg: Registration, sender_sid: str) -> WhatsAppSen
         apply_sender(row, sender)
         row.updated_at = utcnow()
         return view(row)
-
-
-# -- status callbacks -------------------------------------------------------------------------
-
-
-def parse_offline_reasons(raw: str | None) -> list[str] | None:
-    """The callback's `OfflineReasons`: a JSON array of {code, message, ...} objects or strings."""
-    if not raw:
-        return None
-    try:
-        items = json.loads(raw)
-    except ValueError:
-        return [raw]
-    if not isinstance(items, list):
-        items = [items]
-    reasons: list[str] = []
-    for item in items:
-        if isinstance(item, dict):
-            code, message = item.get("code"), item.get("message")
-            text = ": ".join(str(part) for part in (code, message) if part)
-            if text:
-                reasons.append(text)
-        elif item:
-            reasons.append(str(item))
-    return reasons or None
-
-
-def apply_status_callback(runtime: Runtime, tenant_id: str, params: dict[str, str]) -> bool:
-    """Record what a (verified) sender status callback says; False if no sender matches."""
-    sender_sid = params.get("SenderSid", "")
-    sender_id = params.get("SenderId", "")
-    with transaction(runtime.sessions) as session:
-        row = session.scalar(
-            select(WhatsAppSenderRecord).where(
-                WhatsAppSenderRecord.tenant_id == tenant_id,
-                WhatsAppSenderRecord.sender_sid == sender_sid,
-            )
-        )
-        if row is None and sender_sid and sender_id.startswith("whatsapp:"):
-            # The sender was created but not recorded yet (a crash, or a very fast callback).
-            row = session.scalar(
-                select(WhatsAppSenderRecord).where(
-                    WhatsAppSenderRecord.tenant_id == tenant_id,
-                    WhatsAppSenderRecord.phone_number == sender_id.removeprefix("whatsapp:"),
-                    WhatsAppSenderRecord.sender_sid.is_(None),
-                )
-            )
-            if row is not None:
-                row.sender_sid = sender_sid
-        if row is None:
-            return False
-        status = params.get("Status")
-        if status:
-            row.status = status.lower()
-        if params.get("QualityRating"):
-            row.quality_rating = params["QualityRating"]
-        if params.get("MessagingLimit"):
-            row.messaging_limit = params["MessagingLimit"]
-        reasons = parse_offline_reasons(params.get("OfflineReasons"))
-        if reasons is not None:
-            row.offline_reasons = reasons
-        elif status and status.lower() != "offline":
-            row.offline_reasons = None
-        row.updated_at = utcnow()
-        return True
-
-
-# -- profile pictures -------------------------------------------------------------------------
-
-
-def create_upload_url(runtime: Runtime, tenant_id: str, file_name: str) -> ProfilePictureUploadRead:
-    expires_in = runtime.settings.s3.upload_expiry_seconds
-    try:
-        upload = create_profile_picture_upload(
-            runtime.storage, tenant_id, file_name, max_bytes=MAX_BYTES, expires_in=expires_in
-        )
-    except InvalidFileName as exc:
-        raise errors.BadRequest(f"'file_name': {exc}.") from exc
-    except StorageUnavailable as exc:
-        raise errors.UpstreamUnavailable(
-            f"The picture storage could not be reached ({exc.message}). Retry later."
-        ) from exc
-    except StorageError as exc:
-        raise errors.UpstreamFailed(
-            f"The picture storage could not issue an upload URL ({exc.message}). Retry later."
-        ) from exc
-    return ProfilePictureUploadRead(
-        upload_url=upload.url,
-        method=upload.method,
-        fields=upload.fields,
-        headers=upload.headers,
-        expires_at=upload.expires_at,
-        public_url=upload.public_url,
-        file_name=file_name,
-        max_bytes=MAX_BYTES,
-    )

@@ -1,0 +1,42 @@
+"""The profile-picture upload URL operation: the rules of profile_picture.py on the storage port,
+with storage failures answered as 502/503."""
+
+from __future__ import annotations
+
+from clienteling_setup import errors
+from clienteling_setup.providers.storage import StorageError, StorageUnavailable
+from clienteling_setup.runtime import Runtime
+from clienteling_setup.whatsapp.profile_picture import (
+    MAX_BYTES,
+    InvalidFileName,
+    create_profile_picture_upload,
+)
+from clienteling_setup.whatsapp.schemas import ProfilePictureUploadRead
+
+
+def create_upload_url(runtime: Runtime, tenant_id: str, file_name: str) -> ProfilePictureUploadRead:
+    expires_in = runtime.settings.s3.upload_expiry_seconds
+    try:
+        upload = create_profile_picture_upload(
+            runtime.storage, tenant_id, file_name, max_bytes=MAX_BYTES, expires_in=expires_in
+        )
+    except InvalidFileName as exc:
+        raise errors.BadRequest(f"'file_name': {exc}.") from exc
+    except StorageUnavailable as exc:
+        raise errors.UpstreamUnavailable(
+            f"The picture storage could not be reached ({exc.message}). Retry later."
+        ) from exc
+    except StorageError as exc:
+        raise errors.UpstreamFailed(
+            f"The picture storage could not issue an upload URL ({exc.message}). Retry later."
+        ) from exc
+    return ProfilePictureUploadRead(
+        upload_url=upload.url,
+        method=upload.method,
+        fields=upload.fields,
+        headers=upload.headers,
+        expires_at=upload.expires_at,
+        public_url=upload.public_url,
+        file_name=file_name,
+        max_bytes=MAX_BYTES,
+    )
