@@ -11,10 +11,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-
 from clienteling_setup.compliance import records
-from clienteling_setup.compliance.models import CountryRequirement
 from clienteling_setup.compliance.rules import load_rules, merge_regulations
 from clienteling_setup.db import leases
 from clienteling_setup.db.base import utcnow
@@ -114,9 +111,9 @@ def sync_compliance(runtime: Runtime, tenant_id: str, account: AccountCredential
     keep rows a callback wrote meanwhile; see `compliance.records`)."""
     read_since = utcnow()
     bundles, products = records.fetch_all(runtime.gateway, account)
-    with transaction(runtime.sessions) as session:
-        records.store_bundles(session, tenant_id, bundles, read_since=read_since, complete=True)
-        records.store_trust_products(session, tenant_id, products, read_since=read_since)
+    with runtime.uows.of(tenant_id) as uow:
+        records.store_bundles(uow.compliance, bundles, read_since=read_since, complete=True)
+        records.store_trust_products(uow.compliance, products, read_since=read_since)
     runtime.list_cache.invalidate(lambda key: isinstance(key, tuple) and key[:1] == (tenant_id,))
 
 
@@ -125,16 +122,11 @@ def refresh_regulations(runtime: Runtime, tenant_ids: list[str]) -> str:
     ``country_requirements``. Regulations are Twilio-wide; they are read with the credentials
     of the first tenant (of `tenant_ids`) whose subaccount is active. Returns a report line.
     A country whose call fails keeps its previous answer (or the packaged table)."""
-    with transaction(runtime.sessions) as session:
-        tenant = session.scalar(
-            select(Tenant)
-            .where(Tenant.id.in_(tenant_ids), Tenant.subaccount_status == "active")
-            .order_by(Tenant.id)
-            .limit(1)
-        )
+    with runtime.uows.platform() as platform:
+        tenant = platform.tenants.first_active(tenant_ids)
         if tenant is None:
             return "regulations: not refreshed (no tenant with an active Twilio subaccount)"
-        account = runtime.credentials(tenant.subaccount_sid, tenant.auth_token_encrypted)
+        account = platform.tenants.account(tenant)
     refreshed: list[str] = []
     failed: dict[str, str] = {}
     for code, rule in sorted(load_rules().items()):
@@ -151,14 +143,10 @@ def refresh_regulations(runtime: Runtime, tenant_ids: list[str]) -> str:
         # the emulator) answer nothing for countries they do not sell in, and buying without
         # a bundle where one is needed only fails later, at the purchase.
         required = rule.bundle_required or merge_regulations(rule, found).bundle_required
-        with transaction(runtime.sessions) as session:
-            row = session.get(CountryRequirement, code, with_for_update=True)
-            if row is None:
-                row = CountryRequirement(country_code=code)
-                session.add(row)
-            row.number_type = rule.sms_number_type
-            row.bundle_required = required
-            row.refreshed_at = utcnow()
+        with runtime.uows.platform() as platform:
+            platform.requirements.record(
+                code, number_type=rule.sms_number_type, bundle_required=required, at=utcnow()
+            )
         refreshed.append(code)
     line = f"regulations: refreshed {len(refreshed)} countries"
     if failed:

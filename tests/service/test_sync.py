@@ -265,9 +265,9 @@ def test_a_callback_during_a_sync_is_not_overwritten(
     bundles, products = records.fetch_all(runtime.gateway, account)  # NL still approved here
     emulator.state.set_bundle_status(account_sid, nl.sid, "twilio-rejected", REASON)
     assert emulator.state.callbacks[-1].status_code == 204
-    with transaction(runtime.sessions) as session:
-        records.store_bundles(session, "acme", bundles, read_since=read_since, complete=True)
-        records.store_trust_products(session, "acme", products, read_since=read_since)
+    with runtime.uows.of("acme") as uow:
+        records.store_bundles(uow.compliance, bundles, read_since=read_since, complete=True)
+        records.store_trust_products(uow.compliance, products, read_since=read_since)
 
     country = _country(api, "NL")
     assert country["regulatory_bundle"]["status"] == "twilio-rejected"

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
 from clienteling_setup import errors
-from clienteling_setup.compliance import records
+from clienteling_setup.cache import TTLCache
+from clienteling_setup.compliance import lists, records
 from clienteling_setup.compliance.actions import (
     DRAFT,
     IN_REVIEW,
@@ -25,12 +26,9 @@ from clienteling_setup.compliance.actions import (
     TWILIO_REJECTED,
 )
 from clienteling_setup.db.base import utcnow
-from clienteling_setup.db.session import transaction
-from clienteling_setup.deps import RuntimeDep
-from clienteling_setup.providers.messaging import ProviderError
-from clienteling_setup.runtime import Runtime
-from clienteling_setup.tenants.models import Tenant
-from clienteling_setup.webhooks import SignatureHeader, verified_form
+from clienteling_setup.deps import GatewayDep, ListCacheDep, UowsDep, VerifiedCallbackDep
+from clienteling_setup.providers.messaging import MessagingGateway, ProviderError
+from clienteling_setup.unit_of_work import UnitsOfWork
 
 log = logging.getLogger("clienteling_setup.compliance")
 BUNDLE_STATUS_PATH = "/clienteling/webhooks/twilio/bundle-status"
@@ -52,14 +50,21 @@ router = APIRouter(prefix="/webhooks/twilio", tags=["Twilio webhooks"])
     ),
 )
 async def bundle_status(
-    request: Request, runtime: RuntimeDep, signature: SignatureHeader = None
+    callback: VerifiedCallbackDep, uows: UowsDep, gateway: GatewayDep, cache: ListCacheDep
 ) -> Response:
-    tenant, params = await verified_form(request, runtime, signature)
-    await run_in_threadpool(apply_bundle_callback, runtime, tenant, params)
+    await run_in_threadpool(
+        apply_bundle_callback, uows, gateway, cache, callback.tenant_id, callback.params
+    )
     return Response(status_code=204)
 
 
-def apply_bundle_callback(runtime: Runtime, tenant: Tenant, params: dict[str, str]) -> None:
+def apply_bundle_callback(
+    uows: UnitsOfWork,
+    gateway: MessagingGateway,
+    cache: TTLCache,
+    tenant_id: str,
+    params: dict[str, str],
+) -> None:
     sid = params.get("BundleSid", "")
     status = params.get("Status", "")
     if not sid.startswith("BU") or status not in BUNDLE_STATUSES:
@@ -67,21 +72,21 @@ def apply_bundle_callback(runtime: Runtime, tenant: Tenant, params: dict[str, st
             "A bundle status callback needs 'BundleSid' (BU...) and 'Status' (one of "
             f"{', '.join(sorted(BUNDLE_STATUSES))}); got {sid!r} and {status!r}."
         )
-    with transaction(runtime.sessions) as session:
+    with uows.of(tenant_id) as uow:
         records.apply_bundle_status(
-            session, tenant.id, sid, status, params.get("FailureReason") or None
+            uow.compliance, sid, status, params.get("FailureReason") or None
         )
-    account = runtime.credentials(tenant.subaccount_sid, tenant.auth_token_encrypted)
+        account = uow.tenants.account(uow.tenants.require())
     read_since = utcnow()
     try:
-        bundle = runtime.gateway.fetch_bundle(account, sid)
-        fetched = records.fetch_bundle(runtime.gateway, account, bundle)
+        bundle = gateway.fetch_bundle(account, sid)
+        fetched = records.fetch_bundle(gateway, account, bundle)
     except ProviderError as exc:
         log.warning(
             "bundle refresh after a callback failed",
-            extra={"tenant": tenant.id, "bundle": sid, "error": exc.message},
+            extra={"tenant": tenant_id, "bundle": sid, "error": exc.message},
         )
         return
-    with transaction(runtime.sessions) as session:
-        records.store_bundles(session, tenant.id, [fetched], read_since=read_since, complete=False)
-    runtime.list_cache.invalidate(lambda key: isinstance(key, tuple) and key[:1] == (tenant.id,))
+    with uows.of(tenant_id) as uow:
+        records.store_bundles(uow.compliance, [fetched], read_since=read_since, complete=False)
+    lists.invalidate_tenant(cache, tenant_id)

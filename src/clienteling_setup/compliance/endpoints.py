@@ -1,13 +1,19 @@
+"""The list operations (numbers, addresses, bundles, trust products) and the bundle callback."""
+
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 
 from clienteling_setup.compliance import callbacks, lists
-from clienteling_setup.deps import RuntimeDep, TenantDep
+from clienteling_setup.compliance.schemas import (
+    AddressRead,
+    AvailablePhoneNumber,
+    RegulatoryBundleRead,
+    TrustProductRead,
+)
+from clienteling_setup.deps import GatewayDep, ListCacheDep, TenantDep, UowsDep
 from clienteling_setup.openapi_docs import ERRORS_READ
+from clienteling_setup.providers.messaging import Address, AvailableNumber, TrustProduct
 from clienteling_setup.stores.endpoints import StoreIdPath
 
 router = APIRouter(prefix="/clienteling")
@@ -15,39 +21,46 @@ router = APIRouter(prefix="/clienteling")
 router.include_router(callbacks.router)
 
 
-class AvailablePhoneNumber(BaseModel):
-    phone_number: str = Field(examples=["+1234567890"])
-    locality: str | None = Field(examples=["Jacksonville"])
-    region: str | None = Field(examples=["FL"])
-    postal_code: str | None = None
-    iso_country: str | None = None
-    number_type: str | None = None
+def available_number_read(number: AvailableNumber, number_type: str) -> AvailablePhoneNumber:
+    return AvailablePhoneNumber(
+        phone_number=number.phone_number,
+        locality=number.locality,
+        region=number.region,
+        postal_code=number.postal_code,
+        iso_country=number.iso_country,
+        number_type=number_type,
+    )
 
 
-class AddressRead(BaseModel):
-    sid: str = Field(examples=["AD5e9d0932167fd19bfef4000e0fb15e15"])
-    friendly_name: str | None = Field(examples=["Main Office"])
-    street: str | None = Field(examples=["123 Main St"])
-    street_secondary: str | None = Field(examples=["Suite 100"])
-    city: str | None = Field(examples=["San Francisco"])
-    region: str | None = Field(examples=["CA"])
-    postal_code: str | None = Field(examples=["94105"])
-    iso_country: str = Field(examples=["US"])
+def address_read(address: Address) -> AddressRead:
+    return AddressRead(
+        sid=address.sid,
+        friendly_name=address.friendly_name,
+        street=address.street,
+        street_secondary=address.street_secondary,
+        city=address.city,
+        region=address.region,
+        postal_code=address.postal_code,
+        iso_country=address.iso_country,
+    )
 
 
-class RegulatoryBundleRead(BaseModel):
-    sid: str = Field(examples=["BU5e9d0932167fd19bfef4000e0fb15e15"])
-    friendly_name: str = Field(examples=["Germany Bundle"])
-    address_sid: str | None = Field(examples=["AD5e9d0932167fd19bfef4000e0fb15e15"])
-    status: str | None = None
-    iso_country: str | None = None
-    number_type: str | None = None
+def bundle_read(listed: lists.ListedBundle) -> RegulatoryBundleRead:
+    bundle = listed.bundle
+    return RegulatoryBundleRead(
+        sid=bundle.sid,
+        friendly_name=bundle.friendly_name,
+        address_sid=listed.address_sid,
+        status=bundle.status,
+        iso_country=listed.iso_country,
+        number_type=bundle.number_type,
+    )
 
 
-class TrustProductRead(BaseModel):
-    sid: str = Field(examples=["BU5e9d0932167fd19bfef4000e0fb15e15"])
-    friendly_name: str = Field(examples=["My Trust Product"])
-    status: str | None = None
+def trust_product_read(product: TrustProduct) -> TrustProductRead:
+    return TrustProductRead(
+        sid=product.sid, friendly_name=product.friendly_name, status=product.status
+    )
 
 
 @router.get(
@@ -60,9 +73,14 @@ class TrustProductRead(BaseModel):
     responses=ERRORS_READ,
 )
 def list_available_numbers(
-    store_id: StoreIdPath, tenant: TenantDep, runtime: RuntimeDep
-) -> list[dict[str, Any]]:
-    return lists.available_numbers(runtime, tenant, store_id)
+    store_id: StoreIdPath,
+    tenant: TenantDep,
+    uows: UowsDep,
+    gateway: GatewayDep,
+    cache: ListCacheDep,
+) -> list[AvailablePhoneNumber]:
+    offer = lists.available_numbers(uows, gateway, cache, tenant, store_id)
+    return [available_number_read(n, offer.number_type) for n in offer.numbers]
 
 
 @router.get(
@@ -74,9 +92,13 @@ def list_available_numbers(
     responses=ERRORS_READ,
 )
 def list_addresses(
-    store_id: StoreIdPath, tenant: TenantDep, runtime: RuntimeDep
-) -> list[dict[str, Any]]:
-    return lists.addresses(runtime, tenant, store_id)
+    store_id: StoreIdPath,
+    tenant: TenantDep,
+    uows: UowsDep,
+    gateway: GatewayDep,
+    cache: ListCacheDep,
+) -> list[AddressRead]:
+    return [address_read(a) for a in lists.addresses(uows, gateway, cache, tenant, store_id)]
 
 
 @router.get(
@@ -89,9 +111,14 @@ def list_addresses(
     responses=ERRORS_READ,
 )
 def list_bundles(
-    store_id: StoreIdPath, tenant: TenantDep, runtime: RuntimeDep
-) -> list[dict[str, Any]]:
-    return lists.regulatory_bundles(runtime, tenant, store_id)
+    store_id: StoreIdPath,
+    tenant: TenantDep,
+    uows: UowsDep,
+    gateway: GatewayDep,
+    cache: ListCacheDep,
+) -> list[RegulatoryBundleRead]:
+    found = lists.regulatory_bundles(uows, gateway, cache, tenant, store_id)
+    return [bundle_read(b) for b in found]
 
 
 @router.get(
@@ -101,5 +128,7 @@ def list_bundles(
     summary="List trust products",
     responses=ERRORS_READ,
 )
-def list_trust_products(tenant: TenantDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
-    return lists.trust_products(runtime, tenant)
+def list_trust_products(
+    tenant: TenantDep, uows: UowsDep, gateway: GatewayDep, cache: ListCacheDep
+) -> list[TrustProductRead]:
+    return [trust_product_read(p) for p in lists.trust_products(uows, gateway, cache, tenant)]

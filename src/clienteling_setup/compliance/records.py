@@ -16,12 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
 from clienteling_setup.compliance.actions import TWILIO_REJECTED
-from clienteling_setup.compliance.models import BundleRecord, TrustProductRecord
+from clienteling_setup.compliance.repository import ComplianceRepository
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
@@ -99,37 +95,8 @@ def documents(docs: Sequence[SupportingDocument]) -> list[dict[str, str | None]]
     ]
 
 
-def _upsert(
-    session: Session,
-    model: type[BundleRecord] | type[TrustProductRecord],
-    tenant_id: str,
-    sid: str,
-    values: dict[str, Any],
-    read_since: datetime,
-    updates: dict[str, Any] | None = None,
-) -> None:
-    """Update the row unless it was written after `read_since`; insert it when absent.
-    `updates` overrides `values` in the UPDATE only (SQL expressions over the old row)."""
-    changed = session.execute(
-        update(model)
-        .where(model.tenant_id == tenant_id, model.sid == sid, model.updated_at <= read_since)
-        .values(**{**values, **(updates or {})})
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount:  # type: ignore[attr-defined]
-        return
-    if session.get(model, (tenant_id, sid)) is not None:
-        return  # written after we started reading: the newer state stays
-    try:
-        with session.begin_nested():
-            session.add(model(tenant_id=tenant_id, sid=sid, **values))
-    except IntegrityError:
-        pass  # inserted concurrently (a callback): that one is at least as new
-
-
 def store_bundles(
-    session: Session,
-    tenant_id: str,
+    compliance: ComplianceRepository,
     fetched: Sequence[FetchedBundle],
     *,
     read_since: datetime,
@@ -140,7 +107,7 @@ def store_bundles(
     now = utcnow()
     for item in fetched:
         b = item.bundle
-        values = {
+        values: dict[str, Any] = {
             "iso_country": b.iso_country,
             "number_type": b.number_type,
             "friendly_name": b.friendly_name,
@@ -153,27 +120,20 @@ def store_bundles(
         }
         # A rejected bundle whose evaluation names no reason keeps the reason already known
         # (from a callback or an earlier read).
-        keep_reason: dict[str, Any] | None = (
-            {"failure_reason": func.coalesce(b.failure_reason, BundleRecord.failure_reason)}
-            if b.status == TWILIO_REJECTED and b.failure_reason is None
-            else None
+        compliance.upsert_bundle(
+            b.sid,
+            values,
+            read_since=read_since,
+            keep_failure_reason=b.status == TWILIO_REJECTED and b.failure_reason is None,
         )
-        _upsert(session, BundleRecord, tenant_id, b.sid, values, read_since, keep_reason)
     if complete:
-        session.execute(
-            delete(BundleRecord)
-            .where(
-                BundleRecord.tenant_id == tenant_id,
-                BundleRecord.sid.not_in([item.bundle.sid for item in fetched]),
-                BundleRecord.updated_at <= read_since,
-            )
-            .execution_options(synchronize_session=False)
+        compliance.delete_bundles_except(
+            [item.bundle.sid for item in fetched], read_since=read_since
         )
 
 
 def store_trust_products(
-    session: Session,
-    tenant_id: str,
+    compliance: ComplianceRepository,
     fetched: Sequence[FetchedTrustProduct],
     *,
     read_since: datetime,
@@ -182,7 +142,7 @@ def store_trust_products(
     now = utcnow()
     for item in fetched:
         p = item.product
-        values = {
+        values: dict[str, Any] = {
             "friendly_name": p.friendly_name,
             "status": p.status,
             "policy_sid": p.policy_sid,
@@ -190,23 +150,17 @@ def store_trust_products(
             "synced_at": now,
             "updated_at": now,
         }
-        _upsert(session, TrustProductRecord, tenant_id, p.sid, values, read_since)
-    session.execute(
-        delete(TrustProductRecord)
-        .where(
-            TrustProductRecord.tenant_id == tenant_id,
-            TrustProductRecord.sid.not_in([item.product.sid for item in fetched]),
-            TrustProductRecord.updated_at <= read_since,
-        )
-        .execution_options(synchronize_session=False)
+        compliance.upsert_trust_product(p.sid, values, read_since=read_since)
+    compliance.delete_trust_products_except(
+        [item.product.sid for item in fetched], read_since=read_since
     )
 
 
 def apply_bundle_status(
-    session: Session, tenant_id: str, sid: str, status: str, failure_reason: str | None
+    compliance: ComplianceRepository, sid: str, status: str, failure_reason: str | None
 ) -> bool:
     """Record a status callback on a known bundle; False when the bundle is not known yet."""
-    row = session.get(BundleRecord, (tenant_id, sid), with_for_update=True)
+    row = compliance.bundle_for_update(sid)
     if row is None:
         return False
     if status != TWILIO_REJECTED:

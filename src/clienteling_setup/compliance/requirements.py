@@ -2,18 +2,17 @@
 
 The packaged rules table is the default; a country whose bundle requirement `sync` refreshed
 from Twilio's Regulations API (the ``country_requirements`` table) uses the refreshed answer,
-as long as it was asked for the table's current SMS number type. Reads only the database.
+as long as it was asked for the table's current SMS number type. Reads only the database,
+through `RequirementRepository`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from clienteling_setup import errors
 from clienteling_setup.compliance.models import CountryRequirement
+from clienteling_setup.compliance.repository import RequirementRepository
 from clienteling_setup.compliance.rules import (
     CountryRule,
     load_rules,
@@ -28,22 +27,27 @@ def _refreshed(rule: CountryRule, row: CountryRequirement | None) -> CountryRule
     return with_bundle_required(rule, row.bundle_required)
 
 
-def effective_rules(session: Session) -> Mapping[str, CountryRule]:
-    """The rules table with every refreshed bundle requirement applied."""
+def effective_rules(requirements: RequirementRepository | None) -> Mapping[str, CountryRule]:
+    """The rules table with every refreshed bundle requirement applied (the packaged table
+    alone when `requirements` is None)."""
+    if requirements is None:
+        return load_rules()
     rules = dict(load_rules())
-    for row in session.scalars(select(CountryRequirement)):
+    for row in requirements.all():
         rule = rules.get(row.country_code)
         if rule is not None:
             rules[row.country_code] = _refreshed(rule, row)
     return rules
 
 
-def effective_rule(session: Session | None, country_code: str) -> CountryRule | None:
-    """One country's rule, refreshed when `session` is given and a refreshed row exists."""
+def effective_rule(
+    requirements: RequirementRepository | None, country_code: str
+) -> CountryRule | None:
+    """One country's rule, refreshed when `requirements` is given and holds a refreshed row."""
     rule = rule_for(country_code)
-    if rule is None or session is None:
+    if rule is None or requirements is None:
         return rule
-    return _refreshed(rule, session.get(CountryRequirement, rule.country_code))
+    return _refreshed(rule, requirements.get(rule.country_code))
 
 
 def require_supported(country_code: str) -> CountryRule:
@@ -57,10 +61,10 @@ def require_supported(country_code: str) -> CountryRule:
     return rule
 
 
-def bundle_required(country_code: str, session: Session | None = None) -> bool:
-    """Whether buying a number there needs a regulatory bundle (refreshed answer when a
-    `session` is given, else the packaged table)."""
-    rule = effective_rule(session, country_code)
+def bundle_required(country_code: str, requirements: RequirementRepository | None = None) -> bool:
+    """Whether buying a number there needs a regulatory bundle (the refreshed answer when
+    `requirements` is given, else the packaged table)."""
+    rule = effective_rule(requirements, country_code)
     return rule is not None and rule.bundle_required
 
 

@@ -1,0 +1,44 @@
+"""Response schemas of the list operations.
+
+The names are published as OpenAPI component names, so they stay as they are
+(`AvailablePhoneNumber` predates the `XRead` convention).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class AvailablePhoneNumber(BaseModel):
+    phone_number: str = Field(examples=["+1234567890"])
+    locality: str | None = Field(examples=["Jacksonville"])
+    region: str | None = Field(examples=["FL"])
+    postal_code: str | None = None
+    iso_country: str | None = None
+    number_type: str | None = None
+
+
+class AddressRead(BaseModel):
+    sid: str = Field(examples=["AD5e9d0932167fd19bfef4000e0fb15e15"])
+    friendly_name: str | None = Field(examples=["Main Office"])
+    street: str | None = Field(examples=["123 Main St"])
+    street_secondary: str | None = Field(examples=["Suite 100"])
+    city: str | None = Field(examples=["San Francisco"])
+    region: str | None = Field(examples=["CA"])
+    postal_code: str | None = Field(examples=["94105"])
+    iso_country: str = Field(examples=["US"])
+
+
+class RegulatoryBundleRead(BaseModel):
+    sid: str = Field(examples=["BU5e9d0932167fd19bfef4000e0fb15e15"])
+    friendly_name: str = Field(examples=["Germany Bundle"])
+    address_sid: str | None = Field(examples=["AD5e9d0932167fd19bfef4000e0fb15e15"])
+    status: str | None = None
+    iso_country: str | None = None
+    number_type: str | None = None
+
+
+class TrustProductRead(BaseModel):
+    sid: str = Field(examples=["BU5e9d0932167fd19bfef4000e0fb15e15"])
+    friendly_name: str = Field(examples=["My Trust Product"])
+    status: str | None = None
