@@ -17,9 +17,9 @@ from clienteling_setup.compliance import endpoints as compliance_endpoints
 from clienteling_setup.errors import install_error_handlers
 from clienteling_setup.http_context import RequestContextMiddleware
 from clienteling_setup.onboarding import endpoints as onboarding_endpoints
-from clienteling_setup.onboarding import status_endpoints
 from clienteling_setup.providers.local_storage import LocalStorage
 from clienteling_setup.runtime import Runtime
+from clienteling_setup.status import endpoints as status_endpoints
 from clienteling_setup.storage_endpoints import create_storage_router
 from clienteling_setup.stores import endpoints as store_endpoints
 from clienteling_setup.tenants import endpoints as tenant_endpoints

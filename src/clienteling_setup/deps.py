@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from clienteling_setup.db.session import transaction
 from clienteling_setup.runtime import Runtime
+from clienteling_setup.status.cache import StatusCache
 
 _bearer = HTTPBearer(auto_error=False, description="JWT naming the tenants it grants.")
 
@@ -47,3 +48,11 @@ def current_tenant(
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 TenantDep = Annotated[str, Depends(current_tenant)]
+
+
+def get_status_cache(request: Request) -> StatusCache:
+    status_cache: StatusCache = request.app.state.runtime.status_cache
+    return status_cache
+
+
+StatusCacheDep = Annotated[StatusCache, Depends(get_status_cache)]

@@ -12,9 +12,9 @@ from clienteling_setup.auth.tokens import TokenVerifier
 from clienteling_setup.cache import TTLCache
 from clienteling_setup.config import Settings
 from clienteling_setup.crypto import SecretBox
-from clienteling_setup.onboarding.status_cache import StatusCache
 from clienteling_setup.providers.messaging import AccountCredentials, MessagingGateway
 from clienteling_setup.providers.storage import ObjectStorage
+from clienteling_setup.status.cache import StatusCache
 
 
 @dataclass

@@ -7,7 +7,7 @@ from sqlalchemy import delete, update
 from clienteling_setup.compliance.models import BundleRecord, CountryRequirement
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.session import transaction
-from clienteling_setup.onboarding.status_cache import StatusCache
+from clienteling_setup.status.cache import StatusCache
 from clienteling_setup.stores.models import Store
 from tests.conftest import Service
 from tests.service.helpers import available_number, enable, put_store
@@ -66,10 +66,10 @@ def test_an_unchanged_tenant_is_not_rebuilt(api: Api, service: Service) -> None:
         return b"{}"
 
     for _ in range(3):
-        with transaction(service.runtime.sessions) as session:
-            cache.get_or_build(session, "acme", build)
+        with service.runtime.uows.of("acme") as uow:
+            cache.get_or_build(uow.status, build)
     assert len(builds) == 1
     put_store(api, "us-nyc", name="Changed")
-    with transaction(service.runtime.sessions) as session:
-        cache.get_or_build(session, "acme", build)
+    with service.runtime.uows.of("acme") as uow:
+        cache.get_or_build(uow.status, build)
     assert len(builds) == 2

@@ -1,8 +1,10 @@
-"""The onboarding status read model: assembled from the database only, never from Twilio.
+"""The onboarding status document: assembled from the database only, never from Twilio.
 
 Bundles, trust products and senders are kept current by Twilio callbacks and reconciliation;
-this module only reads. It builds plain dicts (not models) because a large tenant has
-thousands of stores and this is the most-read document of the service.
+this module only reads, through `StatusRepository`. It builds plain dicts (not models) and
+serialises them with orjson because a large tenant has thousands of stores and this is the
+most-read document of the service; `tests/service/test_status_schema.py` holds the document
+to its declared model, `status.schemas.OnboardingStatus`, key for key.
 """
 
 from __future__ import annotations
@@ -10,8 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+import orjson
 
 from clienteling_setup.compliance.actions import (
     BundleFacts,
@@ -21,12 +22,12 @@ from clienteling_setup.compliance.actions import (
     TrustProductFacts,
     derive_country_status,
 )
-from clienteling_setup.compliance.models import BundleRecord, TrustProductRecord
+from clienteling_setup.compliance.models import BundleRecord
+from clienteling_setup.compliance.repository import RequirementRepository
 from clienteling_setup.compliance.requirements import effective_rules
-from clienteling_setup.onboarding.models import StoreOnboarding
-from clienteling_setup.stores.models import Store
-from clienteling_setup.tenants.models import OptInTemplate, Tenant
-from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
+from clienteling_setup.status.cache import StatusCache
+from clienteling_setup.status.repository import StatusRepository
+from clienteling_setup.unit_of_work import UnitsOfWork
 
 # Which of several bundles (or trust products) of a country speaks for it: the most advanced.
 _RANK = {
@@ -65,7 +66,7 @@ def _documents(raw: list[dict[str, str | None]]) -> list[DocumentFacts]:
     ]
 
 
-def _item(item: ComplianceItem, id_key: str) -> dict[str, Any]:
+def _compliance_read(item: ComplianceItem, id_key: str) -> dict[str, Any]:
     return {
         "required": item.required,
         "status": item.status,
@@ -85,7 +86,7 @@ def _item(item: ComplianceItem, id_key: str) -> dict[str, Any]:
 
 
 def _stores(
-    session: Session, tenant_id: str
+    status: StatusRepository,
 ) -> tuple[list[dict[str, Any]], Counter[str], Counter[str]]:
     """Every store with its channels, and the store counts per country.
 
@@ -93,15 +94,7 @@ def _stores(
     cheaper than a join that looks each store up in two indexes. Core rows (no ORM loading),
     and the channel objects stores have in common are built once per document.
     """
-    conn = session.connection()
-    onboardings = {
-        store_id: (number, state)
-        for store_id, number, state in conn.execute(
-            select(
-                StoreOnboarding.store_id, StoreOnboarding.phone_number, StoreOnboarding.status
-            ).where(StoreOnboarding.tenant_id == tenant_id)
-        )
-    }
+    onboardings = {store_id: (number, state) for store_id, number, state in status.onboardings()}
     senders = {
         store_id: {
             "sid": w_sid,
@@ -112,18 +105,7 @@ def _stores(
             "offline_reasons": list(offline or []),
             "phone_number": w_number,
         }
-        for store_id, w_sid, w_status, waba, quality, limit, offline, w_number in conn.execute(
-            select(
-                WhatsAppSenderRecord.store_id,
-                WhatsAppSenderRecord.sender_sid,
-                WhatsAppSenderRecord.status,
-                WhatsAppSenderRecord.waba_id,
-                WhatsAppSenderRecord.quality_rating,
-                WhatsAppSenderRecord.messaging_limit,
-                WhatsAppSenderRecord.offline_reasons,
-                WhatsAppSenderRecord.phone_number,
-            ).where(WhatsAppSenderRecord.tenant_id == tenant_id)
-        )
+        for store_id, w_sid, w_status, waba, quality, limit, offline, w_number in status.senders()
     }
     no_whatsapp: dict[str, Any] = {
         "sid": None,
@@ -143,11 +125,7 @@ def _stores(
     per_country: Counter[str] = Counter()
     onboarded_per_country: Counter[str] = Counter()
     no_onboarding = (None, None)
-    for store_id, name, cc in conn.execute(
-        select(Store.id, Store.name, Store.country_code)
-        .where(Store.tenant_id == tenant_id)
-        .order_by(Store.id)
-    ):
+    for store_id, name, cc in status.stores():
         per_country[cc] += 1
         number, sms_state = onboardings.get(store_id, no_onboarding)
         if sms_state == "onboarded":
@@ -171,26 +149,31 @@ def _stores(
     return stores, per_country, onboarded_per_country
 
 
-def build_status(session: Session, tenant_id: str) -> dict[str, Any]:
-    tenant = session.get(Tenant, tenant_id)
-    opt_in = session.get(OptInTemplate, tenant_id)
+def read_status(uows: UnitsOfWork, cache: StatusCache, tenant_id: str) -> bytes:
+    """The tenant's status document, serialised: from `cache` when nothing it shows changed
+    since it was built (checked against the database on every call), else built anew."""
+    with uows.of(tenant_id) as uow:
+        return cache.get_or_build(
+            uow.status, lambda: orjson.dumps(build_status(uow.status, uow.requirements))
+        )
+
+
+def build_status(status: StatusRepository, requirements: RequirementRepository) -> dict[str, Any]:
+    """The document (`status.schemas.OnboardingStatus`) as plain data."""
+    tenant_id = status.tenant_id
+    tenant = status.tenant()
+    opt_in = status.opt_in()
     connected = tenant is not None and tenant.subaccount_status == "active"
 
-    stores, per_country, onboarded_per_country = _stores(session, tenant_id)
+    stores, per_country, onboarded_per_country = _stores(status)
 
     bundles_by_country: dict[str, list[BundleRecord]] = {}
-    for record in session.scalars(select(BundleRecord).where(BundleRecord.tenant_id == tenant_id)):
+    for record in status.bundles():
         bundles_by_country.setdefault(record.iso_country or "", []).append(record)
-    trust = _best(
-        list(
-            session.scalars(
-                select(TrustProductRecord).where(TrustProductRecord.tenant_id == tenant_id)
-            )
-        )
-    )
+    trust = _best(status.trust_products())
 
     # The rules table with the bundle requirements sync last refreshed from Twilio.
-    rules = effective_rules(session)
+    rules = effective_rules(requirements)
     countries = []
     for cc in sorted(per_country):
         rule = rules.get(cc.strip().upper())
@@ -221,15 +204,15 @@ def build_status(session: Session, tenant_id: str) -> dict[str, Any]:
             else None,
             opt_in_exists=opt_in is not None,
         )
-        status = derive_country_status(facts, rules)
+        derived = derive_country_status(facts, rules)
         countries.append(
             {
                 "country_code": cc,
-                "stores": status.stores,
-                "number_availability": {"supported": status.number_availability_supported},
-                "regulatory_bundle": _item(status.regulatory_bundle, "bundle_id"),
-                "trusted_product": _item(status.trusted_product, "product_id"),
-                "actions": status.actions,
+                "stores": derived.stores,
+                "number_availability": {"supported": derived.number_availability_supported},
+                "regulatory_bundle": _compliance_read(derived.regulatory_bundle, "bundle_id"),
+                "trusted_product": _compliance_read(derived.trusted_product, "product_id"),
+                "actions": derived.actions,
             }
         )
 

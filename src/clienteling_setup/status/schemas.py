@@ -40,7 +40,7 @@ class RegulatoryBundleStatus(BaseModel):
     required: bool
     status: str = Field(description="Twilio's bundle status, or 'missing' / 'not_required'.")
     bundle_id: str | None
-    failure_reason: str | None = None
+    failure_reason: str | None
     uploads: list[Upload]
 
 
@@ -48,7 +48,7 @@ class TrustedProductStatus(BaseModel):
     required: bool
     status: str
     product_id: str | None
-    failure_reason: str | None = None
+    failure_reason: str | None
     uploads: list[Upload]
 
 

@@ -8,6 +8,7 @@ that fingerprint costs a few index lookups; rebuilding the document costs a scan
 store. The fingerprint is read *before* the document is built, so a write landing in between
 can only make a cached document newer than its key, never older: the next read sees another
 fingerprint and rebuilds. The check is against the database, so it holds across processes.
+The fingerprint query is `StatusRepository.fingerprint`.
 """
 
 from __future__ import annotations
@@ -17,35 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from clienteling_setup.compliance.models import (
-    BundleRecord,
-    CountryRequirement,
-    TrustProductRecord,
-)
-from clienteling_setup.onboarding.models import StoreOnboarding
-from clienteling_setup.stores.models import Store
-from clienteling_setup.tenants.models import OptInTemplate, Tenant
-from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
-
-_PER_TENANT = (Store, StoreOnboarding, WhatsAppSenderRecord, BundleRecord, TrustProductRecord)
-
-
-def fingerprint(session: Session, tenant_id: str) -> tuple[Any, ...]:
-    columns: list[Any] = []
-    for model in _PER_TENANT:
-        mine = model.tenant_id == tenant_id
-        columns.append(select(func.count()).select_from(model).where(mine).scalar_subquery())
-        columns.append(select(func.max(model.updated_at)).where(mine).scalar_subquery())
-    for single in (Tenant, OptInTemplate):
-        key = Tenant.id if single is Tenant else OptInTemplate.tenant_id
-        columns.append(select(single.updated_at).where(key == tenant_id).scalar_subquery())
-    columns.append(select(func.count()).select_from(CountryRequirement).scalar_subquery())
-    columns.append(select(func.max(CountryRequirement.refreshed_at)).scalar_subquery())
-    row = session.execute(select(*columns)).one()
-    return tuple(row)
+from clienteling_setup.status.repository import StatusRepository
 
 
 class StatusCache:
@@ -56,8 +29,11 @@ class StatusCache:
         self._documents: OrderedDict[str, tuple[tuple[Any, ...], bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or_build(self, session: Session, tenant_id: str, build: Callable[[], bytes]) -> bytes:
-        key = fingerprint(session, tenant_id)
+    def get_or_build(self, status: StatusRepository, build: Callable[[], bytes]) -> bytes:
+        """The cached document of `status`'s tenant if its fingerprint still matches, else
+        `build()` (remembered under the fingerprint read before it ran)."""
+        tenant_id = status.tenant_id
+        key = status.fingerprint()
         with self._lock:
             hit = self._documents.get(tenant_id)
             if hit is not None and hit[0] == key:

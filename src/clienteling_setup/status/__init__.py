@@ -1,0 +1,1 @@
+"""The onboarding status read model: the document `GET /clienteling/onboarding-status` serves."""

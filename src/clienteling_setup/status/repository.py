@@ -1,0 +1,107 @@
+"""The status read model's queries: every row the document shows, and its fingerprint.
+
+Read-only, scoped to one tenant (the refreshed country requirements, which are global, are
+read through `compliance.repository.RequirementRepository`). The three per-store scans return
+Core rows, not ORM objects: a large tenant has thousands of stores and this is the most-read
+document of the service, so they run on the session's connection, past the ORM.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Result, func, select
+from sqlalchemy.orm import Session
+
+from clienteling_setup.compliance.models import (
+    BundleRecord,
+    CountryRequirement,
+    TrustProductRecord,
+)
+from clienteling_setup.onboarding.models import StoreOnboarding
+from clienteling_setup.stores.models import Store
+from clienteling_setup.tenants.models import OptInTemplate, Tenant
+from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
+
+#: The tenant's tables the document is built from (each with `tenant_id` and `updated_at`).
+_PER_TENANT = (Store, StoreOnboarding, WhatsAppSenderRecord, BundleRecord, TrustProductRecord)
+
+
+class StatusRepository:
+    def __init__(self, session: Session, tenant_id: str) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    def tenant(self) -> Tenant | None:
+        return self.session.get(Tenant, self.tenant_id)
+
+    def opt_in(self) -> OptInTemplate | None:
+        return self.session.get(OptInTemplate, self.tenant_id)
+
+    def stores(self) -> Result[str, str, str]:
+        """(id, name, country_code) of every store, by id."""
+        query = (
+            select(Store.id, Store.name, Store.country_code)
+            .where(Store.tenant_id == self.tenant_id)
+            .order_by(Store.id)
+        )
+        return self.session.connection().execute(query)
+
+    def onboardings(self) -> Result[str, str, str]:
+        """(store_id, phone_number, status) of every SMS onboarding."""
+        query = select(
+            StoreOnboarding.store_id, StoreOnboarding.phone_number, StoreOnboarding.status
+        ).where(StoreOnboarding.tenant_id == self.tenant_id)
+        return self.session.connection().execute(query)
+
+    def senders(
+        self,
+    ) -> Result[str, str | None, str, str, str | None, str | None, list[str] | None, str]:
+        """(store_id, sid, status, waba, quality rating, messaging limit, offline reasons,
+        phone number) of every WhatsApp sender."""
+        query = select(
+            WhatsAppSenderRecord.store_id,
+            WhatsAppSenderRecord.sender_sid,
+            WhatsAppSenderRecord.status,
+            WhatsAppSenderRecord.waba_id,
+            WhatsAppSenderRecord.quality_rating,
+            WhatsAppSenderRecord.messaging_limit,
+            WhatsAppSenderRecord.offline_reasons,
+            WhatsAppSenderRecord.phone_number,
+        ).where(WhatsAppSenderRecord.tenant_id == self.tenant_id)
+        return self.session.connection().execute(query)
+
+    def bundles(self) -> list[BundleRecord]:
+        return list(
+            self.session.scalars(
+                select(BundleRecord).where(BundleRecord.tenant_id == self.tenant_id)
+            )
+        )
+
+    def trust_products(self) -> list[TrustProductRecord]:
+        return list(
+            self.session.scalars(
+                select(TrustProductRecord).where(TrustProductRecord.tenant_id == self.tenant_id)
+            )
+        )
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """(count, newest `updated_at`) of each of the tenant's tables the document shows, the
+        configuration's and opt-in template's `updated_at`, and (count, newest) of the refreshed
+        requirements: it changes whenever the document could (see `status.cache`). One query."""
+        columns: list[Any] = []
+        for model in _PER_TENANT:
+            mine = model.tenant_id == self.tenant_id
+            columns.append(select(func.count()).select_from(model).where(mine).scalar_subquery())
+            columns.append(select(func.max(model.updated_at)).where(mine).scalar_subquery())
+        columns.append(
+            select(Tenant.updated_at).where(Tenant.id == self.tenant_id).scalar_subquery()
+        )
+        columns.append(
+            select(OptInTemplate.updated_at)
+            .where(OptInTemplate.tenant_id == self.tenant_id)
+            .scalar_subquery()
+        )
+        columns.append(select(func.count()).select_from(CountryRequirement).scalar_subquery())
+        columns.append(select(func.max(CountryRequirement.refreshed_at)).scalar_subquery())
+        return tuple(self.session.execute(select(*columns)).one())
