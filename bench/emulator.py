@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from clienteling_setup.providers.twilio.emulator import EmulatorServer, EmulatorState
+from twilio_emulator import EmulatorServer, EmulatorState
 
 SEED = 7
 POOL_SCALE = 8

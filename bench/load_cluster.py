@@ -39,7 +39,7 @@ import psycopg
 
 from clienteling_setup.auth.tokens import issue_token
 from clienteling_setup.crypto import SecretBox
-from clienteling_setup.providers.twilio.emulator import EmulatorState
+from twilio_emulator import EmulatorState
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 JWT_SECRET = "load-cluster-signing-secret-long-enough-for-hs256"
@@ -54,7 +54,7 @@ WEIGHTS = {
 }
 EMULATOR_SCRIPT = """
 import sys, time
-from clienteling_setup.providers.twilio.emulator import EmulatorServer, EmulatorState
+from twilio_emulator import EmulatorServer, EmulatorState
 server = EmulatorServer(EmulatorState(seed=1, pool_scale=int(sys.argv[2])), port=int(sys.argv[1]))
 server.start()
 print(server.base_url, flush=True)

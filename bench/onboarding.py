@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, insert
 
 from bench import emulator as bench_emulator
 from bench import procs
-from clienteling_setup.providers.twilio.emulator.countries import sms_number_type
 from clienteling_setup.stores.models import Store
+from twilio_emulator.countries import sms_number_type
 
 LATENCY = 0.05
 CLIENTS = 16

@@ -17,9 +17,9 @@ from clienteling_setup.bootstrap import build_runtime
 from clienteling_setup.config import JwtSettings, Settings, TwilioSettings
 from clienteling_setup.db.all_models import Base
 from clienteling_setup.db.session import transaction
-from clienteling_setup.providers.twilio.emulator import EmulatorServer, EmulatorState
 from clienteling_setup.runtime import Runtime
 from tests.support import Api, ThreadedServer, free_port, postgres_database, sqlite_url
+from twilio_emulator import EmulatorServer, EmulatorState
 
 TEST_JWT_SECRET = "test-signing-secret-that-is-long-enough-for-hs256"
 

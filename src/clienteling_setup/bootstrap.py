@@ -48,7 +48,7 @@ def build_gateway(settings: Settings, closers: list[object]) -> MessagingGateway
 
     tw = settings.twilio
     if tw.mode == "emulator" and not tw.api_base_url:
-        from clienteling_setup.providers.twilio.emulator import EmulatorServer, EmulatorState
+        from twilio_emulator import EmulatorServer, EmulatorState
 
         state = EmulatorState()
         # The emulated Twilio world lives beside the database it matches, so a restart of the

@@ -210,7 +210,7 @@ def sync(tenant: str | None) -> None:
 @click.option("--port", default=8099, show_default=True, type=int)
 def twilio_emulator(host: str, port: int) -> None:
     """Run the built-in Twilio emulator on its own."""
-    from clienteling_setup.providers.twilio.emulator import run_emulator
+    from twilio_emulator import run_emulator
 
     run_emulator(host, port)
 

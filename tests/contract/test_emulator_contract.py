@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from clienteling_setup.providers.twilio.emulator import EmulatorServer, EmulatorState
-from clienteling_setup.providers.twilio.emulator.routing import ROUTES, Route, resolve
 from tests.contract import oai
+from twilio_emulator import EmulatorServer, EmulatorState
+from twilio_emulator.routing import ROUTES, Route, resolve
 
 
 @dataclass

@@ -780,7 +780,7 @@ def judge(exchange: HookExchange) -> None:
 
 
 def test_every_gateway_call_against_the_emulator() -> None:
-    from clienteling_setup.providers.twilio.emulator import EmulatorServer, EmulatorState
+    from twilio_emulator import EmulatorServer, EmulatorState
 
     state = EmulatorState(seed=3)
     server = EmulatorServer(state, host="127.0.0.1", port=0).start()

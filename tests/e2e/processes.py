@@ -16,8 +16,8 @@ import httpx
 
 from clienteling_setup.auth.tokens import issue_token
 from clienteling_setup.crypto import SecretBox
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
 from tests.support import Api, free_port
+from twilio_emulator import EmulatorServer
 
 CLI = str(Path(sys.executable).with_name("clienteling-setup"))
 JWT_SECRET = "e2e-signing-secret-that-is-long-enough-for-hs256"

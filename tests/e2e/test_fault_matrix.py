@@ -29,7 +29,6 @@ from sqlalchemy import select
 
 from clienteling_setup.onboarding.models import StoreOnboarding
 from clienteling_setup.providers.messaging import AccountCredentials
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
 from clienteling_setup.sync import sync_all
 from clienteling_setup.tenants.models import Tenant
 from clienteling_setup.tenants.provisioning import subaccount_name
@@ -37,6 +36,7 @@ from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 from tests.conftest import Service
 from tests.service.helpers import available_number, enable, put_store
 from tests.support import Api, assert_error
+from twilio_emulator import EmulatorServer
 
 #: The fixture's gateway timeout is 3 s: a timeout fault holds the answer a little longer.
 TIMEOUT_HOLD = 3.5

@@ -24,10 +24,10 @@ from typing import Any
 import httpx
 import pytest
 
-from clienteling_setup.providers.twilio.emulator import EmulatorServer, EmulatorState, Fault
 from tests.e2e.processes import Deployment, ServerProcess, token, wait_until
 from tests.service.helpers import STORES
 from tests.support import postgres_database
+from twilio_emulator import EmulatorServer, EmulatorState, Fault
 
 pytestmark = pytest.mark.slow
 

@@ -26,7 +26,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList
 
-from clienteling_setup.providers.twilio.emulator import (
+from twilio_emulator import (
     ConnectionDropped,
     EmulatorServer,
     EmulatorState,

@@ -24,7 +24,7 @@ from clienteling_setup.providers.messaging import (
     SenderProfile,
 )
 from clienteling_setup.providers.twilio import TwilioGateway
-from clienteling_setup.providers.twilio.emulator import EmulatorServer, EmulatorState
+from twilio_emulator import EmulatorServer, EmulatorState
 
 PURCHASE = r"/IncomingPhoneNumbers\.json$"
 NUMBERS_LIST = r"/IncomingPhoneNumbers\.json$"

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
-from clienteling_setup.providers.twilio.emulator.compliance import bundle_documents
-from clienteling_setup.providers.twilio.emulator.models import Bundle, SupportingDocument
+from twilio_emulator import EmulatorServer
+from twilio_emulator.compliance import bundle_documents
+from twilio_emulator.models import Bundle, SupportingDocument
 
 BUNDLE_CALLBACK_PATH = "/clienteling/webhooks/twilio/bundle-status"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
 from tests.service.helpers import enable
 from tests.support import Api, assert_error
+from twilio_emulator import EmulatorServer
 
 
 def test_enable_provisions_twilio_and_answers_201(api: Api, emulator: EmulatorServer) -> None:

@@ -21,10 +21,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
 from tests.conftest import Service
 from tests.service.helpers import enable, put_store
 from tests.support import Api
+from twilio_emulator import EmulatorServer
 
 SEED = 20261127
 MAX_EXAMPLES = 20

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import delete
 
 from clienteling_setup.compliance.models import BundleRecord
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
 from clienteling_setup.sync import sync_all
 from tests.conftest import Service
 from tests.service.helpers import enable, put_store
 from tests.support import Api
+from twilio_emulator import EmulatorServer
 
 
 def _addresses_in_twilio(emulator: EmulatorServer, bundle_sids: list[str]) -> dict[str, str]:

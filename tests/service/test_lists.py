@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import phonenumbers
 
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
 from tests.service.helpers import available_number, enable, put_store
 from tests.support import Api, assert_error
+from twilio_emulator import EmulatorServer
 
 LISTS = ["available-phone-numbers", "addresses", "regulatory-bundles"]
 

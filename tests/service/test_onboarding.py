@@ -7,9 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
 from tests.service.helpers import available_number, enable, put_store
 from tests.support import Api, assert_error
+from twilio_emulator import EmulatorServer
 
 
 def _bundle(api: Api, store_id: str, status: str = "twilio-approved") -> dict[str, Any]:

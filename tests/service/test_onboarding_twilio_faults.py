@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
 from tests.service.helpers import available_number, enable, put_store
 from tests.support import Api, assert_error
+from twilio_emulator import EmulatorServer
 
 PURCHASE = r"/IncomingPhoneNumbers\.json$"
 

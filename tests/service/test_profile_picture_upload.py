@@ -21,10 +21,10 @@ from clienteling_setup.bootstrap import build_runtime
 from clienteling_setup.config import S3Settings
 from clienteling_setup.providers.s3 import S3Storage
 from clienteling_setup.providers.storage import ObjectStorage
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
 from tests.conftest import TEST_JWT_SECRET, make_settings
 from tests.integration.test_s3_upload import _admin_client, tiny_png
 from tests.support import Api, ThreadedServer, assert_error, free_port, sqlite_url
+from twilio_emulator import EmulatorServer
 
 PATH = "/clienteling/whatsapp/profile-picture-upload-url"
 FIVE_MB = 5 * 1024 * 1024

@@ -17,12 +17,12 @@ from clienteling_setup.bootstrap import build_runtime
 from clienteling_setup.config import Settings
 from clienteling_setup.crypto import SecretBox
 from clienteling_setup.logs import JsonFormatter
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
 from clienteling_setup.sync import sync_all
 from clienteling_setup.tenants.models import Tenant
 from tests.conftest import Service
 from tests.service.helpers import available_number, enable, put_store
 from tests.support import Api
+from twilio_emulator import EmulatorServer
 
 
 def _run(api: Api) -> str:

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
 from tests.conftest import Service
 from tests.service.helpers import available_number, enable, put_store
 from tests.support import Api, assert_error
+from twilio_emulator import EmulatorServer
 
 GROUP = {"name": "Shared EU", "waba_id": "123456789012345"}
 FIELDS = {"id", "name", "waba_id", "messaging_service_sid", "created_at", "updated_at"}

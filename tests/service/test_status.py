@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
 from tests.service.helpers import available_number, enable, put_store
 from tests.support import Api
+from twilio_emulator import EmulatorServer
 
 # Keys of the reference's sample document, level by level.
 TOP = {"tenant", "onboarded", "onboarded_at", "twilio", "opt_in", "countries", "stores"}

@@ -7,8 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from clienteling_setup.db.session import transaction
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
-from clienteling_setup.providers.twilio.emulator.models import Bundle
 from clienteling_setup.sync import SyncReport, sync_tenant
 from clienteling_setup.tenants.models import Tenant
 from tests.conftest import Service
@@ -21,6 +19,8 @@ from tests.service.compliance_helpers import (
 )
 from tests.service.helpers import available_number, enable
 from tests.support import Api
+from twilio_emulator import EmulatorServer
+from twilio_emulator.models import Bundle
 
 STORES: dict[str, dict[str, Any]] = {
     "us-nyc": {"name": "Dodici Fifth Avenue", "country_code": "US", "region": "NY"},

@@ -19,15 +19,15 @@ from clienteling_setup.compliance.rules import load_rules
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.session import transaction
 from clienteling_setup.providers.messaging import AccountCredentials
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
-from clienteling_setup.providers.twilio.emulator.compliance import regulation_sid
-from clienteling_setup.providers.twilio.emulator.models import Regulation
 from clienteling_setup.sync import SyncReport, sync_all, sync_tenant
 from clienteling_setup.tenants.models import Tenant
 from tests.conftest import Service
 from tests.service.compliance_helpers import BUNDLE_CALLBACK_PATH, bundle_uploads, emulator_bundle
 from tests.service.helpers import enable
 from tests.support import Api, assert_error
+from twilio_emulator import EmulatorServer
+from twilio_emulator.compliance import regulation_sid
+from twilio_emulator.models import Regulation
 
 NL_STORE = {"name": "Dodici Kalverstraat", "country_code": "NL", "locality": "Amsterdam"}
 ES_STORE = {"name": "Dodici Preciados", "country_code": "ES", "locality": "Madrid"}

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
 from clienteling_setup.providers.twilio.webhooks import compute_signature
 from tests.conftest import Service
 from tests.service.helpers import STORES, available_number, enable, put_store
 from tests.support import Api, assert_error
+from twilio_emulator import EmulatorServer
 
 PATH = "/clienteling/webhooks/twilio/voice"
 CALLER = "+15005550006"

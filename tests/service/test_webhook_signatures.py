@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 from sqlalchemy import MetaData, select
 
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
 from clienteling_setup.providers.twilio.webhooks import compute_signature
 from tests.conftest import Service
 from tests.service.helpers import available_number, enable, put_store
 from tests.support import Api, assert_error
+from twilio_emulator import EmulatorServer
 
 WEBHOOK_PREFIX = "/clienteling/webhooks/"
 

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from clienteling_setup.providers.messaging import AccountCredentials, SenderProfile
-from clienteling_setup.providers.twilio.emulator import EmulatorServer
 from clienteling_setup.providers.twilio.webhooks import compute_signature
 from clienteling_setup.sync import sync_all
 from tests.conftest import Service
 from tests.service.helpers import available_number, enable, put_store
 from tests.support import Api, assert_error
+from twilio_emulator import EmulatorServer
 
 WABA = "1234567890"
 CALLBACK_PATH = "/clienteling/webhooks/twilio/whatsapp-sender-status"

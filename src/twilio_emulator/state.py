@@ -61,6 +61,20 @@ def _pools(seed: int, scale: int = 1) -> dict[tuple[str, str], tuple[AvailableNu
     }
 
 
+class _WorldUnpickler(pickle.Unpickler):
+    """Reads what `EmulatorState.save` wrote, also before the emulator was a package of its own.
+
+    A world saved then names its records' classes ``<...>.emulator.<module>``; they are the same
+    classes, now in this package.
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        parent, _, leaf = module.rpartition(".")
+        if parent.endswith(".emulator"):
+            module = f"{__package__}.{leaf}"
+        return super().find_class(module, name)
+
+
 class EmulatorState:
     """Everything the emulator knows. See the package docstring for the public API."""
 
@@ -157,7 +171,8 @@ class EmulatorState:
         """Restore what `save` wrote; False (and nothing changed) when there is no file."""
         if not path.exists():
             return False
-        data = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, see save()
+        with path.open("rb") as file:
+            data = _WorldUnpickler(file).load()
         with self.lock:
             for name in self.PERSISTED:
                 if name in data:

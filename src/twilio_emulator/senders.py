@@ -20,22 +20,25 @@ emulator sends what Twilio's other status callbacks send: a form-encoded request
 ``AccountSid``, ``SenderSid``, ``SenderId`` (``whatsapp:+E164``), ``Status``, ``PreviousStatus``,
 ``WabaId``, ``QualityRating``, ``MessagingLimit``, ``OfflineReasons`` (a JSON array) and
 ``Timestamp`` (ISO 8601), each present only when it has a value. The request carries
-``X-Twilio-Signature`` computed exactly as Twilio signs webhooks:
-``RequestValidator(owner_auth_token).compute_signature(url, params)``, with the owning account's
-auth token, so ``RequestValidator.validate(url, params, signature)`` accepts it.
+``X-Twilio-Signature`` computed exactly as Twilio signs webhooks (see `twilio_signature`), with
+the owning account's auth token, so the ``twilio`` SDK's
+``RequestValidator(auth_token).validate(url, params, signature)`` accepts it.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import queue
 import threading
+from collections.abc import Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
-from twilio.request_validator import RequestValidator
 
 from .models import Callback, Sender
 
@@ -288,16 +291,28 @@ def deliver(state: EmulatorState, pending: list[Pending]) -> list[Callback]:
     return _outbox(state).submit(pending).result()
 
 
+def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
+    """The ``X-Twilio-Signature`` of a request, as Twilio computes it for its webhooks.
+
+    Base64 of the HMAC-SHA1, keyed with the account's auth token, of the full URL followed by
+    each parameter's name and value, in name order (for a GET, the parameters are in the URL and
+    `params` is empty).
+    """
+    payload = url + "".join(name + params[name] for name in sorted(params))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
 def _send(state: EmulatorState, pending: list[Pending]) -> list[Callback]:
     """Send status callbacks signed like Twilio's; record each."""
     done: list[Callback] = []
     for url, method, params, token in pending:
         if method == "GET":
             target = url + ("&" if "?" in url else "?") + urlencode(params)
-            signature = RequestValidator(token).compute_signature(target, {})
+            signature = twilio_signature(token, target, {})
         else:
             target = url
-            signature = RequestValidator(token).compute_signature(url, params)
+            signature = twilio_signature(token, url, params)
         callback = Callback(url, method, params, signature, None)
         if state.drop_callbacks:
             callback.error = "dropped: state.drop_callbacks is set"

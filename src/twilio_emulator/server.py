@@ -119,7 +119,8 @@ def run_emulator(
     print(f"  master account SID: {state.master_account_sid}", flush=True)
     print(f"  master auth token:  {state.master_auth_token}", flush=True)
     print(
-        f"  point the service at it: CLIENTELING_TWILIO_API_BASE_URL={server.base_url}", flush=True
+        f"  Twilio's hosts: https://{{sub}}.twilio.com/... -> {server.base_url}/{{sub}}/...",
+        flush=True,
     )
     print(f"  admin API: {server.base_url}/_emulator/state", flush=True)
     try:
