@@ -1,10 +1,10 @@
-"""The built-in Twilio emulator: Twilio's REST API as the service uses it, over real HTTP.
+"""A stateful emulator of Twilio's REST API, over real HTTP, with fault injection.
 
-It answers what the official ``twilio`` SDK sends once the gateway's HTTP client has rewritten
+It answers what the official ``twilio`` SDK sends once its HTTP client sends
 ``https://{sub}.twilio.com{path}`` to ``{base_url}/{sub}{path}`` (sub: ``api``, ``messaging``,
-``numbers``, ``trusthub``), with the shapes of Twilio's OpenAPI files in ``twilio-oai/``: paths,
-form (PascalCase) and JSON parameters, snake_case response fields, paging envelopes and
-Twilio's error body ``{"code", "message", "more_info", "status"}``.
+``numbers``, ``trusthub``), with the shapes of Twilio's OpenAPI files: paths, form (PascalCase)
+and JSON parameters, snake_case response fields, paging envelopes and Twilio's error body
+``{"code", "message", "more_info", "status"}``. See README.md beside this file.
 
 Python API::
 
@@ -15,7 +15,7 @@ Python API::
     state.owned_numbers(acc), subaccounts(), messaging_services(acc),
     messaging_service_numbers(mg), applications(acc), senders(acc), addresses(acc),
     bundles(acc), trust_products(acc), snapshot()
-    state.add_fault(method, path, kind, status, code, retry_after, times, rate, delay)
+    state.add_fault(method=, path=, kind=, status=, code=, retry_after=, times=, rate=, delay=)
     state.clear_faults(); state.latency = 0.05
     state.set_bundle_status(acc, bu, status, failure_reason); add_bundle(...); add_address(...)
     state.set_bundle_status_callback(acc, bu, url)  # then set_bundle_status sends a signed callback
@@ -24,11 +24,16 @@ Python API::
     state.set_sender_properties(xe, quality_rating, messaging_limit); advance_clock(seconds)
     state.make_number_unavailable(e164)
     state.drop_callbacks = True                      # status callbacks are lost, not sent
-    server.stop(); run_emulator(host, port)           # blocking, for the CLI
+    state.save(path); state.load(path)               # the emulated world survives a restart
+    server.stop(); run_emulator(host, port)           # blocking, for a command line
 
-See `app.py` (request pipeline), `faults.py`, `senders.py` (lifecycle and the status callback
-format), `api_numbers.py` (purchase rules), `seed.py` (what a new subaccount finds) and
-`admin.py` (the same controls over HTTP under ``/_emulator``).
+Modules, lowest first (each imports only modules above it in this list): `errors`, `faults`,
+`countries`, `models`, `numbers` (the available-number pools), `regulations`, `world` (the
+records and the clock), `compliance` (bundles, trust products), `senders` (lifecycle and the
+status callback format), `callbacks` (signing, delivery), `seed` (what a new subaccount finds),
+`state` (`EmulatorState`: the world plus faults, request log and controls), `admin` (the same
+controls over HTTP under ``/_emulator``), `routing`, `render`, the ``api_*`` handlers (purchase
+rules in `api_numbers`), `app` (request pipeline), `server`.
 """
 
 from .app import ConnectionDropped, EmulatorApp, create_emulator_app

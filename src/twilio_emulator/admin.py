@@ -21,54 +21,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 import anyio.to_thread
 from starlette.types import Scope
 
-from .faults import KINDS
+from .faults import FIELDS, KINDS
+from .models import plain
 
 if TYPE_CHECKING:
     from .state import EmulatorState
-
-
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-def snapshot(state: EmulatorState) -> dict[str, Any]:
-    accounts = list(state.accounts.values())
-    return {
-        "master_account_sid": state.master_account_sid,
-        "clock": state.clock,
-        "now": state.now().isoformat(),
-        "latency": state.latency,
-        "accounts": _plain(accounts),
-        "numbers": {a.sid: _plain(state.owned_numbers(a.sid)) for a in accounts},
-        "messaging_services": {
-            a.sid: [
-                {**_plain(s), "phone_numbers": _plain(state.messaging_service_numbers(s.sid))}
-                for s in state.messaging_services(a.sid)
-            ]
-            for a in accounts
-        },
-        "applications": {a.sid: _plain(state.applications(a.sid)) for a in accounts},
-        "senders": {a.sid: _plain(state.senders(a.sid)) for a in accounts},
-        "faults": [f.to_json() for f in state.faults.list()],
-        "unavailable_numbers": sorted(state.unavailable_numbers),
-    }
 
 
 def _json(body: bytes) -> dict[str, Any]:
@@ -81,8 +46,6 @@ def _json(body: bytes) -> dict[str, Any]:
 
 
 def _query(scope: Scope) -> dict[str, str]:
-    from urllib.parse import parse_qsl
-
     return dict(parse_qsl(scope.get("query_string", b"").decode()))
 
 
@@ -114,10 +77,10 @@ async def _dispatch(
             found = [r for r in found if r.host == host]
         if pattern := query.get("path"):
             found = [r for r in found if re.search(pattern, r.path)]
-        return 200, {"requests": _plain(found)}
+        return 200, {"requests": plain(found)}
     if method == "GET" and parts == ["callbacks"]:
         with state.lock:
-            return 200, {"callbacks": _plain(state.callbacks)}
+            return 200, {"callbacks": plain(state.callbacks)}
     if parts == ["faults"]:
         if method == "GET":
             return 200, {"faults": [f.to_json() for f in state.faults.list()]}
@@ -127,18 +90,7 @@ async def _dispatch(
         if method == "POST":
             if body.get("kind", "error") not in KINDS:
                 raise ValueError(f"kind must be one of {KINDS}")
-            allowed = {
-                "method",
-                "path",
-                "kind",
-                "status",
-                "code",
-                "retry_after",
-                "times",
-                "rate",
-                "delay",
-            }
-            unknown = set(body) - allowed
+            unknown = set(body) - set(FIELDS)
             if unknown:
                 raise ValueError(f"unknown fault fields {sorted(unknown)}")
             return 201, state.add_fault(**body).to_json()
@@ -148,7 +100,7 @@ async def _dispatch(
     if method == "POST" and parts == ["clock", "advance"]:
         seconds = float(body["seconds"])
         callbacks = await anyio.to_thread.run_sync(state.advance_clock, seconds)
-        return 200, {"clock": state.clock, "callbacks": _plain(callbacks)}
+        return 200, {"clock": state.clock, "callbacks": plain(callbacks)}
     if method == "POST" and len(parts) == 3 and parts[0] == "bundles" and parts[2] == "status":
         bundle = state.bundles_by_sid[parts[1]]
         await anyio.to_thread.run_sync(
@@ -158,11 +110,11 @@ async def _dispatch(
             body["status"],
             body.get("failure_reason"),
         )
-        return 200, _plain(bundle)
+        return 200, plain(bundle)
     if method == "POST" and len(parts) == 3 and parts[0] == "trust-products":
         product = state.trust_products_by_sid[parts[1]]
         state.set_trust_product_status(product.account_sid, product.sid, body["status"])
-        return 200, _plain(product)
+        return 200, plain(product)
     if method == "POST" and len(parts) == 3 and parts[0] == "senders":
         if parts[2] == "status":
             sender = await anyio.to_thread.run_sync(
@@ -177,7 +129,7 @@ async def _dispatch(
             )
         else:
             return 404, {"message": f"unknown emulator endpoint {method} {path}"}
-        return 200, _plain(sender)
+        return 200, plain(sender)
     if method == "POST" and len(parts) == 3 and parts[0] == "wabas" and parts[2] == "bad":
         state.mark_waba_bad(parts[1], body.get("reason") or "WhatsApp Business Account is disabled")
         return 200, {"waba_id": parts[1], "bad": True}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from . import render
-from .errors import TwilioError, not_found
-from .models import Application
-from .routing import SID, Ctx, page_2010, route
+from .errors import TwilioError
+from .models import Account, Application
+from .routing import SID, Ctx, optional, page_2010, record_routes, route
 
 ACC = rf"/2010-04-01/Accounts/(?P<AccountSid>AC{SID})"
 
@@ -25,25 +26,13 @@ def create_account(ctx: Ctx) -> tuple[int, Any]:
 
 @route("GET", "api", r"/2010-04-01/Accounts\.json")
 def list_accounts(ctx: Ctx) -> tuple[int, Any]:
-    me = ctx.account
-    found = [
-        a for a in ctx.state.accounts.values() if a.sid == me.sid or a.owner_account_sid == me.sid
-    ]
-    if name := ctx.params.get("FriendlyName"):
-        found = [a for a in found if a.friendly_name == name]
-    if status := ctx.params.get("Status"):
-        found = [a for a in found if a.status == status]
-    return page_2010(ctx, "accounts", [render.account(a) for a in found])
+    me = ctx.account.sid
+    found = [a for a in ctx.state.accounts.values() if me in (a.sid, a.owner_account_sid)]
+    found = ctx.matching(found, FriendlyName="friendly_name", Status="status")
+    return page_2010(ctx, "accounts", found, render.account)
 
 
-@route("GET", "api", rf"/2010-04-01/Accounts/(?P<AccountSid>AC{SID})\.json")
-def fetch_account(ctx: Ctx) -> tuple[int, Any]:
-    return 200, render.account(ctx.target_account())
-
-
-@route("POST", "api", rf"/2010-04-01/Accounts/(?P<AccountSid>AC{SID})\.json")
-def update_account(ctx: Ctx) -> tuple[int, Any]:
-    account = ctx.target_account()
+def _update_account(ctx: Ctx, account: Account) -> None:
     if name := ctx.params.get("FriendlyName"):
         account.friendly_name = name
     if status := ctx.params.get("Status"):
@@ -53,20 +42,20 @@ def update_account(ctx: Ctx) -> tuple[int, Any]:
             )
         account.status = status
     account.date_updated = ctx.state.now()
-    return 200, render.account(account)
+
+
+record_routes("api", ACC + r"\.json", Ctx.target_account, render.account, _update_account)
 
 
 @route("GET", "api", ACC + r"/Addresses\.json")
 def list_addresses(ctx: Ctx) -> tuple[int, Any]:
-    account = ctx.target_account()
-    found = ctx.state.addresses(account.sid)
-    if country := ctx.params.get("IsoCountry"):
-        found = [a for a in found if a.iso_country == country.upper()]
-    if name := ctx.params.get("FriendlyName"):
-        found = [a for a in found if a.friendly_name == name]
-    if customer := ctx.params.get("CustomerName"):
-        found = [a for a in found if a.customer_name == customer]
-    return page_2010(ctx, "addresses", [render.address(a) for a in found])
+    found = ctx.matching(
+        ctx.state.addresses(ctx.target_account().sid),
+        IsoCountry=("iso_country", str.upper),
+        FriendlyName="friendly_name",
+        CustomerName="customer_name",
+    )
+    return page_2010(ctx, "addresses", found, render.address)
 
 
 @route("POST", "api", ACC + r"/Addresses\.json")
@@ -91,38 +80,35 @@ def create_address(ctx: Ctx) -> tuple[int, Any]:
     return 201, render.address(address)
 
 
-@route("GET", "api", ACC + rf"/Addresses/(?P<Sid>AD{SID})\.json")
-def fetch_address(ctx: Ctx) -> tuple[int, Any]:
-    account = ctx.target_account()
-    address = ctx.state.addresses_by_sid.get(ctx.groups["Sid"])
-    if address is None or address.account_sid != account.sid:
-        raise not_found(ctx.path)
-    return 200, render.address(address)
+record_routes(
+    "api",
+    ACC + rf"/Addresses/(?P<Sid>AD{SID})\.json",
+    lambda ctx: ctx.owned(ctx.state.addresses_by_sid),
+    render.address,
+)
+
+
+def _method(name: str) -> Callable[[str], str]:
+    def method(value: str) -> str:
+        if value.upper() not in ("GET", "POST"):
+            raise TwilioError(400, 20001, f"{name} must be GET or POST, not {value!r}")
+        return value.upper()
+
+    return method
 
 
 def _apply_application(ctx: Ctx, app: Application) -> None:
-    p = ctx.params
-    if "FriendlyName" in p:
-        app.friendly_name = p["FriendlyName"]
-    if "VoiceUrl" in p:
-        app.voice_url = p["VoiceUrl"] or None
-    if "VoiceMethod" in p:
-        app.voice_method = _method(p["VoiceMethod"], "VoiceMethod")
-    if "StatusCallback" in p:
-        app.status_callback = p["StatusCallback"] or None
-    if "StatusCallbackMethod" in p:
-        app.status_callback_method = _method(p["StatusCallbackMethod"], "StatusCallbackMethod")
-    if "SmsUrl" in p:
-        app.sms_url = p["SmsUrl"] or None
-    if "SmsMethod" in p:
-        app.sms_method = _method(p["SmsMethod"], "SmsMethod")
+    ctx.assign(
+        app,
+        FriendlyName="friendly_name",
+        VoiceUrl=("voice_url", optional),
+        VoiceMethod=("voice_method", _method("VoiceMethod")),
+        StatusCallback=("status_callback", optional),
+        StatusCallbackMethod=("status_callback_method", _method("StatusCallbackMethod")),
+        SmsUrl=("sms_url", optional),
+        SmsMethod=("sms_method", _method("SmsMethod")),
+    )
     app.date_updated = ctx.state.now()
-
-
-def _method(value: str, name: str) -> str:
-    if value.upper() not in ("GET", "POST"):
-        raise TwilioError(400, 20001, f"{name} must be GET or POST, not {value!r}")
-    return value.upper()
 
 
 @route("POST", "api", ACC + r"/Applications\.json")
@@ -137,38 +123,23 @@ def create_application(ctx: Ctx) -> tuple[int, Any]:
 
 @route("GET", "api", ACC + r"/Applications\.json")
 def list_applications(ctx: Ctx) -> tuple[int, Any]:
-    account = ctx.target_account()
-    found = ctx.state.applications(account.sid)
-    if name := ctx.params.get("FriendlyName"):
-        found = [a for a in found if a.friendly_name == name]
-    return page_2010(ctx, "applications", [render.application(a) for a in found])
+    found = ctx.state.applications(ctx.target_account().sid)
+    found = ctx.matching(found, FriendlyName="friendly_name")
+    return page_2010(ctx, "applications", found, render.application)
 
 
-def _application(ctx: Ctx) -> Application:
-    account = ctx.target_account()
-    app = ctx.state.applications_by_sid.get(ctx.groups["Sid"])
-    if app is None or app.account_sid != account.sid:
-        raise not_found(ctx.path)
-    return app
-
-
-@route("GET", "api", ACC + rf"/Applications/(?P<Sid>AP{SID})\.json")
-def fetch_application(ctx: Ctx) -> tuple[int, Any]:
-    return 200, render.application(_application(ctx))
-
-
-@route("POST", "api", ACC + rf"/Applications/(?P<Sid>AP{SID})\.json")
-def update_application(ctx: Ctx) -> tuple[int, Any]:
-    app = _application(ctx)
-    _apply_application(ctx, app)
-    return 200, render.application(app)
-
-
-@route("DELETE", "api", ACC + rf"/Applications/(?P<Sid>AP{SID})\.json")
-def delete_application(ctx: Ctx) -> tuple[int, Any]:
-    app = _application(ctx)
+def _delete_application(ctx: Ctx, app: Application) -> None:
     del ctx.state.applications_by_sid[app.sid]
     for number in ctx.state.owned_numbers(app.account_sid):
         if number.voice_application_sid == app.sid:
             number.voice_application_sid = None
-    return 204, None
+
+
+record_routes(
+    "api",
+    ACC + rf"/Applications/(?P<Sid>AP{SID})\.json",
+    lambda ctx: ctx.owned(ctx.state.applications_by_sid),
+    render.application,
+    update=_apply_application,
+    delete=_delete_application,
+)

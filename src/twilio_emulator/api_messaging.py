@@ -14,7 +14,7 @@ import phonenumbers
 from . import render, senders
 from .errors import TwilioError, invalid_param, not_found
 from .models import MessagingService, Sender, ServiceNumber
-from .routing import SID, Ctx, page_v, route
+from .routing import SID, Ctx, optional, page_v, record_routes, route
 
 SENDER_ID = re.compile(r"^whatsapp:(\+[1-9]\d{6,14})$")
 
@@ -34,32 +34,26 @@ def create_service(ctx: Ctx) -> tuple[int, Any]:
 @route("GET", "messaging", r"/v1/Services")
 def list_services(ctx: Ctx) -> tuple[int, Any]:
     found = ctx.state.messaging_services(ctx.account.sid)
-    return page_v(ctx, "services", [render.service(s) for s in found])
+    return page_v(ctx, "services", found, render.service)
 
 
 def _service(ctx: Ctx, group: str = "Sid") -> MessagingService:
-    svc = ctx.state.services_by_sid.get(ctx.groups[group])
-    if svc is None or svc.account_sid != ctx.account.sid:
-        raise not_found(ctx.path)
-    return svc
+    return ctx.owned(ctx.state.services_by_sid, group)
 
 
-@route("GET", "messaging", rf"/v1/Services/(?P<Sid>MG{SID})")
-def fetch_service(ctx: Ctx) -> tuple[int, Any]:
-    return 200, render.service(_service(ctx))
-
-
-@route("POST", "messaging", rf"/v1/Services/(?P<Sid>MG{SID})")
-def update_service(ctx: Ctx) -> tuple[int, Any]:
-    svc = _service(ctx)
-    if "FriendlyName" in ctx.params:
-        svc.friendly_name = ctx.params["FriendlyName"]
-    if "InboundRequestUrl" in ctx.params:
-        svc.inbound_request_url = ctx.params["InboundRequestUrl"] or None
-    if "StatusCallback" in ctx.params:
-        svc.status_callback = ctx.params["StatusCallback"] or None
+def _update_service(ctx: Ctx, svc: MessagingService) -> None:
+    ctx.assign(
+        svc,
+        FriendlyName="friendly_name",
+        InboundRequestUrl=("inbound_request_url", optional),
+        StatusCallback=("status_callback", optional),
+    )
     svc.date_updated = ctx.state.now()
-    return 200, render.service(svc)
+
+
+record_routes(
+    "messaging", rf"/v1/Services/(?P<Sid>MG{SID})", _service, render.service, _update_service
+)
 
 
 @route("POST", "messaging", rf"/v1/Services/(?P<ServiceSid>MG{SID})/PhoneNumbers")
@@ -100,26 +94,28 @@ def add_service_number(ctx: Ctx) -> tuple[int, Any]:
 def list_service_numbers(ctx: Ctx) -> tuple[int, Any]:
     svc = _service(ctx, "ServiceSid")
     found = ctx.state.messaging_service_numbers(svc.sid)
-    return page_v(ctx, "phone_numbers", [render.service_number(n) for n in found])
+    return page_v(ctx, "phone_numbers", found, render.service_number)
 
 
-@route("GET", "messaging", rf"/v1/Services/(?P<ServiceSid>MG{SID})/PhoneNumbers/(?P<Sid>PN{SID})")
-def fetch_service_number(ctx: Ctx) -> tuple[int, Any]:
+def _service_number(ctx: Ctx) -> ServiceNumber:
     svc = _service(ctx, "ServiceSid")
     entry = ctx.state.service_numbers.get((svc.sid, ctx.groups["Sid"]))
     if entry is None:
         raise not_found(ctx.path)
-    return 200, render.service_number(entry)
+    return entry
 
 
-@route(
-    "DELETE", "messaging", rf"/v1/Services/(?P<ServiceSid>MG{SID})/PhoneNumbers/(?P<Sid>PN{SID})"
+def _remove_service_number(ctx: Ctx, entry: ServiceNumber) -> None:
+    del ctx.state.service_numbers[(entry.service_sid, entry.sid)]
+
+
+record_routes(
+    "messaging",
+    rf"/v1/Services/(?P<ServiceSid>MG{SID})/PhoneNumbers/(?P<Sid>PN{SID})",
+    _service_number,
+    render.service_number,
+    delete=_remove_service_number,
 )
-def remove_service_number(ctx: Ctx) -> tuple[int, Any]:
-    svc = _service(ctx, "ServiceSid")
-    if ctx.state.service_numbers.pop((svc.sid, ctx.groups["Sid"]), None) is None:
-        raise not_found(ctx.path)
-    return 204, None
 
 
 # ---------------------------------------------------------------------- senders (JSON bodies)
@@ -182,22 +178,22 @@ def list_senders(ctx: Ctx) -> tuple[int, Any]:
     if channel not in ("whatsapp", "rcs"):
         raise invalid_param(f"Channel must be whatsapp or rcs, not {channel!r}")
     found = [s for s in ctx.state.senders(ctx.account.sid) if s.sender_id.startswith(channel + ":")]
-    return page_v(ctx, "senders", [render.sender(s) for s in found])
+    return page_v(ctx, "senders", found, render.sender)
 
 
 def _sender(ctx: Ctx) -> Sender:
-    sender = ctx.state.senders_by_sid.get(ctx.groups["Sid"])
-    if sender is None or sender.account_sid != ctx.account.sid:
-        raise not_found(ctx.path)
-    return sender
+    return ctx.owned(ctx.state.senders_by_sid)
 
 
-@route("GET", "messaging", rf"/v2/Channels/Senders/(?P<Sid>XE{SID})")
-def fetch_sender(ctx: Ctx) -> tuple[int, Any]:
-    return 200, render.sender(_sender(ctx))
+def _delete_sender(ctx: Ctx, sender: Sender) -> None:
+    del ctx.state.senders_by_sid[sender.sid]
 
 
-@route("POST", "messaging", rf"/v2/Channels/Senders/(?P<Sid>XE{SID})")
+SENDER = rf"/v2/Channels/Senders/(?P<Sid>XE{SID})"
+record_routes("messaging", SENDER, _sender, render.sender, delete=_delete_sender)
+
+
+@route("POST", "messaging", SENDER)
 def update_sender(ctx: Ctx) -> tuple[int, Any]:
     sender = _sender(ctx)
     body = _body(ctx)
@@ -207,17 +203,12 @@ def update_sender(ctx: Ctx) -> tuple[int, Any]:
     sender.webhook = senders.webhook(_merge(sender.webhook, _object(body, "webhook")))
     if profile:
         sender.profile = senders.profile(_merge(sender.profile, profile))
-    senders.on_update(
+    pending = senders.on_update(
         ctx.state,
         sender,
         verification_code=configuration.get("verification_code"),
         profile_changed=bool(profile),
     )
+    # Queued now, under the state lock, so they go out before any later change's callback.
+    ctx.state.deliver_later(pending)
     return 202, render.sender(sender)
-
-
-@route("DELETE", "messaging", rf"/v2/Channels/Senders/(?P<Sid>XE{SID})")
-def delete_sender(ctx: Ctx) -> tuple[int, Any]:
-    sender = _sender(ctx)
-    del ctx.state.senders_by_sid[sender.sid]
-    return 204, None

@@ -21,7 +21,7 @@ from .countries import COUNTRIES, TYPE_SEGMENTS
 from .errors import TwilioError, invalid_param, not_found
 from .models import IncomingNumber
 from .numbers import AvailableNumber, contains_pattern, distance_miles
-from .routing import SID, Ctx, page_2010, route
+from .routing import SID, Ctx, optional, page_2010, page_size, record_routes, route
 
 ACC = rf"/2010-04-01/Accounts/(?P<AccountSid>AC{SID})"
 SEGMENTS = "|".join(TYPE_SEGMENTS)
@@ -94,10 +94,9 @@ def list_available(ctx: Ctx) -> tuple[int, Any]:
     if rules is None or number_type not in rules.types:
         raise not_found(ctx.path)
     found = _search(ctx, ctx.state.pool(iso, number_type), rules.geo_search)
-    size = int(ctx.params.get("PageSize") or 50)
-    items = [render.available_number(n) for n in found[: max(1, min(size, 1000))]]
-    status, body = page_2010(ctx, "available_phone_numbers", items)
-    return status, body
+    # Twilio answers one page of candidates: PageSize of them, never a next page.
+    first = found[: page_size(ctx)]
+    return page_2010(ctx, "available_phone_numbers", first, render.available_number)
 
 
 def _address(
@@ -171,22 +170,19 @@ def _application(ctx: Ctx, account_sid: str, sid: str) -> str | None:
 
 def _apply(ctx: Ctx, number: IncomingNumber) -> None:
     p = ctx.params
-    if "FriendlyName" in p:
-        number.friendly_name = p["FriendlyName"] or number.phone_number
-    if "VoiceApplicationSid" in p:
-        number.voice_application_sid = _application(
-            ctx, number.account_sid, p["VoiceApplicationSid"]
-        )
-    if "VoiceUrl" in p:
-        number.voice_url = p["VoiceUrl"] or None
-    if "VoiceMethod" in p:
-        number.voice_method = p["VoiceMethod"].upper()
-    if "SmsUrl" in p:
-        number.sms_url = p["SmsUrl"] or None
-    if "SmsMethod" in p:
-        number.sms_method = p["SmsMethod"].upper()
-    if "StatusCallback" in p:
-        number.status_callback = p["StatusCallback"] or None
+    ctx.assign(
+        number,
+        FriendlyName=("friendly_name", lambda name: name or number.phone_number),
+        VoiceApplicationSid=(
+            "voice_application_sid",
+            lambda sid: _application(ctx, number.account_sid, sid),
+        ),
+        VoiceUrl=("voice_url", optional),
+        VoiceMethod=("voice_method", str.upper),
+        SmsUrl=("sms_url", optional),
+        SmsMethod=("sms_method", str.upper),
+        StatusCallback=("status_callback", optional),
+    )
     if p.get("AddressSid"):
         number.address_sid = _address(ctx, number.account_sid, None, p["AddressSid"], "none")
     if p.get("BundleSid"):
@@ -261,35 +257,21 @@ def list_numbers(ctx: Ctx) -> tuple[int, Any]:
         except ValueError as exc:
             raise invalid_param(f"PhoneNumber may hold digits, + and *, not {phone!r}") from exc
         found = [n for n in found if pattern.search(n.phone_number[1:])]
-    if name := ctx.params.get("FriendlyName"):
-        found = [n for n in found if n.friendly_name == name]
-    return page_2010(ctx, "incoming_phone_numbers", [render.incoming_number(n) for n in found])
+    found = ctx.matching(found, FriendlyName="friendly_name")
+    return page_2010(ctx, "incoming_phone_numbers", found, render.incoming_number)
 
 
-def _number(ctx: Ctx) -> IncomingNumber:
-    account = ctx.target_account()
-    number = ctx.state.numbers_by_sid.get(ctx.groups["Sid"])
-    if number is None or number.account_sid != account.sid:
-        raise not_found(ctx.path)
-    return number
-
-
-@route("GET", "api", ACC + rf"/IncomingPhoneNumbers/(?P<Sid>PN{SID})\.json")
-def fetch_number(ctx: Ctx) -> tuple[int, Any]:
-    return 200, render.incoming_number(_number(ctx))
-
-
-@route("POST", "api", ACC + rf"/IncomingPhoneNumbers/(?P<Sid>PN{SID})\.json")
-def update_number(ctx: Ctx) -> tuple[int, Any]:
-    number = _number(ctx)
-    _apply(ctx, number)
-    return 200, render.incoming_number(number)
-
-
-@route("DELETE", "api", ACC + rf"/IncomingPhoneNumbers/(?P<Sid>PN{SID})\.json")
-def release_number(ctx: Ctx) -> tuple[int, Any]:
-    number = _number(ctx)
+def _release(ctx: Ctx, number: IncomingNumber) -> None:
     del ctx.state.numbers_by_sid[number.sid]
     for key in [k for k in ctx.state.service_numbers if k[1] == number.sid]:
         del ctx.state.service_numbers[key]
-    return 204, None
+
+
+record_routes(
+    "api",
+    ACC + rf"/IncomingPhoneNumbers/(?P<Sid>PN{SID})\.json",
+    lambda ctx: ctx.owned(ctx.state.numbers_by_sid),
+    render.incoming_number,
+    update=_apply,
+    delete=_release,
+)

@@ -1,7 +1,7 @@
 """Per-country telephony rules and places the emulator generates numbers for.
 
 The rules mirror what Twilio's public pricing/regulation pages say about each country, as far as
-the service uses them: which number types Twilio sells there (others answer 404), whether the type
+the emulator needs them: which number types Twilio sells there (others answer 404), whether the type
 carries SMS, which address it requires (`address_requirements`) and whether a regulatory bundle is
 needed to buy it. Geographic search filters (InRegion, InPostalCode, NearLatLong, AreaCode) apply
 only to the US and Canada, as Twilio documents; elsewhere they are ignored.
@@ -20,6 +20,13 @@ TYPE_SEGMENTS = {
     "Mobile": "mobile",
     "National": "national",
     "TollFree": "toll-free",
+}
+# How Twilio names each number type in regulation and bundle names.
+TYPE_NAMES = {
+    "local": "Local",
+    "mobile": "Mobile",
+    "national": "National",
+    "toll-free": "Toll Free",
 }
 
 

@@ -24,18 +24,36 @@ import random
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 FaultKind = Literal["latency", "error", "drop", "timeout", "after_apply"]
 KINDS = ("latency", "error", "drop", "timeout", "after_apply")
 
 
+class FaultRule(TypedDict, total=False):
+    """A rule as `EmulatorState.add_fault` takes it (and the admin API's ``POST /_emulator/faults``
+    body); what is left out takes `Fault`'s default."""
+
+    method: str | None
+    path: str
+    kind: FaultKind
+    status: int | None
+    code: int | None
+    retry_after: float | None
+    times: int | None
+    rate: float | None
+    delay: float | None
+
+
+FIELDS = tuple(FaultRule.__annotations__)
+
+
 @dataclass
 class Fault:
     id: int
-    kind: FaultKind
-    method: str | None
-    path: str
+    kind: FaultKind = "error"
+    method: str | None = None  # None (or "*"): any method
+    path: str = ""  # searched in the emulator path; "" matches every request
     status: int | None = None
     code: int | None = None
     retry_after: float | None = None
@@ -99,9 +117,9 @@ class FaultRegistry:
         self._seed = seed
         self._rng = random.Random(f"faults:{seed}")
 
-    def add(self, **kwargs: Any) -> Fault:
+    def add(self, **rule: Unpack[FaultRule]) -> Fault:
         with self._lock:
-            fault = Fault(id=self._next_id, **kwargs)
+            fault = Fault(self._next_id, **rule)
             self._next_id += 1
             self._faults.append(fault)
             return fault

@@ -1,14 +1,22 @@
-"""The emulator's records: one dataclass per Twilio resource it keeps.
+"""The emulator's records: one dataclass per Twilio resource it keeps, and the callbacks it sends.
 
-Records hold only what the emulator needs; `render.py` turns them into Twilio's JSON. Times are
-aware UTC datetimes taken from the emulator clock.
+Records hold only what the emulator needs; `render.py` turns them into Twilio's JSON and `plain`
+into the admin API's. Times are aware UTC datetimes taken from the emulator clock.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, Protocol
+
+
+class Owned(Protocol):
+    """A record that belongs to one account."""
+
+    @property
+    def account_sid(self) -> str: ...
 
 
 @dataclass
@@ -47,12 +55,18 @@ class Address:
 
 
 @dataclass
-class Application:
+class NamedResource:
+    """What Applications and Messaging Services begin with (their other fields follow)."""
+
     sid: str
     account_sid: str
     friendly_name: str
     date_created: datetime
     date_updated: datetime
+
+
+@dataclass
+class Application(NamedResource):
     voice_url: str | None = None
     voice_method: str = "POST"
     status_callback: str | None = None
@@ -85,12 +99,7 @@ class IncomingNumber:
 
 
 @dataclass
-class MessagingService:
-    sid: str
-    account_sid: str
-    friendly_name: str
-    date_created: datetime
-    date_updated: datetime
+class MessagingService(NamedResource):
     inbound_request_url: str | None = None
     status_callback: str | None = None
     usecase: str = "undeclared"
@@ -202,3 +211,25 @@ class Callback:
     signature: str
     status_code: int | None
     error: str | None = None
+
+
+class PendingCallback(NamedTuple):
+    """A status callback to send: form `params` to `url`, signed with the owner's `auth_token`."""
+
+    url: str
+    method: str
+    params: dict[str, str]
+    auth_token: str
+
+
+def plain(value: Any) -> Any:
+    """Records (and dicts, lists, datetimes of them) as JSON-able values, for the admin API."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value

@@ -3,25 +3,42 @@
 Handlers are plain functions ``(ctx) -> (status, body)``, registered with `route` under the host
 they belong to (``api``, ``messaging``, ``numbers``, ``trusthub``) and a path regex whose named
 groups carry the path parameters (named as in Twilio's OpenAPI templates). They run under the
-state lock and raise `TwilioError` for Twilio's error answers.
+state lock and raise `TwilioError` for Twilio's error answers. `record_routes` registers the
+fetch, update and delete of one record at once. A list handler filters with `Ctx.matching` and
+answers with `page_2010` or `page_v`, which render only the requested page.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from .errors import TwilioError, invalid_param, missing_param, not_found
-from .models import Account
+from .models import Account, Owned
 
 if TYPE_CHECKING:
     from .state import EmulatorState
 
 HOSTS = ("api", "messaging", "numbers", "trusthub")
 SID = r"[0-9a-fA-F]{32}"
+
+T = TypeVar("T")
+R = TypeVar("R", bound=Owned)
+#: The record attribute a request parameter stands for, optionally with the function that turns
+#: the parameter's text into the attribute's value (e.g. ``("iso_country", str.upper)``).
+Field = str | tuple[str, Callable[[str], Any]]
+
+
+def optional(value: str) -> str | None:
+    """A form value that clears its setting when empty (Twilio's ``VoiceUrl=`` and the like)."""
+    return value or None
+
+
+def _field(spec: Field) -> tuple[str, Callable[[str], Any] | None]:
+    return (spec, None) if isinstance(spec, str) else spec
 
 
 @dataclass
@@ -67,6 +84,38 @@ class Ctx:
             raise missing_param(name)
         return value
 
+    def owned(self, records: Mapping[str, R], group: str = "Sid") -> R:
+        """The record whose SID is the path parameter `group`, when the account the request acts
+        on owns it: on the 2010 API the account in the path (`target_account`), elsewhere the
+        authenticated one. Anything else is Twilio's 20404."""
+        owner = self.target_account() if "AccountSid" in self.groups else self.account
+        record = records.get(self.groups[group])
+        if record is None or record.account_sid != owner.sid:
+            raise not_found(self.path)
+        return record
+
+    def matching(self, records: Iterable[T], **filters: Field) -> list[T]:
+        """The records that pass every filter whose query parameter (the keyword) is given:
+        ``FriendlyName="friendly_name"`` keeps those whose attribute equals the parameter."""
+        found = list(records)
+        for param, spec in filters.items():
+            value = self.params.get(param)
+            if not value:
+                continue
+            attribute, convert = _field(spec)
+            wanted = convert(value) if convert else value
+            found = [r for r in found if getattr(r, attribute) == wanted]
+        return found
+
+    def assign(self, record: object, **fields: Field) -> None:
+        """Set the attributes of `record` from the form parameters sent (even empty), in order:
+        ``SmsUrl=("sms_url", optional)`` sets ``sms_url`` to the ``SmsUrl`` parameter or None."""
+        for param, spec in fields.items():
+            if param in self.params:
+                attribute, convert = _field(spec)
+                value = self.params[param]
+                setattr(record, attribute, convert(value) if convert else value)
+
 
 Handler = Callable[[Ctx], tuple[int, Any]]
 
@@ -90,6 +139,39 @@ def route(method: str, host: str, pattern: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def record_routes(
+    host: str,
+    pattern: str,
+    find: Callable[[Ctx], T],
+    render: Callable[[T], dict[str, Any]],
+    update: Callable[[Ctx, T], None] | None = None,
+    delete: Callable[[Ctx, T], None] | None = None,
+) -> None:
+    """The routes of one record: GET answers the record `find` gives (it raises 20404 for a
+    record the caller may not see), rendered; with `update`, POST changes the record and answers
+    it; with `delete`, DELETE removes it and answers 204."""
+
+    def fetch(ctx: Ctx) -> tuple[int, Any]:
+        return 200, render(find(ctx))
+
+    route("GET", host, pattern)(fetch)
+    if update is not None:
+
+        def post(ctx: Ctx) -> tuple[int, Any]:
+            record = find(ctx)
+            update(ctx, record)
+            return 200, render(record)
+
+        route("POST", host, pattern)(post)
+    if delete is not None:
+
+        def delete_(ctx: Ctx) -> tuple[int, Any]:
+            delete(ctx, find(ctx))
+            return 204, None
+
+        route("DELETE", host, pattern)(delete_)
+
+
 def resolve(method: str, host: str, path: str) -> tuple[Route, dict[str, str]]:
     """The route for a request; 404 (20404) or 405 (20004) answers as Twilio gives them."""
     allowed = False
@@ -107,64 +189,91 @@ def resolve(method: str, host: str, path: str) -> tuple[Route, dict[str, str]]:
     raise not_found(path)
 
 
-def _page_args(ctx: Ctx, default_size: int = 50) -> tuple[int, int]:
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its rendered items and the links to itself and its neighbours."""
+
+    items: list[dict[str, Any]]
+    number: int
+    size: int
+    start: int
+    more: bool  # a next page exists
+    base: str  # the list's URI (2010) or URL (v1/v2), to which the links add their query
+    filters: dict[str, str]  # the request's query, less the paging parameters
+
+    def link(self, number: int) -> str:
+        return f"{self.base}?{urlencode({**self.filters, 'PageSize': self.size, 'Page': number})}"
+
+    @property
+    def next_link(self) -> str | None:
+        return self.link(self.number + 1) if self.more else None
+
+    @property
+    def previous_link(self) -> str | None:
+        return self.link(self.number - 1) if self.number > 0 else None
+
+
+def page_size(ctx: Ctx) -> int:
+    return _page_args(ctx)[0]
+
+
+def _page_args(ctx: Ctx) -> tuple[int, int]:
     try:
-        size = int(ctx.params.get("PageSize") or default_size)
-        page = int(ctx.params.get("Page") or 0)
+        size = int(ctx.params.get("PageSize") or 50)
+        number = int(ctx.params.get("Page") or 0)
     except ValueError as exc:
         raise invalid_param("PageSize and Page must be integers") from exc
-    if not 1 <= size <= 1000 or page < 0:
+    if not 1 <= size <= 1000 or number < 0:
         raise invalid_param("PageSize must be between 1 and 1000 and Page at least 0")
-    return size, page
+    return size, number
 
 
-def _filters(ctx: Ctx) -> dict[str, str]:
-    return {k: v for k, v in ctx.query.items() if k not in ("PageSize", "Page", "PageToken")}
+def _page(ctx: Ctx, records: Sequence[T], render: Callable[[T], dict[str, Any]], base: str) -> Page:
+    size, number = _page_args(ctx)
+    start = number * size
+    return Page(
+        items=[render(r) for r in records[start : start + size]],
+        number=number,
+        size=size,
+        start=start,
+        more=start + size < len(records),
+        base=base,
+        filters={k: v for k, v in ctx.query.items() if k not in ("PageSize", "Page", "PageToken")},
+    )
 
 
-def page_2010(ctx: Ctx, key: str, items: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+def page_2010(
+    ctx: Ctx, key: str, records: Sequence[T], render: Callable[[T], dict[str, Any]]
+) -> tuple[int, dict[str, Any]]:
     """The 2010 API's list envelope: ``{key: [...], page, page_size, uri, next_page_uri, ...}``."""
-    size, page = _page_args(ctx)
-    start = page * size
-    chunk = items[start : start + size]
-    filters = _filters(ctx)
-
-    def uri(number: int) -> str:
-        return f"{ctx.path}?{urlencode({**filters, 'PageSize': size, 'Page': number})}"
-
+    page = _page(ctx, records, render, ctx.path)
     return 200, {
-        key: chunk,
-        "end": start + len(chunk) - 1 if chunk else start,
-        "first_page_uri": uri(0),
-        "next_page_uri": uri(page + 1) if start + size < len(items) else None,
-        "page": page,
-        "page_size": size,
-        "previous_page_uri": uri(page - 1) if page > 0 else None,
-        "start": start,
-        "uri": uri(page),
+        key: page.items,
+        "end": page.start + len(page.items) - 1 if page.items else page.start,
+        "first_page_uri": page.link(0),
+        "next_page_uri": page.next_link,
+        "page": page.number,
+        "page_size": page.size,
+        "previous_page_uri": page.previous_link,
+        "start": page.start,
+        "uri": page.link(page.number),
     }
 
 
-def page_v(ctx: Ctx, key: str, items: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+def page_v(
+    ctx: Ctx, key: str, records: Sequence[T], render: Callable[[T], dict[str, Any]]
+) -> tuple[int, dict[str, Any]]:
     """The v1/v2 APIs' envelope: ``{key: [...], meta: {page, page_size, ..._url, key, url}}``."""
-    size, page = _page_args(ctx)
-    start = page * size
-    chunk = items[start : start + size]
-    filters = _filters(ctx)
-    base = f"https://{ctx.host}.twilio.com{ctx.path}"
-
-    def url(number: int) -> str:
-        return f"{base}?{urlencode({**filters, 'PageSize': size, 'Page': number})}"
-
+    page = _page(ctx, records, render, f"https://{ctx.host}.twilio.com{ctx.path}")
     return 200, {
-        key: chunk,
+        key: page.items,
         "meta": {
-            "page": page,
-            "page_size": size,
-            "first_page_url": url(0),
-            "previous_page_url": url(page - 1) if page > 0 else None,
-            "url": url(page),
-            "next_page_url": url(page + 1) if start + size < len(items) else None,
+            "page": page.number,
+            "page_size": page.size,
+            "first_page_url": page.link(0),
+            "previous_page_url": page.previous_link,
+            "url": page.link(page.number),
+            "next_page_url": page.next_link,
             "key": key,
         },
     }

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .compliance import add_address, add_bundle, add_trust_product
 from .countries import COUNTRIES, sms_number_type
 
 if TYPE_CHECKING:
-    from .state import EmulatorState
+    from .world import World
 
 SEED_COUNTRIES = ("US", "CA", "GB", "DE", "FR", "NL", "ES", "IT", "AU")
 REJECTION_REASON = (
@@ -28,15 +29,16 @@ REJECTION_REASON = (
 )
 
 
-def seed_account(state: EmulatorState, account_sid: str) -> None:
-    addresses = {iso: state.add_address(account_sid, iso).sid for iso in SEED_COUNTRIES}
+def seed_account(world: World, account_sid: str) -> None:
+    addresses = {iso: add_address(world, account_sid, iso).sid for iso in SEED_COUNTRIES}
     for iso in SEED_COUNTRIES:
         number_type = sms_number_type(iso)
         if not COUNTRIES[iso].types[number_type].bundle_required:
             continue
-        state.add_bundle(account_sid, iso, number_type, address_sid=addresses[iso])
-    state.add_bundle(account_sid, "GB", "local", address_sid=addresses["GB"])
-    state.add_bundle(
+        add_bundle(world, account_sid, iso, number_type, address_sid=addresses[iso])
+    add_bundle(world, account_sid, "GB", "local", address_sid=addresses["GB"])
+    add_bundle(
+        world,
         account_sid,
         "DE",
         "mobile",
@@ -44,7 +46,8 @@ def seed_account(state: EmulatorState, account_sid: str) -> None:
         address_sid=addresses["DE"],
         friendly_name="Germany Mobile bundle (resubmitted)",
     )
-    state.add_bundle(
+    add_bundle(
+        world,
         account_sid,
         "FR",
         "mobile",
@@ -53,5 +56,5 @@ def seed_account(state: EmulatorState, account_sid: str) -> None:
         friendly_name="France Mobile bundle (first attempt)",
         failure_reason=REJECTION_REASON,
     )
-    state.add_trust_product(account_sid, "Secondary Customer Profile", "twilio-approved")
-    state.add_trust_product(account_sid, "A2P Messaging Profile", "in-review")
+    add_trust_product(world, account_sid, "Secondary Customer Profile", "twilio-approved")
+    add_trust_product(world, account_sid, "A2P Messaging Profile", "in-review")

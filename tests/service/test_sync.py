@@ -26,8 +26,8 @@ from tests.service.compliance_helpers import BUNDLE_CALLBACK_PATH, bundle_upload
 from tests.service.helpers import enable
 from tests.support import Api, assert_error
 from twilio_emulator import EmulatorServer
-from twilio_emulator.compliance import regulation_sid
 from twilio_emulator.models import Regulation
+from twilio_emulator.regulations import regulation_sid
 
 NL_STORE = {"name": "Dodici Kalverstraat", "country_code": "NL", "locality": "Amsterdam"}
 ES_STORE = {"name": "Dodici Preciados", "country_code": "ES", "locality": "Madrid"}
