@@ -9,11 +9,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
-from sqlalchemy import text
 
 from clienteling_setup import console, webhooks
 from clienteling_setup.auth.middleware import TENANT_PATTERN, AuthMiddleware
 from clienteling_setup.compliance import endpoints as compliance_endpoints
+from clienteling_setup.db.session import ping
 from clienteling_setup.errors import install_error_handlers
 from clienteling_setup.http_context import RequestContextMiddleware
 from clienteling_setup.onboarding import endpoints as onboarding_endpoints
@@ -68,7 +68,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         app.include_router(create_storage_router(runtime.storage))
     _add_operational_routes(app, runtime)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    # Outermost first: the request context wraps authentication.
+    # Starlette wraps each added middleware around those added before it, so the last one
+    # added is the outermost: the request context (request id, body limit) wraps
+    # authentication, and every 401/403 carries a request id.
     app.add_middleware(AuthMiddleware, verifier=runtime.verifier)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=runtime.settings.max_body_bytes)
     return app
@@ -82,8 +84,7 @@ def _add_operational_routes(app: FastAPI, runtime: Runtime) -> None:
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> JSONResponse:
         try:
-            with runtime.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            ping(runtime.engine)
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             return JSONResponse({"status": "unavailable", "database": str(exc)[:200]}, 503)
         return JSONResponse({"status": "ok", "database": "ok"})

@@ -16,6 +16,7 @@ from clienteling_setup.providers.local_storage import LocalStorage
 from clienteling_setup.providers.messaging import MessagingGateway
 from clienteling_setup.providers.storage import ObjectStorage
 from clienteling_setup.runtime import Runtime
+from clienteling_setup.sync import after_enable
 
 
 def _key_file(path: Path, make: object) -> str:
@@ -108,7 +109,7 @@ def build_runtime(
     closers: list[object] = []
     hs256 = signing_secret(settings)
     base_url = (settings.public_base_url or public_base_url).rstrip("/")
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
@@ -121,3 +122,5 @@ def build_runtime(
         list_cache=TTLCache(settings.twilio.list_cache_seconds),
         closers=closers,
     )
+    runtime.after_enable = after_enable(runtime)
+    return runtime

@@ -142,10 +142,13 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
 @click.option("--tenant", required=True, help="Tenant whose directory receives the stores.")
 def import_stores(file: Path, tenant: str) -> None:
     """Load stores from CSV or JSON: every row loads, or none does."""
+    from clienteling_setup.bootstrap import encryption_keys
+    from clienteling_setup.crypto import SecretBox
     from clienteling_setup.db import migrate as migrations
-    from clienteling_setup.db.session import make_engine, make_sessionmaker, transaction
+    from clienteling_setup.db.session import make_engine, make_sessionmaker
     from clienteling_setup.stores.schemas import StoreImportRow
     from clienteling_setup.stores.service import import_stores as load
+    from clienteling_setup.unit_of_work import UnitsOfWork
 
     settings = _settings()
     rows = read_rows(file)
@@ -177,8 +180,8 @@ def import_stores(file: Path, tenant: str) -> None:
         migrations.upgrade(url)
     engine = make_engine(url)
     try:
-        with transaction(make_sessionmaker(engine)) as session:
-            count = load(session, tenant, valid)
+        uows = UnitsOfWork(make_sessionmaker(engine), SecretBox(encryption_keys(settings)))
+        count = load(uows, tenant, valid)
     finally:
         engine.dispose()
     click.echo(f"Imported {count} store(s) for tenant '{tenant}'.")

@@ -1,30 +1,72 @@
-"""FastAPI dependencies: the runtime, one transaction per request, the current tenant."""
+"""FastAPI dependencies: the ports an endpoint hands to its service, and the current tenant.
+
+Endpoints never receive the whole runtime: each declares the ports it passes on (the unit of
+work factory, the messaging gateway, storage, caches), taken from what the composition root
+(`bootstrap`) built and `app.create_app` put on the application.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
 
-from clienteling_setup.db.session import transaction
-from clienteling_setup.runtime import Runtime
-from clienteling_setup.status.cache import StatusCache
+from clienteling_setup.cache import TTLCache
+from clienteling_setup.callback_auth import VerifiedCallback, verify_callback
+from clienteling_setup.providers.messaging import AccountCredentials, MessagingGateway
+from clienteling_setup.providers.storage import ObjectStorage
+from clienteling_setup.unit_of_work import UnitsOfWork
+
+if TYPE_CHECKING:  # the composition root's product; importing it would invert the layers
+    from clienteling_setup.runtime import Runtime
+
+#: `tenants.service.AfterEnable`, spelled out so that this low module imports no capability.
+AfterEnable = Callable[[str, AccountCredentials], None]
 
 _bearer = HTTPBearer(auto_error=False, description="JWT naming the tenants it grants.")
 
 
-def get_runtime(request: Request) -> Runtime:
+def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_session(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
-    """The request's unit of work: committed once when the endpoint returns without error."""
-    with transaction(runtime.sessions) as session:
-        yield session
+def get_uows(request: Request) -> UnitsOfWork:
+    return _runtime(request).uows
+
+
+def get_gateway(request: Request) -> MessagingGateway:
+    return _runtime(request).gateway
+
+
+def get_storage(request: Request) -> ObjectStorage:
+    return _runtime(request).storage
+
+
+def get_list_cache(request: Request) -> TTLCache:
+    return _runtime(request).list_cache
+
+
+def get_public_base_url(request: Request) -> str:
+    return _runtime(request).public_base_url
+
+
+def get_after_enable(request: Request) -> AfterEnable | None:
+    return _runtime(request).after_enable
+
+
+async def get_verified_callback(
+    request: Request,
+    signature: Annotated[str | None, Header(alias="X-Twilio-Signature")] = None,
+) -> VerifiedCallback:
+    runtime = _runtime(request)
+    return await verify_callback(request, runtime.uows, runtime.public_base_url, signature)
+
+
+def get_upload_expiry_seconds(request: Request) -> int:
+    return _runtime(request).settings.s3.upload_expiry_seconds
 
 
 def current_tenant(
@@ -45,14 +87,12 @@ def current_tenant(
     return tenant
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+UowsDep = Annotated[UnitsOfWork, Depends(get_uows)]
+GatewayDep = Annotated[MessagingGateway, Depends(get_gateway)]
+StorageDep = Annotated[ObjectStorage, Depends(get_storage)]
+ListCacheDep = Annotated[TTLCache, Depends(get_list_cache)]
+PublicBaseUrlDep = Annotated[str, Depends(get_public_base_url)]
 TenantDep = Annotated[str, Depends(current_tenant)]
-
-
-def get_status_cache(request: Request) -> StatusCache:
-    status_cache: StatusCache = request.app.state.runtime.status_cache
-    return status_cache
-
-
-StatusCacheDep = Annotated[StatusCache, Depends(get_status_cache)]
+VerifiedCallbackDep = Annotated[VerifiedCallback, Depends(get_verified_callback)]
+UploadExpiryDep = Annotated[int, Depends(get_upload_expiry_seconds)]
+AfterEnableDep = Annotated[AfterEnable | None, Depends(get_after_enable)]

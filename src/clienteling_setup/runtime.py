@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from clienteling_setup.crypto import SecretBox
 from clienteling_setup.providers.messaging import AccountCredentials, MessagingGateway
 from clienteling_setup.providers.storage import ObjectStorage
 from clienteling_setup.status.cache import StatusCache
+from clienteling_setup.unit_of_work import UnitsOfWork
 
 
 @dataclass
@@ -31,6 +33,12 @@ class Runtime:
     list_cache: TTLCache = field(default_factory=lambda: TTLCache(60.0))
     status_cache: StatusCache = field(default_factory=StatusCache)
     closers: list[Any] = field(default_factory=list)
+    #: What enabling does next (the first compliance sync), set by the composition root.
+    after_enable: Callable[[str, AccountCredentials], None] | None = None
+    uows: UnitsOfWork = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.uows = UnitsOfWork(self.sessions, self.secrets)
 
     def credentials(self, subaccount_sid: str, auth_token_encrypted: str) -> AccountCredentials:
         return AccountCredentials(subaccount_sid, self.secrets.decrypt(auth_token_encrypted))

@@ -9,28 +9,43 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from clienteling_setup import errors
+from clienteling_setup.cache import TTLCache
 from clienteling_setup.compliance import records
 from clienteling_setup.compliance.rules import load_rules, merge_regulations
-from clienteling_setup.db import leases
 from clienteling_setup.db.base import utcnow
-from clienteling_setup.db.session import transaction
 from clienteling_setup.onboarding.service import resume_unfinished
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
+    MessagingGateway,
     ProviderError,
     ProviderUnavailable,
 )
-from clienteling_setup.runtime import Runtime
-from clienteling_setup.tenants.models import Tenant
-from clienteling_setup.tenants.repository import all_tenants
-from clienteling_setup.tenants.schemas import ConfigurationCreate
-from clienteling_setup.tenants.service import enable
+from clienteling_setup.unit_of_work import UnitsOfWork
 from clienteling_setup.whatsapp.reconcile import refresh_senders
+from clienteling_setup.workflow.core import try_exclusive
 
 log = logging.getLogger("clienteling_setup.sync")
-LEASE_SECONDS = 300
+
+
+#: A whole tenant's pass holds its lease this long (one runner per tenant, across processes).
+SYNC_LEASE = 300
+_LOST = errors.Conflict("Another reconciliation runner took this tenant over.")
+
+
+class SyncPorts(Protocol):
+    """What reconciliation works with (the composition root's runtime provides them)."""
+
+    @property
+    def uows(self) -> UnitsOfWork: ...
+    @property
+    def gateway(self) -> MessagingGateway: ...
+    @property
+    def list_cache(self) -> TTLCache: ...
 
 
 @dataclass
@@ -48,9 +63,9 @@ class SyncReport:
         return out
 
 
-def sync_all(runtime: Runtime, *, only: str | None = None, progress: bool = False) -> SyncReport:
-    with transaction(runtime.sessions) as session:
-        tenants = [t.id for t in all_tenants(session) if only is None or t.id == only]
+def sync_all(runtime: SyncPorts, *, only: str | None = None, progress: bool = False) -> SyncReport:
+    with runtime.uows.platform() as platform:
+        tenants = [t for t in platform.tenants.ids() if only is None or t == only]
     report = SyncReport()
     try:
         report.regulations = refresh_regulations(runtime, tenants)
@@ -69,44 +84,40 @@ def sync_all(runtime: Runtime, *, only: str | None = None, progress: bool = Fals
     return report
 
 
-def sync_tenant(runtime: Runtime, tenant_id: str, report: SyncReport) -> None:
-    holder = leases.new_holder()
-    name = f"sync:{tenant_id}"
-    if not leases.acquire(runtime.sessions, name, holder, LEASE_SECONDS):
-        report.skipped.append(tenant_id)
-        return
-    try:
-        _sync(runtime, tenant_id)
-        report.done.append(tenant_id)
-    except ProviderError as exc:
-        log.warning("sync failed", extra={"tenant": tenant_id, "error": exc.message})
-        report.failed[tenant_id] = exc.message
-    except Exception as exc:  # noqa: BLE001 - one tenant's failure must not stop the others
-        log.exception("sync crashed", extra={"tenant": tenant_id})
-        report.failed[tenant_id] = f"{type(exc).__name__}: {exc}"
-    finally:
-        leases.release(runtime.sessions, name, holder)
+def sync_tenant(runtime: SyncPorts, tenant_id: str, report: SyncReport) -> None:
+    with try_exclusive(runtime.uows, f"sync:{tenant_id}", lost=_LOST, seconds=SYNC_LEASE) as run:
+        if run is None:
+            report.skipped.append(tenant_id)
+            return
+        try:
+            _sync(runtime, tenant_id)
+            report.done.append(tenant_id)
+        except ProviderError as exc:
+            log.warning("sync failed", extra={"tenant": tenant_id, "error": exc.message})
+            report.failed[tenant_id] = exc.message
+        except Exception as exc:  # noqa: BLE001 - one tenant's failure must not stop the others
+            log.exception("sync crashed", extra={"tenant": tenant_id})
+            report.failed[tenant_id] = f"{type(exc).__name__}: {exc}"
 
 
-def _sync(runtime: Runtime, tenant_id: str) -> None:
-    gateway = runtime.gateway
-    with transaction(runtime.sessions) as session:
-        tenant = session.get(Tenant, tenant_id)
+def _sync(runtime: SyncPorts, tenant_id: str) -> None:
+    gateway, uows = runtime.gateway, runtime.uows
+    with uows.of(tenant_id) as uow:
+        tenant = uow.tenants.get()
         if tenant is None:
             return
-        account = runtime.credentials(tenant.subaccount_sid, tenant.auth_token_encrypted)
-        subaccount_sid = tenant.subaccount_sid
-    subaccount = gateway.fetch_subaccount(subaccount_sid)
-    with transaction(runtime.sessions) as session:
-        row = session.get(Tenant, tenant_id)
+        account = uow.tenants.account(tenant)
+    subaccount = gateway.fetch_subaccount(account.account_sid)
+    with uows.of(tenant_id) as uow:
+        row = uow.tenants.get()
         if row is not None and row.subaccount_status != subaccount.status:
             row.subaccount_status = subaccount.status
     sync_compliance(runtime, tenant_id, account)
-    refresh_senders(runtime, tenant_id, account)
-    resume_unfinished(runtime, tenant_id)
+    refresh_senders(uows, gateway, tenant_id, account)
+    resume_unfinished(uows, gateway, tenant_id)
 
 
-def sync_compliance(runtime: Runtime, tenant_id: str, account: AccountCredentials) -> None:
+def sync_compliance(runtime: SyncPorts, tenant_id: str, account: AccountCredentials) -> None:
     """Bring the tenant's bundles and trust products up to what Twilio has now (upserts that
     keep rows a callback wrote meanwhile; see `compliance.records`)."""
     read_since = utcnow()
@@ -117,7 +128,7 @@ def sync_compliance(runtime: Runtime, tenant_id: str, account: AccountCredential
     runtime.list_cache.invalidate(lambda key: isinstance(key, tuple) and key[:1] == (tenant_id,))
 
 
-def refresh_regulations(runtime: Runtime, tenant_ids: list[str]) -> str:
+def refresh_regulations(runtime: SyncPorts, tenant_ids: list[str]) -> str:
     """Refresh each supported country's bundle requirement from Twilio's Regulations API into
     ``country_requirements``. Regulations are Twilio-wide; they are read with the credentials
     of the first tenant (of `tenant_ids`) whose subaccount is active. Returns a report line.
@@ -160,41 +171,39 @@ def refresh_regulations(runtime: Runtime, tenant_ids: list[str]) -> str:
 ENABLE_SYNC_WAIT_SECONDS = 3.0
 
 
-def enable_configuration(runtime: Runtime, tenant_id: str, body: ConfigurationCreate) -> Tenant:
-    """Enable clienteling, then synchronise the new tenant's bundles and trust products once so
-    the status shows them right away. That second step is best effort: a Twilio failure there
-    is logged and left to reconciliation, and it never fails the enable; enabling waits for it
-    at most `ENABLE_SYNC_WAIT_SECONDS`."""
-    tenant = enable(runtime, tenant_id, body)
-    account = runtime.credentials(tenant.subaccount_sid, tenant.auth_token_encrypted)
-    worker = threading.Thread(
-        target=_first_compliance_sync,
-        args=(runtime, tenant_id, account),
-        name=f"enable-sync-{tenant_id}",
-        daemon=True,
-    )
-    worker.start()
-    worker.join(timeout=ENABLE_SYNC_WAIT_SECONDS)
-    return tenant
+def after_enable(runtime: SyncPorts) -> Callable[[str, AccountCredentials], None]:
+    """What enabling does next: synchronise the new tenant's bundles and trust products once
+    so the status shows them right away. Best effort: a Twilio failure there is logged and
+    left to reconciliation, and it never fails the enable, which waits for it at most
+    `ENABLE_SYNC_WAIT_SECONDS`."""
+
+    def first_sync(tenant_id: str, account: AccountCredentials) -> None:
+        worker = threading.Thread(
+            target=_first_compliance_sync,
+            args=(runtime, tenant_id, account),
+            name=f"enable-sync-{tenant_id}",
+            daemon=True,
+        )
+        worker.start()
+        worker.join(timeout=ENABLE_SYNC_WAIT_SECONDS)
+
+    return first_sync
 
 
-def _first_compliance_sync(runtime: Runtime, tenant_id: str, account: AccountCredentials) -> None:
-    holder = leases.new_holder()
-    name = f"sync:{tenant_id}"
-    if not leases.acquire(runtime.sessions, name, holder, LEASE_SECONDS):
-        return  # a runner is on it already
-    try:
-        sync_compliance(runtime, tenant_id, account)
-    except Exception:  # noqa: BLE001 - best effort; reconciliation catches up
-        log.warning("compliance sync after enabling failed", extra={"tenant": tenant_id})
-    finally:
-        leases.release(runtime.sessions, name, holder)
+def _first_compliance_sync(runtime: SyncPorts, tenant_id: str, account: AccountCredentials) -> None:
+    with try_exclusive(runtime.uows, f"sync:{tenant_id}", lost=_LOST, seconds=SYNC_LEASE) as run:
+        if run is None:
+            return  # a runner is on it already
+        try:
+            sync_compliance(runtime, tenant_id, account)
+        except Exception:  # noqa: BLE001 - best effort; reconciliation catches up
+            log.warning("compliance sync after enabling failed", extra={"tenant": tenant_id})
 
 
 class PeriodicSync:
     """The in-process reconciliation job: one pass every `interval` seconds."""
 
-    def __init__(self, runtime: Runtime, interval: float) -> None:
+    def __init__(self, runtime: SyncPorts, interval: float) -> None:
         self.runtime = runtime
         self.interval = interval
         self._stop = threading.Event()

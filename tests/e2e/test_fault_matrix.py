@@ -27,8 +27,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from clienteling_setup.onboarding.models import StoreOnboarding
-from clienteling_setup.providers.messaging import AccountCredentials
+from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding
 from clienteling_setup.sync import sync_all
 from clienteling_setup.tenants.models import Tenant
 from clienteling_setup.tenants.provisioning import subaccount_name
@@ -93,6 +92,12 @@ CALLS = [
     ),
     TwilioCall("onboard WhatsApp", "find sender", "GET", r"/v2/Channels/Senders$"),
     TwilioCall("onboard WhatsApp", "create sender", "POST", r"/v2/Channels/Senders$"),
+    TwilioCall("WhatsApp dedicated number", "find number", "GET", r"/IncomingPhoneNumbers\.json"),
+    TwilioCall("WhatsApp dedicated number", "buy number", "POST", r"/IncomingPhoneNumbers\.json"),
+    TwilioCall("WhatsApp dedicated number", "find sender", "GET", r"/v2/Channels/Senders$"),
+    TwilioCall("WhatsApp dedicated number", "create sender", "POST", r"/v2/Channels/Senders$"),
+    TwilioCall("sender group", "find messaging service", "GET", r"/v1/Services$"),
+    TwilioCall("sender group", "create messaging service", "POST", r"/v1/Services$"),
 ]
 
 STORE = "us-nyc"
@@ -111,14 +116,10 @@ def _prepare_store(api: Api) -> dict[str, Any]:
 def _prepare_owned_number(api: Api, service: Service) -> dict[str, Any]:
     """A number the tenant bought outside the service: no call forwarding yet."""
     body = _prepare_store(api)
-    with service.runtime.sessions() as session:
-        tenant = session.get(Tenant, api.tenant)
-        assert tenant is not None
-        account = service.runtime.credentials(tenant.subaccount_sid, tenant.auth_token_encrypted)
+    with service.runtime.uows.of(api.tenant) as uow:
+        account = uow.tenants.account(uow.tenants.require())
     service.runtime.gateway.buy_number(
-        AccountCredentials(account.account_sid, account.auth_token),
-        body["phone_number"],
-        friendly_name="bought by hand",
+        account, body["phone_number"], friendly_name="bought by hand"
     )
     return {**body, "phone_number_already_purchased": True}
 
@@ -129,6 +130,20 @@ def _prepare_whatsapp(api: Api) -> dict[str, Any]:
     response = api.post(f"/clienteling/stores/{STORE}/onboard", json=body)
     assert response.status_code == 201, response.text
     return {"waba_id": "1234567890", "profile_name": "Dodici Fifth Avenue"}
+
+
+def _prepare_whatsapp_dedicated(api: Api) -> dict[str, Any]:
+    """A store onboarded for SMS, to be registered with WhatsApp on a number of its own."""
+    sms = _prepare_store(api)
+    response = api.post(f"/clienteling/stores/{STORE}/onboard", json=sms)
+    assert response.status_code == 201, response.text
+    offered = api.get(f"/clienteling/stores/{STORE}/available-phone-numbers").json()
+    dedicated = next(n["phone_number"] for n in offered if n["phone_number"] != sms["phone_number"])
+    return {
+        "waba_id": "1234567890",
+        "profile_name": "Dodici Fifth Avenue",
+        "whatsapp_phone_number": dedicated,
+    }
 
 
 @dataclass(frozen=True)
@@ -160,6 +175,18 @@ OPERATIONS = {
         send=lambda api, body: api.post(f"/clienteling/stores/{STORE}/whatsapp/onboard", json=body),
         done=lambda r: r.status_code in (200, 202),
     ),
+    "WhatsApp dedicated number": Operation(
+        prepare=lambda api, service: _prepare_whatsapp_dedicated(api),
+        send=lambda api, body: api.post(f"/clienteling/stores/{STORE}/whatsapp/onboard", json=body),
+        done=lambda r: r.status_code in (200, 202),
+    ),
+    "sender group": Operation(
+        prepare=lambda api, service: enable(api),
+        send=lambda api, body: api.put(
+            "/clienteling/sender-groups/east", json={"name": "East", "waba_id": "1234567890"}
+        ),
+        done=lambda r: r.status_code in (200, 201),
+    ),
 }
 
 
@@ -181,30 +208,37 @@ def assert_emulator_matches_records(api: Api, service: Service, emulator: Emulat
         onboardings = list(
             session.scalars(select(StoreOnboarding).where(StoreOnboarding.tenant_id == api.tenant))
         )
+        whatsapp = list(
+            session.scalars(
+                select(WhatsAppSenderRecord).where(WhatsAppSenderRecord.tenant_id == api.tenant)
+            )
+        )
+        groups = list(
+            session.scalars(select(SenderGroup).where(SenderGroup.tenant_id == api.tenant))
+        )
     subaccounts = [a for a in state.subaccounts() if a.friendly_name == subaccount_name(api.tenant)]
     if tenant is None:
         assert subaccounts == [], "a subaccount exists that the service never recorded"
         return
     assert [a.sid for a in subaccounts] == [tenant.subaccount_sid]
     sub = tenant.subaccount_sid
-    assert [s.sid for s in state.messaging_services(sub)] == [tenant.messaging_service_sid]
+    services = sorted(s.sid for s in state.messaging_services(sub))
+    recorded_services = [tenant.messaging_service_sid] + [
+        g.messaging_service_sid for g in groups if g.messaging_service_sid is not None
+    ]
+    assert services == sorted(recorded_services), "a Messaging Service the service never recorded"
+    assert all(g.messaging_service_sid is not None for g in groups), "a group left half-created"
     assert [a.sid for a in state.applications(sub)] == [tenant.voice_app_sid]
     owned = {n.phone_number: n for n in state.owned_numbers(sub)}
     recorded = {o.phone_number: o for o in onboardings if o.status == "onboarded"}
-    assert sorted(owned) == sorted(recorded), "owned numbers differ from onboarded stores"
+    dedicated = {w.phone_number: w for w in whatsapp if w.phone_number not in recorded}
+    assert sorted(owned) == sorted([*recorded, *dedicated]), "owned numbers differ from records"
     members = {m.sid for m in state.messaging_service_numbers(tenant.messaging_service_sid)}
-    assert members == {n.sid for n in owned.values()}
-    for number, row in recorded.items():
+    assert members == {owned[number].sid for number in recorded}
+    for number, row in [*recorded.items(), *dedicated.items()]:
         assert row.number_sid == owned[number].sid
         assert owned[number].voice_application_sid == tenant.voice_app_sid
-    with service.runtime.sessions() as session:
-        senders = set(
-            session.scalars(
-                select(WhatsAppSenderRecord.sender_sid).where(
-                    WhatsAppSenderRecord.tenant_id == api.tenant
-                )
-            )
-        )
+    senders = {w.sender_sid for w in whatsapp}
     assert {s.sid for s in state.senders(sub)} == senders - {None}
 
 

@@ -8,24 +8,23 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from clienteling_setup import errors
-from clienteling_setup.db import leases
 from clienteling_setup.db.base import utcnow
-from clienteling_setup.db.leases import Lease
 from clienteling_setup.db.migrate import upgrade
 from clienteling_setup.db.session import make_engine, make_sessionmaker, transaction
-from clienteling_setup.onboarding.purchase import LEASE_SECONDS, renewer
+from clienteling_setup.workflow import leases
+from clienteling_setup.workflow.core import LEASE_SECONDS, Run
+from clienteling_setup.workflow.models import Lease
 from tests.support import sqlite_url
 
 HOLD = """
 import sys
-from clienteling_setup.db import leases
+from clienteling_setup.workflow import leases
 from clienteling_setup.db.session import make_engine, make_sessionmaker
 factory = make_sessionmaker(make_engine(sys.argv[1]))
 assert leases.acquire(factory, "work", leases.new_holder(), 600)
@@ -103,8 +102,8 @@ def test_a_worker_renews_its_lease_and_stops_once_it_lost_it(
     and was taken by another stops with a 409 instead of touching Twilio again."""
     name, mine, theirs = "onboard:acme:s1", leases.new_holder(), leases.new_holder()
     assert leases.acquire(factory, name, mine, 0.5)
-    runtime = SimpleNamespace(sessions=factory)
-    renew = renewer(runtime, name, mine, "s1", after=0)  # type: ignore[arg-type]
+    lost = errors.Conflict("The onboarding of store 's1' was taken over by another request.")
+    renew = Run(factory, name, mine, lost, renew_after=0).renew
     renew()
     with factory() as session:
         lease = session.get(Lease, name)
@@ -119,7 +118,7 @@ def test_a_worker_renews_its_lease_and_stops_once_it_lost_it(
     with pytest.raises(errors.Conflict, match="taken over"):
         renew()
     # Soon after taking it, a worker does not write again: its lease is fresh.
-    lazy = renewer(runtime, name, theirs, "s1")  # type: ignore[arg-type]
+    lazy = Run(factory, name, theirs, lost).renew
     with transaction(factory) as session:
         session.execute(delete(Lease).where(Lease.name == name))
     lazy()

@@ -111,14 +111,29 @@ def test_tenant_not_enabled_is_400(api: Api, emulator: EmulatorServer) -> None:
     assert emulator.state.subaccounts() == []
 
 
-def test_a_retry_adopts_the_messaging_service_an_earlier_attempt_created(
+def test_a_create_whose_answer_was_lost_is_adopted_not_repeated(
     api: Api, emulator: EmulatorServer, sub: str
 ) -> None:
     fault = emulator.state.add_fault(method="POST", path=r"/v1/Services$", kind="after_apply")
     first = api.put("/clienteling/sender-groups/shared-eu", json=GROUP)
-    assert first.status_code == 502, first.text
+    assert first.status_code == 201, first.text
     assert fault.hits == 1
+    services = services_named(emulator, sub, "clienteling:acme:group:shared-eu")
+    assert [s.sid for s in services] == [first.json()["messaging_service_sid"]]
+    again = api.put("/clienteling/sender-groups/shared-eu", json=GROUP)
+    assert again.status_code == 200, again.text
+    assert again.json()["messaging_service_sid"] == first.json()["messaging_service_sid"]
+
+
+def test_a_failed_create_leaves_no_group_and_the_retry_creates_one(
+    api: Api, emulator: EmulatorServer, sub: str
+) -> None:
+    fault = emulator.state.add_fault(method="POST", path=r"/v1/Services$", status=500)
+    first = api.put("/clienteling/sender-groups/shared-eu", json=GROUP)
+    assert first.status_code == 502, first.text
+    assert fault.hits >= 1
     assert_error(api.get("/clienteling/sender-groups/shared-eu"), 404)
+    assert api.get("/clienteling/sender-groups").json() == []
     retry = api.put("/clienteling/sender-groups/shared-eu", json=GROUP)
     assert retry.status_code == 201, retry.text
     services = services_named(emulator, sub, "clienteling:acme:group:shared-eu")

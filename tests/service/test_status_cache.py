@@ -8,6 +8,7 @@ from clienteling_setup.compliance.models import BundleRecord, CountryRequirement
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.session import transaction
 from clienteling_setup.status.cache import StatusCache
+from clienteling_setup.status.repository import StatusRepository
 from clienteling_setup.stores.models import Store
 from tests.conftest import Service
 from tests.service.helpers import available_number, enable, put_store
@@ -67,9 +68,9 @@ def test_an_unchanged_tenant_is_not_rebuilt(api: Api, service: Service) -> None:
 
     for _ in range(3):
         with service.runtime.uows.of("acme") as uow:
-            cache.get_or_build(uow.status, build)
+            cache.get_or_build(StatusRepository(uow.session, "acme"), build)
     assert len(builds) == 1
     put_store(api, "us-nyc", name="Changed")
     with service.runtime.uows.of("acme") as uow:
-        cache.get_or_build(uow.status, build)
+        cache.get_or_build(StatusRepository(uow.session, "acme"), build)
     assert len(builds) == 2

@@ -6,17 +6,19 @@ from clienteling_setup.compliance.models import (
     TrustProductRecord,
 )
 from clienteling_setup.db.base import Base
-from clienteling_setup.db.leases import Lease
+from clienteling_setup.numbers.models import NumberClaim
 from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding
 from clienteling_setup.stores.models import Store
 from clienteling_setup.tenants.models import OptInTemplate, Tenant
 from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
+from clienteling_setup.workflow.models import Lease
 
 __all__ = [
     "Base",
     "BundleRecord",
     "CountryRequirement",
     "Lease",
+    "NumberClaim",
     "OptInTemplate",
     "SenderGroup",
     "Store",

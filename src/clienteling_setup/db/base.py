@@ -17,6 +17,10 @@ NAMING_CONVENTION = {
 }
 
 
+class ClaimTaken(Exception):  # noqa: N818 - it names what happened, like IntegrityError
+    """A unique claim is held by someone else (seen before the database had to refuse it)."""
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

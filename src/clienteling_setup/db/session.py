@@ -1,4 +1,5 @@
-"""Engine and sessions. One transaction per request: `get_session` commits once at the end."""
+"""Engine and sessions. Use cases open units of work (`unit_of_work.py`); `transaction` is the
+bare form, for the leases that must commit on their own."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -54,3 +55,9 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def ping(engine: Engine) -> None:
+    """One round trip to the database; raises when it cannot be reached."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

@@ -4,15 +4,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from clienteling_setup import errors
-from clienteling_setup.deps import RuntimeDep, SessionDep, TenantDep
-from clienteling_setup.onboarding import groups, repository, service
-from clienteling_setup.onboarding.models import SenderGroup
+from clienteling_setup.deps import GatewayDep, TenantDep, UowsDep
+from clienteling_setup.onboarding import groups, service
 from clienteling_setup.onboarding.schemas import (
     OnboardStoreRequest,
     SenderGroupRead,
     SenderGroupWrite,
     StoreOnboardingRead,
+    group_read,
+    onboarding_read,
 )
 from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE
 from clienteling_setup.stores.endpoints import StoreIdPath
@@ -47,19 +47,16 @@ def onboard_store(
     store_id: StoreIdPath,
     body: OnboardStoreRequest,
     tenant: TenantDep,
-    runtime: RuntimeDep,
+    uows: UowsDep,
+    gateway: GatewayDep,
     response: Response,
     enable: Annotated[
         bool, Query(description="Also switch the store on for associates right away.")
     ] = False,
 ) -> StoreOnboardingRead:
-    result, created = service.onboard_store(runtime, tenant, store_id, body, enable=enable)
+    row, created = service.onboard_store(uows, gateway, tenant, store_id, body, enable=enable)
     response.status_code = 201 if created else 200
-    return result
-
-
-def _group(group: SenderGroup) -> SenderGroupRead:
-    return SenderGroupRead.model_validate(group, from_attributes=True)
+    return onboarding_read(row)
 
 
 @router.put(
@@ -73,12 +70,13 @@ def put_sender_group(
     sender_group_id: GroupIdPath,
     body: SenderGroupWrite,
     tenant: TenantDep,
-    runtime: RuntimeDep,
+    uows: UowsDep,
+    gateway: GatewayDep,
     response: Response,
 ) -> SenderGroupRead:
-    group, created = groups.put_group(runtime, tenant, sender_group_id, body)
+    group, created = groups.put_group(uows, gateway, tenant, sender_group_id, body)
     response.status_code = 201 if created else 200
-    return _group(group)
+    return group_read(group)
 
 
 @router.get(
@@ -89,15 +87,9 @@ def put_sender_group(
     responses=ERRORS_READ,
 )
 def get_sender_group(
-    sender_group_id: GroupIdPath, tenant: TenantDep, session: SessionDep
+    sender_group_id: GroupIdPath, tenant: TenantDep, uows: UowsDep
 ) -> SenderGroupRead:
-    group = repository.get_group(session, tenant, sender_group_id)
-    if group is None:
-        raise errors.NotFound(
-            f"Sender group '{sender_group_id}' does not exist. Create it with "
-            f"PUT /clienteling/sender-groups/{sender_group_id}."
-        )
-    return _group(group)
+    return group_read(groups.get_group(uows, tenant, sender_group_id))
 
 
 @router.get(
@@ -107,5 +99,5 @@ def get_sender_group(
     summary="List sender groups",
     responses=ERRORS_READ,
 )
-def list_sender_groups(tenant: TenantDep, session: SessionDep) -> list[SenderGroupRead]:
-    return [_group(g) for g in repository.list_groups(session, tenant)]
+def list_sender_groups(tenant: TenantDep, uows: UowsDep) -> list[SenderGroupRead]:
+    return [group_read(g) for g in groups.list_groups(uows, tenant)]

@@ -17,7 +17,8 @@ class SenderGroup(Timestamps, Base):
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
     waba_id: Mapped[str | None] = mapped_column(String(64), default=None)
-    messaging_service_sid: Mapped[str] = mapped_column(String(34))
+    # None while the group is claimed and its Messaging Service not yet recorded.
+    messaging_service_sid: Mapped[str | None] = mapped_column(String(34), default=None)
 
 
 class StoreOnboarding(Timestamps, Base):

@@ -5,6 +5,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding
 from clienteling_setup.tenants.schemas import StrictBody
 from clienteling_setup.validation import E164_PATTERN, require_not_blank
 
@@ -108,3 +109,21 @@ class SenderGroupRead(BaseModel):
     messaging_service_sid: str
     created_at: datetime
     updated_at: datetime
+
+
+def onboarding_read(row: StoreOnboarding) -> StoreOnboardingRead:
+    return StoreOnboardingRead(
+        store_id=row.store_id,
+        phone_number=row.phone_number,
+        phone_number_sid=row.number_sid,
+        kind=row.kind,
+        sender_group_id=row.sender_group_id,
+        messaging_service_sid=row.messaging_service_sid,
+        sms=SmsChannelRead(status="onboarded" if row.status == "onboarded" else "pending"),
+        enabled=row.enabled,
+        onboarded_at=row.onboarded_at,
+    )
+
+
+def group_read(group: SenderGroup) -> SenderGroupRead:
+    return SenderGroupRead.model_validate(group, from_attributes=True)

@@ -1,63 +1,53 @@
-"""Store onboarding for SMS: a durable, resumable workflow that spends money at most once.
+"""Store onboarding for SMS, on the durable-workflow core (`workflow.core`).
 
-1. validate (short transaction, no Twilio);
-2. check the bundle in Twilio (no transaction open);
-3. claim: a `store_onboardings` row naming the store and its number is committed *before* any
-   purchase. Its primary key (tenant, store) and the unique (tenant, number) make a second
-   store, or a second number for this store, a conflict; a lease in the database lets one
-   worker at a time run the steps, across processes;
-4. steps, each adopting what an earlier attempt already did in Twilio and recording its own
-   outcome in a transaction of its own: number owned (looked up; bought only if not owned,
-   with a friendly name naming tenant and store) → in the Messaging Service → voice handled
-   by call forwarding → onboarded.
+1. validate (one unit of work, no Twilio), then check the bundle in Twilio;
+2. under the store's lease, claim: the store's `store_onboardings` row and the number's entry
+   in the tenant's registry of claimed numbers (`numbers`), committed together before any
+   purchase. The registry's key (tenant, number) makes a number another store holds, for SMS
+   or as its WhatsApp number, a 409 that names that store;
+3. steps, each adopting what an earlier attempt did and recorded before the next: number owned
+   (looked up; bought only if not owned, with a friendly name naming tenant and store) → in the
+   Messaging Service → voice handled by call forwarding → onboarded.
 
-A crash between any two steps leaves the claim; the same request, or `clienteling-setup sync`,
-resumes from it. A purchase Twilio definitely refused releases the claim so that the caller
-can pick another number.
+A crash between any two steps leaves the claim; the same request, or `clienteling-setup sync`
+(`resume_unfinished`), resumes from it. A purchase Twilio definitely refused releases the claim
+so that the caller can pick another number.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-
-from sqlalchemy.exc import IntegrityError
 
 from clienteling_setup import errors
 from clienteling_setup.compliance.requirements import bundle_required, require_supported
-from clienteling_setup.db import leases
 from clienteling_setup.db.base import utcnow
-from clienteling_setup.db.session import transaction
-from clienteling_setup.onboarding import repository
-from clienteling_setup.onboarding.models import StoreOnboarding
-from clienteling_setup.onboarding.purchase import (
-    LEASE_SECONDS,
+from clienteling_setup.numbers.models import SMS
+from clienteling_setup.numbers.purchase import (
     Purchase,
     check_bundle,
     ensure_number,
     number_friendly_name,
-    renewer,
 )
-from clienteling_setup.onboarding.schemas import (
-    OnboardStoreRequest,
-    SmsChannelRead,
-    StoreOnboardingRead,
-)
+from clienteling_setup.numbers.registry import number_taken
+from clienteling_setup.onboarding.models import StoreOnboarding
+from clienteling_setup.onboarding.schemas import OnboardStoreRequest
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
+    MessagingGateway,
     OwnedNumber,
     ProviderError,
 )
-from clienteling_setup.runtime import Runtime
-from clienteling_setup.stores.service import require_store
-from clienteling_setup.tenants.service import mark_onboarded_if_ready, require_tenant
+from clienteling_setup.tenants.service import mark_onboarded_if_ready
+from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
 from clienteling_setup.validation import phone_of_country
+from clienteling_setup.workflow.core import Run, claim, exclusive, try_exclusive
 
 
 @dataclass(frozen=True)
 class Plan:
     tenant_id: str
     store_id: str
+    country: str
     phone_number: str
     kind: str
     sender_group_id: str | None
@@ -69,108 +59,75 @@ class Plan:
     account: AccountCredentials
 
 
-def view(row: StoreOnboarding) -> StoreOnboardingRead:
-    return StoreOnboardingRead(
-        store_id=row.store_id,
-        phone_number=row.phone_number,
-        phone_number_sid=row.number_sid,
-        kind=row.kind,
-        sender_group_id=row.sender_group_id,
-        messaging_service_sid=row.messaging_service_sid,
-        sms=SmsChannelRead(status="onboarded" if row.status == "onboarded" else "pending"),
-        enabled=row.enabled,
-        onboarded_at=row.onboarded_at,
-    )
+def lease_name(tenant_id: str, store_id: str) -> str:
+    return f"onboard:{tenant_id}:{store_id}"
 
 
 def onboard_store(
-    runtime: Runtime, tenant_id: str, store_id: str, body: OnboardStoreRequest, *, enable: bool
-) -> tuple[StoreOnboardingRead, bool]:
+    uows: UnitsOfWork,
+    gateway: MessagingGateway,
+    tenant_id: str,
+    store_id: str,
+    body: OnboardStoreRequest,
+    *,
+    enable: bool,
+) -> tuple[StoreOnboarding, bool]:
     """Returns the onboarding and whether this request completed it (201) or found it (200)."""
-    plan, finished = _validate(runtime, tenant_id, store_id, body, enable=enable)
+    with uows.of(tenant_id) as uow:
+        plan, finished = _validate(uow, store_id, body, enable=enable)
     if finished is not None:
         return finished, False
-    _check_bundle(runtime, plan, store_country=_store_country(runtime, plan))
-    lease = f"onboard:{tenant_id}:{store_id}"
+    if plan.bundle_sid is not None:
+        check_bundle(gateway, plan.account, plan.bundle_sid, plan.store_id, plan.country)
     busy = errors.Conflict(
         f"Store '{store_id}' is being onboarded by another request. "
         "Retry the same request in a few seconds."
     )
-    with leases.held(runtime.sessions, lease, LEASE_SECONDS, busy=busy) as holder:
-        done = _claim(runtime, plan)
+    with exclusive(uows, lease_name(tenant_id, store_id), busy=busy, lost=_lost(store_id)) as run:
+        done = _claim(uows, gateway, plan)
         if done is not None:
             return done, False
-        renew = renewer(runtime, lease, holder, store_id)
-        return _run_steps(runtime, plan, enable=enable, renew=renew), True
+        return _run_steps(uows, gateway, plan, run, enable=enable), True
 
 
-def _store_country(runtime: Runtime, plan: Plan) -> str:
-    with transaction(runtime.sessions) as session:
-        return require_store(session, plan.tenant_id, plan.store_id).country_code
+def _lost(store_id: str) -> errors.Conflict:
+    return errors.Conflict(
+        f"The onboarding of store '{store_id}' was taken over by another request. "
+        "Retry the same request in a few seconds."
+    )
 
 
 def _validate(
-    runtime: Runtime, tenant_id: str, store_id: str, body: OnboardStoreRequest, *, enable: bool
-) -> tuple[Plan, StoreOnboardingRead | None]:
-    with transaction(runtime.sessions) as session:
-        store = require_store(session, tenant_id, store_id)
-        tenant = require_tenant(session, tenant_id)
-        require_supported(store.country_code)
-        try:
-            number = phone_of_country(body.phone_number, store.country_code, "phone_number")
-        except ValueError as exc:
-            raise errors.BadRequest(f"'phone_number': {exc}.") from exc
-        if body.bundle_sid is None and bundle_required(store.country_code, session):
-            raise errors.BadRequest(
-                f"Store '{store_id}' is in {store.country_code}, where Twilio requires an "
-                "approved regulatory bundle to buy a number: send bundle_sid and address_sid "
-                f"from GET /clienteling/stores/{store_id}/regulatory-bundles."
+    uow: UnitOfWork, store_id: str, body: OnboardStoreRequest, *, enable: bool
+) -> tuple[Plan, StoreOnboarding | None]:
+    store = uow.stores.require(store_id)
+    tenant = uow.tenants.require()
+    require_supported(store.country_code)
+    try:
+        number = phone_of_country(body.phone_number, store.country_code, "phone_number")
+    except ValueError as exc:
+        raise errors.BadRequest(f"'phone_number': {exc}.") from exc
+    if body.bundle_sid is None and bundle_required(store.country_code, uow.requirements):
+        raise errors.BadRequest(
+            f"Store '{store_id}' is in {store.country_code}, where Twilio requires an "
+            "approved regulatory bundle to buy a number: send bundle_sid and address_sid "
+            f"from GET /clienteling/stores/{store_id}/regulatory-bundles."
+        )
+    service_sid = tenant.messaging_service_sid
+    group_id = body.sender_group_id or None
+    if body.effective_kind == "join_existing_group":
+        assert group_id is not None
+        group = uow.groups.get(group_id)
+        if group is None or group.messaging_service_sid is None:
+            raise errors.NotFound(
+                f"Sender group '{group_id}' does not exist. Create it with "
+                f"PUT /clienteling/sender-groups/{group_id} or use kind 'dedicated'."
             )
-        service_sid = tenant.messaging_service_sid
-        group_id = body.sender_group_id or None
-        if body.effective_kind == "join_existing_group":
-            assert group_id is not None
-            group = repository.get_group(session, tenant_id, group_id)
-            if group is None:
-                raise errors.NotFound(
-                    f"Sender group '{group_id}' does not exist. Create it with "
-                    f"PUT /clienteling/sender-groups/{group_id} or use kind 'dedicated'."
-                )
-            service_sid = group.messaging_service_sid
-        existing = repository.get_onboarding(session, tenant_id, store_id)
-        if existing is not None and existing.phone_number == number:
-            if existing.status == "onboarded":
-                if enable and not existing.enabled:
-                    existing.enabled = True
-                return _plan(tenant, body, store_id, number, group_id, service_sid, runtime), view(
-                    existing
-                )
-        elif existing is not None and existing.status == "onboarded":
-            raise _already_onboarded(store_id, existing.phone_number)
-        elif existing is not None and existing.step != "claimed":
-            raise errors.Conflict(
-                f"Store '{store_id}' is being onboarded with {existing.phone_number}, which "
-                f"the tenant's Twilio account already owns. Retry with phone_number "
-                f"{existing.phone_number} to finish it."
-            )
-        return _plan(tenant, body, store_id, number, group_id, service_sid, runtime), None
-
-
-def _plan(
-    tenant: object,
-    body: OnboardStoreRequest,
-    store_id: str,
-    number: str,
-    group_id: str | None,
-    service_sid: str,
-    runtime: Runtime,
-) -> Plan:
-    from clienteling_setup.tenants.models import Tenant
-
-    assert isinstance(tenant, Tenant)
-    return Plan(
-        tenant_id=tenant.id,
+        service_sid = group.messaging_service_sid
+    plan = Plan(
+        tenant_id=uow.tenant_id,
         store_id=store_id,
+        country=store.country_code,
         phone_number=number,
         kind=body.effective_kind,
         sender_group_id=group_id,
@@ -179,55 +136,55 @@ def _plan(
         already_purchased=body.phone_number_already_purchased,
         messaging_service_sid=service_sid,
         voice_app_sid=tenant.voice_app_sid,
-        account=runtime.credentials(tenant.subaccount_sid, tenant.auth_token_encrypted),
+        account=uow.tenants.account(tenant),
     )
-
-
-def _check_bundle(runtime: Runtime, plan: Plan, *, store_country: str) -> None:
-    if plan.bundle_sid is None:
-        return
-    check_bundle(runtime, plan.account, plan.bundle_sid, plan.store_id, store_country)
-
-
-def _claim(runtime: Runtime, plan: Plan) -> StoreOnboardingRead | None:
-    """Commit the claim on (store, number) before any purchase; resolve a stale claim."""
-    with transaction(runtime.sessions) as session:
-        existing = repository.get_onboarding(session, plan.tenant_id, plan.store_id)
-        stale_number = (
-            existing.phone_number
-            if existing is not None and existing.phone_number != plan.phone_number
-            else None
+    existing = uow.onboardings.get(store_id)
+    if existing is None:
+        return plan, None
+    if existing.phone_number == number and existing.status == "onboarded":
+        if enable and not existing.enabled:
+            existing.enabled = True
+        return plan, existing
+    if existing.status == "onboarded":
+        raise _already_onboarded(store_id, existing.phone_number)
+    if existing.phone_number != number and existing.step != "claimed":
+        raise errors.Conflict(
+            f"Store '{store_id}' is being onboarded with {existing.phone_number}, which "
+            f"the tenant's Twilio account already owns. Retry with phone_number "
+            f"{existing.phone_number} to finish it."
         )
+    return plan, None
+
+
+def _claim(uows: UnitsOfWork, gateway: MessagingGateway, plan: Plan) -> StoreOnboarding | None:
+    """Commit the claim on (store, number) before any purchase; resolve a stale claim."""
+    with uows.of(plan.tenant_id) as uow:
+        existing = uow.onboardings.get(plan.store_id)
         if existing is not None and existing.status == "onboarded":
             if existing.phone_number == plan.phone_number:
-                return view(existing)
+                return existing
             raise _already_onboarded(plan.store_id, existing.phone_number)
-    if stale_number is not None:
-        _release_stale_claim(runtime, plan, stale_number)
-    try:
-        with transaction(runtime.sessions) as session:
-            if repository.get_onboarding(session, plan.tenant_id, plan.store_id) is None:
-                session.add(
-                    StoreOnboarding(
-                        tenant_id=plan.tenant_id,
-                        store_id=plan.store_id,
-                        phone_number=plan.phone_number,
-                        kind=plan.kind,
-                        sender_group_id=plan.sender_group_id,
-                        bundle_sid=plan.bundle_sid,
-                        address_sid=plan.address_sid,
-                        already_purchased=plan.already_purchased,
-                        messaging_service_sid=plan.messaging_service_sid,
-                    )
+        stale = existing.phone_number if existing is not None else None
+    if stale is not None and stale != plan.phone_number:
+        _release_stale_claim(uows, gateway, plan, stale)
+
+    def write(uow: UnitOfWork) -> None:
+        uow.numbers.claim(plan.phone_number, plan.store_id, SMS)
+        if uow.onboardings.get(plan.store_id) is None:
+            uow.onboardings.add(
+                StoreOnboarding(
+                    store_id=plan.store_id,
+                    phone_number=plan.phone_number,
+                    kind=plan.kind,
+                    sender_group_id=plan.sender_group_id,
+                    bundle_sid=plan.bundle_sid,
+                    address_sid=plan.address_sid,
+                    already_purchased=plan.already_purchased,
+                    messaging_service_sid=plan.messaging_service_sid,
                 )
-    except IntegrityError as exc:
-        with transaction(runtime.sessions) as session:
-            other = repository.onboarding_by_number(session, plan.tenant_id, plan.phone_number)
-        owner = other.store_id if other is not None else "another store"
-        raise errors.Conflict(
-            f"{plan.phone_number} is already claimed by store '{owner}'. "
-            "Pick another number from the available-phone-numbers list."
-        ) from exc
+            )
+
+    claim(uows, plan.tenant_id, write, lambda uow: number_taken(uow, plan.phone_number))
     return None
 
 
@@ -238,10 +195,12 @@ def _already_onboarded(store_id: str, number: str) -> errors.Conflict:
     )
 
 
-def _release_stale_claim(runtime: Runtime, plan: Plan, stale_number: str) -> None:
+def _release_stale_claim(
+    uows: UnitsOfWork, gateway: MessagingGateway, plan: Plan, stale_number: str
+) -> None:
     """An earlier attempt claimed another number. Release it only if it was never bought."""
     try:
-        owned = runtime.gateway.find_owned_number(plan.account, stale_number)
+        owned = gateway.find_owned_number(plan.account, stale_number)
     except ProviderError as exc:
         raise errors.from_provider(exc, "Checking the earlier attempt's number") from exc
     if owned is not None:
@@ -249,14 +208,28 @@ def _release_stale_claim(runtime: Runtime, plan: Plan, stale_number: str) -> Non
             f"An earlier onboarding of store '{plan.store_id}' bought {stale_number}. "
             f"Retry with phone_number {stale_number} to finish it."
         )
-    with transaction(runtime.sessions) as session:
-        repository.delete_claim(session, plan.tenant_id, plan.store_id, stale_number)
+    _release_claim(uows, plan, stale_number)
 
 
-def _record(runtime: Runtime, plan: Plan, **changes: object) -> StoreOnboarding:
-    with transaction(runtime.sessions) as session:
-        row = repository.get_onboarding(session, plan.tenant_id, plan.store_id)
-        if row is None or row.phone_number != plan.phone_number:
+def _release_claim(uows: UnitsOfWork, plan: Plan, phone_number: str) -> None:
+    with uows.of(plan.tenant_id) as uow:
+        if uow.onboardings.delete_unfinished(plan.store_id, phone_number):
+            uow.numbers.release(phone_number, plan.store_id, SMS)
+
+
+def _record(uows: UnitsOfWork, plan: Plan, **changes: object) -> StoreOnboarding:
+    """Record a step's outcome, after checking that the claim is still this store's: a
+    purchase's success is never trusted on its own (Twilio answers one for a number the
+    account already owns)."""
+    with uows.of(plan.tenant_id) as uow:
+        row = uow.onboardings.get(plan.store_id)
+        holder = uow.numbers.holder(plan.phone_number)
+        if (
+            row is None
+            or row.phone_number != plan.phone_number
+            or holder is None
+            or (holder.store_id, holder.channel) != (plan.store_id, SMS)
+        ):
             raise errors.Conflict(
                 f"The onboarding of store '{plan.store_id}' changed meanwhile. Retry the request."
             )
@@ -264,41 +237,34 @@ def _record(runtime: Runtime, plan: Plan, **changes: object) -> StoreOnboarding:
             setattr(row, key, value)
         row.updated_at = utcnow()
         if changes.get("status") == "onboarded":
-            session.flush()
-            mark_onboarded_if_ready(session, plan.tenant_id)
+            uow.flush()
+            mark_onboarded_if_ready(uow)
         return row
 
 
 def _run_steps(
-    runtime: Runtime, plan: Plan, *, enable: bool, renew: Callable[[], None]
-) -> StoreOnboardingRead:
+    uows: UnitsOfWork, gateway: MessagingGateway, plan: Plan, run: Run, *, enable: bool
+) -> StoreOnboarding:
     try:
-        renew()
-        number = _ensure_number(runtime, plan)
-        _record(runtime, plan, number_sid=number.sid, step="number_owned", last_error=None)
-        renew()
-        _ensure_in_messaging_service(runtime, plan, number)
-        _record(runtime, plan, step="in_messaging_service")
-        renew()
+        number = run.step(lambda: _ensure_number(uows, gateway, plan))
+        _record(uows, plan, number_sid=number.sid, step="number_owned", last_error=None)
+        run.step(lambda: _ensure_in_messaging_service(gateway, plan, number))
+        _record(uows, plan, step="in_messaging_service")
         if number.voice_application_sid != plan.voice_app_sid:
-            runtime.gateway.set_number_voice_application(
-                plan.account, number.sid, plan.voice_app_sid
+            run.step(
+                lambda: gateway.set_number_voice_application(
+                    plan.account, number.sid, plan.voice_app_sid
+                )
             )
-        row = _record(
-            runtime,
-            plan,
-            step="onboarded",
-            status="onboarded",
-            onboarded_at=utcnow(),
-            enabled=enable,
+        return _record(
+            uows, plan, step="onboarded", status="onboarded", onboarded_at=utcnow(), enabled=enable
         )
     except ProviderError as exc:
-        _record_failure(runtime, plan, exc)
+        _record_failure(uows, plan, exc)
         raise errors.from_provider(exc, f"Onboarding store '{plan.store_id}'") from exc
-    return view(row)
 
 
-def _ensure_number(runtime: Runtime, plan: Plan) -> OwnedNumber:
+def _ensure_number(uows: UnitsOfWork, gateway: MessagingGateway, plan: Plan) -> OwnedNumber:
     refuse = (
         errors.BadRequest(
             f"'phone_number_already_purchased' is true, but {plan.phone_number} does not belong "
@@ -317,70 +283,64 @@ def _ensure_number(runtime: Runtime, plan: Plan) -> OwnedNumber:
         voice_app_sid=plan.voice_app_sid,
     )
     return ensure_number(
-        runtime, purchase, release=lambda: _release_claim(runtime, plan), refuse_purchase=refuse
+        gateway,
+        purchase,
+        release=lambda: _release_claim(uows, plan, plan.phone_number),
+        refuse_purchase=refuse,
     )
 
 
-def _ensure_in_messaging_service(runtime: Runtime, plan: Plan, number: OwnedNumber) -> None:
-    members = runtime.gateway.list_messaging_service_numbers(
-        plan.account, plan.messaging_service_sid
-    )
+def _ensure_in_messaging_service(
+    gateway: MessagingGateway, plan: Plan, number: OwnedNumber
+) -> None:
+    members = gateway.list_messaging_service_numbers(plan.account, plan.messaging_service_sid)
     if number.sid not in members:
-        runtime.gateway.add_number_to_messaging_service(
+        gateway.add_number_to_messaging_service(
             plan.account, plan.messaging_service_sid, number.sid
         )
 
 
-def _release_claim(runtime: Runtime, plan: Plan) -> None:
-    with transaction(runtime.sessions) as session:
-        repository.delete_claim(session, plan.tenant_id, plan.store_id, plan.phone_number)
-
-
-def _record_failure(runtime: Runtime, plan: Plan, exc: ProviderError) -> None:
-    with transaction(runtime.sessions) as session:
-        row = repository.get_onboarding(session, plan.tenant_id, plan.store_id)
+def _record_failure(uows: UnitsOfWork, plan: Plan, exc: ProviderError) -> None:
+    with uows.of(plan.tenant_id) as uow:
+        row = uow.onboardings.get(plan.store_id)
         if row is not None and row.status != "onboarded":
             row.last_error = f"{type(exc).__name__}: {exc.message}"[:1000]
 
 
-def resume_unfinished(runtime: Runtime, tenant_id: str) -> int:
+def resume_unfinished(uows: UnitsOfWork, gateway: MessagingGateway, tenant_id: str) -> int:
     """For `sync`: finish onboardings whose number is owned. Never buys anything itself."""
-    with transaction(runtime.sessions) as session:
-        tenant = require_tenant(session, tenant_id)
-        rows = repository.unfinished_onboardings(session, tenant_id)
-        account = runtime.credentials(tenant.subaccount_sid, tenant.auth_token_encrypted)
-        voice_app_sid = tenant.voice_app_sid
-    finished = 0
-    for row in rows:
-        plan = Plan(
-            tenant_id=tenant_id,
-            store_id=row.store_id,
-            phone_number=row.phone_number,
-            kind=row.kind,
-            sender_group_id=row.sender_group_id,
-            bundle_sid=row.bundle_sid,
-            address_sid=row.address_sid,
-            already_purchased=True,  # sync never spends money the caller did not confirm
-            messaging_service_sid=row.messaging_service_sid or "",
-            voice_app_sid=voice_app_sid,
-            account=account,
-        )
-        holder = leases.new_holder()
-        lease = f"onboard:{tenant_id}:{row.store_id}"
-        if not leases.acquire(runtime.sessions, lease, holder, LEASE_SECONDS):
-            continue
-        try:
-            if runtime.gateway.find_owned_number(account, row.phone_number) is None:
-                continue  # the purchase never happened; the caller's retry decides
-            _run_steps(
-                runtime,
-                plan,
-                enable=row.enabled,
-                renew=renewer(runtime, lease, holder, row.store_id),
+    with uows.of(tenant_id) as uow:
+        tenant = uow.tenants.require()
+        account = uow.tenants.account(tenant)
+        plans = [
+            Plan(
+                tenant_id=tenant_id,
+                store_id=row.store_id,
+                country="",
+                phone_number=row.phone_number,
+                kind=row.kind,
+                sender_group_id=row.sender_group_id,
+                bundle_sid=row.bundle_sid,
+                address_sid=row.address_sid,
+                already_purchased=True,  # sync never spends money the caller did not confirm
+                messaging_service_sid=row.messaging_service_sid or "",
+                voice_app_sid=tenant.voice_app_sid,
+                account=account,
             )
-            finished += 1
-        except (errors.AppError, ProviderError):
-            continue
-        finally:
-            leases.release(runtime.sessions, lease, holder)
+            for row in uow.onboardings.unfinished()
+        ]
+        enabled = {row.store_id: row.enabled for row in uow.onboardings.unfinished()}
+    finished = 0
+    for plan in plans:
+        lease = lease_name(tenant_id, plan.store_id)
+        with try_exclusive(uows, lease, lost=_lost(plan.store_id)) as run:
+            if run is None:
+                continue
+            try:
+                if gateway.find_owned_number(account, plan.phone_number) is None:
+                    continue  # the purchase never happened; the caller's retry decides
+                _run_steps(uows, gateway, plan, run, enable=enabled[plan.store_id])
+                finished += 1
+            except (errors.AppError, ProviderError):
+                continue
     return finished

@@ -1,13 +1,24 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
 
-from clienteling_setup.deps import StatusCacheDep, TenantDep, UowsDep
+from fastapi import APIRouter, Depends, Request, Response
+
+from clienteling_setup.deps import TenantDep, UowsDep
 from clienteling_setup.openapi_docs import ERRORS_READ
+from clienteling_setup.status.cache import StatusCache
 from clienteling_setup.status.schemas import OnboardingStatus
 from clienteling_setup.status.view import read_status
 
 router = APIRouter(prefix="/clienteling", tags=["Onboarding status"])
+
+
+def get_status_cache(request: Request) -> StatusCache:
+    status_cache: StatusCache = request.app.state.runtime.status_cache
+    return status_cache
+
+
+StatusCacheDep = Annotated[StatusCache, Depends(get_status_cache)]
 
 
 @router.get(

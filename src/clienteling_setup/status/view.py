@@ -153,8 +153,11 @@ def read_status(uows: UnitsOfWork, cache: StatusCache, tenant_id: str) -> bytes:
     """The tenant's status document, serialised: from `cache` when nothing it shows changed
     since it was built (checked against the database on every call), else built anew."""
     with uows.of(tenant_id) as uow:
+        # The read side goes past the write side's repositories (cosmicpython's views.py):
+        # its own queries, on the unit of work's session.
+        status = StatusRepository(uow.session, tenant_id)
         return cache.get_or_build(
-            uow.status, lambda: orjson.dumps(build_status(uow.status, uow.requirements))
+            status, lambda: orjson.dumps(build_status(status, uow.requirements))
         )
 
 

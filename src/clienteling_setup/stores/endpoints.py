@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from clienteling_setup import errors
-from clienteling_setup.deps import SessionDep, TenantDep
+from clienteling_setup.deps import TenantDep, UowsDep
 from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE
-from clienteling_setup.stores import repository, service
+from clienteling_setup.stores import service
 from clienteling_setup.stores.models import Store
 from clienteling_setup.stores.schemas import STORE_ID_PATTERN, StorePage, StoreRead, StoreWrite
 from clienteling_setup.validation import country_code
@@ -19,7 +19,7 @@ StoreIdPath = Annotated[
 ]
 
 
-def read(store: Store) -> StoreRead:
+def store_read(store: Store) -> StoreRead:
     return StoreRead.model_validate(store, from_attributes=True)
 
 
@@ -33,13 +33,12 @@ def put_store(
     store_id: StoreIdPath,
     body: StoreWrite,
     tenant: TenantDep,
-    session: SessionDep,
+    uows: UowsDep,
     response: Response,
 ) -> StoreRead:
-    store, created = service.put_store(session, tenant, store_id, body)
-    session.flush()
+    store, created = service.put_store(uows, tenant, store_id, body)
     response.status_code = 201 if created else 200
-    return read(store)
+    return store_read(store)
 
 
 @router.get(
@@ -48,8 +47,8 @@ def put_store(
     summary="Retrieve a store",
     responses=ERRORS_READ,
 )
-def get_store(store_id: StoreIdPath, tenant: TenantDep, session: SessionDep) -> StoreRead:
-    return read(service.require_store(session, tenant, store_id))
+def get_store(store_id: StoreIdPath, tenant: TenantDep, uows: UowsDep) -> StoreRead:
+    return store_read(service.get_store(uows, tenant, store_id))
 
 
 @router.delete(
@@ -58,8 +57,8 @@ def get_store(store_id: StoreIdPath, tenant: TenantDep, session: SessionDep) -> 
     summary="Remove a store from the directory",
     responses=ERRORS_WRITE,
 )
-def delete_store(store_id: StoreIdPath, tenant: TenantDep, session: SessionDep) -> Response:
-    service.delete_store(session, tenant, store_id)
+def delete_store(store_id: StoreIdPath, tenant: TenantDep, uows: UowsDep) -> Response:
+    service.delete_store(uows, tenant, store_id)
     return Response(status_code=204)
 
 
@@ -68,7 +67,7 @@ def delete_store(store_id: StoreIdPath, tenant: TenantDep, session: SessionDep) 
 )
 def list_stores(
     tenant: TenantDep,
-    session: SessionDep,
+    uows: UowsDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
     country: Annotated[str | None, Query(description="Only stores of this country.")] = None,
@@ -77,9 +76,10 @@ def list_stores(
         cc = country_code(country) if country is not None else None
     except ValueError as exc:
         raise errors.BadRequest(f"'country': {exc}.") from exc
-    stores = repository.page_stores(session, tenant, after=cursor, limit=limit + 1, country=cc)
+    stores = service.page_stores(uows, tenant, after=cursor, limit=limit + 1, country=cc)
     more = len(stores) > limit
     stores = stores[:limit]
     return StorePage(
-        items=[read(s) for s in stores], next_cursor=stores[-1].id if more and stores else None
+        items=[store_read(s) for s in stores],
+        next_cursor=stores[-1].id if more and stores else None,
     )

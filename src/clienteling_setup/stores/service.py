@@ -1,36 +1,42 @@
+"""The store directory: add, replace, remove and bulk-load stores."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy.orm import Session
-
 from clienteling_setup import errors
 from clienteling_setup.db.base import utcnow
-from clienteling_setup.onboarding.repository import get_onboarding
-from clienteling_setup.stores import repository
 from clienteling_setup.stores.models import Store
 from clienteling_setup.stores.schemas import StoreImportRow, StoreWrite
+from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
 
 
-def require_store(session: Session, tenant_id: str, store_id: str) -> Store:
-    store = repository.get_store(session, tenant_id, store_id)
-    if store is None:
-        raise errors.NotFound(
-            f"Store '{store_id}' is not in the store directory. "
-            f"Add it with PUT /clienteling/stores/{store_id}."
-        )
-    return store
+def get_store(uows: UnitsOfWork, tenant_id: str, store_id: str) -> Store:
+    with uows.of(tenant_id) as uow:
+        return uow.stores.require(store_id)
+
+
+def page_stores(
+    uows: UnitsOfWork, tenant_id: str, *, after: str | None, limit: int, country: str | None
+) -> list[Store]:
+    with uows.of(tenant_id) as uow:
+        return uow.stores.page(after=after, limit=limit, country=country)
 
 
 def put_store(
-    session: Session, tenant_id: str, store_id: str, body: StoreWrite
+    uows: UnitsOfWork, tenant_id: str, store_id: str, body: StoreWrite
 ) -> tuple[Store, bool]:
-    store = repository.get_store(session, tenant_id, store_id)
+    with uows.of(tenant_id) as uow:
+        store, created = _put(uow, store_id, body)
+        uow.flush()
+        return store, created
+
+
+def _put(uow: UnitOfWork, store_id: str, body: StoreWrite) -> tuple[Store, bool]:
+    store = uow.stores.get(store_id)
     if store is None:
-        store = Store(tenant_id=tenant_id, id=store_id, **body.model_dump())
-        session.add(store)
-        return store, True
-    if store.country_code != body.country_code and get_onboarding(session, tenant_id, store_id):
+        return uow.stores.add(Store(id=store_id, **body.model_dump())), True
+    if store.country_code != body.country_code and uow.onboardings.get(store_id) is not None:
         raise errors.Conflict(
             f"Store '{store_id}' is onboarded with a number of {store.country_code}; "
             "its country cannot change."
@@ -41,20 +47,22 @@ def put_store(
     return store, False
 
 
-def delete_store(session: Session, tenant_id: str, store_id: str) -> None:
-    store = require_store(session, tenant_id, store_id)
-    if get_onboarding(session, tenant_id, store_id) is not None:
-        raise errors.Conflict(
-            f"Store '{store_id}' is onboarded to clienteling and its number is in use; "
-            "it cannot be removed from the directory."
-        )
-    session.delete(store)
+def delete_store(uows: UnitsOfWork, tenant_id: str, store_id: str) -> None:
+    with uows.of(tenant_id) as uow:
+        store = uow.stores.require(store_id)
+        if uow.onboardings.get(store_id) is not None:
+            raise errors.Conflict(
+                f"Store '{store_id}' is onboarded to clienteling and its number is in use; "
+                "it cannot be removed from the directory."
+            )
+        uow.stores.delete(store)
 
 
-def import_stores(session: Session, tenant_id: str, rows: Iterable[StoreImportRow]) -> int:
-    """Upsert validated rows in the caller's transaction (all or none)."""
+def import_stores(uows: UnitsOfWork, tenant_id: str, rows: Iterable[StoreImportRow]) -> int:
+    """Upsert validated rows in one transaction (all or none)."""
     count = 0
-    for row in rows:
-        put_store(session, tenant_id, row.id, StoreWrite(**row.model_dump(exclude={"id"})))
-        count += 1
+    with uows.of(tenant_id) as uow:
+        for row in rows:
+            _put(uow, row.id, StoreWrite(**row.model_dump(exclude={"id"})))
+            count += 1
     return count

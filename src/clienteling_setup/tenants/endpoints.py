@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from clienteling_setup import sync
-from clienteling_setup.deps import RuntimeDep, SessionDep, TenantDep
+from clienteling_setup.deps import AfterEnableDep, GatewayDep, PublicBaseUrlDep, TenantDep, UowsDep
 from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE
 from clienteling_setup.tenants import service
 from clienteling_setup.tenants.models import OptInTemplate, Tenant
@@ -20,7 +19,7 @@ from clienteling_setup.tenants.schemas import (
 router = APIRouter(prefix="/clienteling", tags=["Configuration"])
 
 
-def _read(tenant: Tenant) -> ConfigurationRead:
+def configuration_read(tenant: Tenant) -> ConfigurationRead:
     return ConfigurationRead(
         tenant=tenant.id,
         ecom_link=tenant.ecom_link,
@@ -50,9 +49,14 @@ def _read(tenant: Tenant) -> ConfigurationRead:
     responses={**ERRORS_WRITE, 409: ERRORS_WRITE[409]},
 )
 def enable_configuration(
-    body: ConfigurationCreate, tenant: TenantDep, runtime: RuntimeDep
+    body: ConfigurationCreate,
+    tenant: TenantDep,
+    uows: UowsDep,
+    gateway: GatewayDep,
+    base_url: PublicBaseUrlDep,
+    after: AfterEnableDep,
 ) -> ConfigurationRead:
-    return _read(sync.enable_configuration(runtime, tenant, body))
+    return configuration_read(service.enable(uows, gateway, base_url, tenant, body, after=after))
 
 
 @router.get(
@@ -61,8 +65,8 @@ def enable_configuration(
     summary="Retrieve clienteling configuration",
     responses=ERRORS_READ,
 )
-def get_configuration(tenant: TenantDep, session: SessionDep) -> ConfigurationRead:
-    return _read(service.get_configuration(session, tenant))
+def get_configuration(tenant: TenantDep, uows: UowsDep) -> ConfigurationRead:
+    return configuration_read(service.get_configuration(uows, tenant))
 
 
 @router.patch(
@@ -72,12 +76,12 @@ def get_configuration(tenant: TenantDep, session: SessionDep) -> ConfigurationRe
     responses=ERRORS_WRITE,
 )
 def patch_configuration(
-    body: ConfigurationUpdate, tenant: TenantDep, session: SessionDep
+    body: ConfigurationUpdate, tenant: TenantDep, uows: UowsDep
 ) -> ConfigurationRead:
-    return _read(service.update_configuration(session, tenant, body))
+    return configuration_read(service.update_configuration(uows, tenant, body))
 
 
-def _opt_in(template: OptInTemplate) -> OptInTemplateRead:
+def opt_in_read(template: OptInTemplate) -> OptInTemplateRead:
     return OptInTemplateRead(id=template.id, body=template.body, updated_at=template.updated_at)
 
 
@@ -88,11 +92,11 @@ def _opt_in(template: OptInTemplate) -> OptInTemplateRead:
     responses={201: {"description": "Created", "model": OptInTemplateRead}, **ERRORS_WRITE},
 )
 def put_opt_in_template(
-    body: OptInTemplateWrite, tenant: TenantDep, session: SessionDep, response: Response
+    body: OptInTemplateWrite, tenant: TenantDep, uows: UowsDep, response: Response
 ) -> OptInTemplateRead:
-    template, created = service.put_opt_in(session, tenant, body.body)
+    template, created = service.put_opt_in(uows, tenant, body.body)
     response.status_code = 201 if created else 200
-    return _opt_in(template)
+    return opt_in_read(template)
 
 
 @router.get(
@@ -101,5 +105,5 @@ def put_opt_in_template(
     summary="Retrieve the SMS opt-in disclaimer template",
     responses=ERRORS_READ,
 )
-def get_opt_in_template(tenant: TenantDep, session: SessionDep) -> OptInTemplateRead:
-    return _opt_in(service.get_opt_in(session, tenant))
+def get_opt_in_template(tenant: TenantDep, uows: UowsDep) -> OptInTemplateRead:
+    return opt_in_read(service.get_opt_in(uows, tenant))

@@ -15,6 +15,7 @@ from clienteling_setup.providers.messaging import (
     MessagingGateway,
     Subaccount,
 )
+from clienteling_setup.workflow.core import adopt_or_create
 
 VOICE_WEBHOOK_PATH = "/clienteling/webhooks/twilio/voice"
 
@@ -40,19 +41,23 @@ class ProvisionedTenant:
 
 
 def provision(gateway: MessagingGateway, tenant: str, voice_url: str) -> ProvisionedTenant:
-    subaccount = gateway.find_subaccount(subaccount_name(tenant))
-    if subaccount is None:
-        subaccount = gateway.create_subaccount(subaccount_name(tenant))
+    name = subaccount_name(tenant)
+    subaccount = adopt_or_create(
+        lambda: gateway.find_subaccount(name), lambda: gateway.create_subaccount(name)
+    )
     account = AccountCredentials(subaccount.sid, subaccount.auth_token)
 
-    service = gateway.find_messaging_service(account, messaging_service_name(tenant))
-    if service is None:
-        service = gateway.create_messaging_service(account, messaging_service_name(tenant))
+    service_name = messaging_service_name(tenant)
+    service = adopt_or_create(
+        lambda: gateway.find_messaging_service(account, service_name),
+        lambda: gateway.create_messaging_service(account, service_name),
+    )
 
     app_name = voice_app_name(tenant)
-    app = gateway.find_application(account, app_name)
-    if app is None:
-        app = gateway.create_application(account, app_name, voice_url)
-    elif app.voice_url != voice_url:
+    app = adopt_or_create(
+        lambda: gateway.find_application(account, app_name),
+        lambda: gateway.create_application(account, app_name, voice_url),
+    )
+    if app.voice_url != voice_url:
         app = gateway.update_application(account, app.sid, voice_url)
     return ProvisionedTenant(subaccount, service.sid, app.sid, app.friendly_name)

@@ -1,18 +1,81 @@
+"""Tenants and their opt-in templates. The Twilio subaccount token is encrypted here, at the
+storage boundary, so services only ever see `AccountCredentials`."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clienteling_setup import errors
+from clienteling_setup.crypto import SecretBox
+from clienteling_setup.providers.messaging import AccountCredentials
 from clienteling_setup.tenants.models import OptInTemplate, Tenant
 
 
-def get_tenant(session: Session, tenant_id: str) -> Tenant | None:
-    return session.get(Tenant, tenant_id)
+class TenantRepository:
+    def __init__(self, session: Session, tenant_id: str, secrets: SecretBox) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self._secrets = secrets
+
+    def get(self) -> Tenant | None:
+        return self.session.get(Tenant, self.tenant_id)
+
+    def require(self) -> Tenant:
+        """The tenant's configuration, or the 400 that says to enable clienteling first."""
+        tenant = self.get()
+        if tenant is None:
+            raise errors.BadRequest(
+                f"Clienteling is not enabled for tenant '{self.tenant_id}'. "
+                "Enable it first with POST /clienteling/configuration."
+            )
+        return tenant
+
+    def add(self, tenant: Tenant, auth_token: str) -> Tenant:
+        tenant.id = self.tenant_id
+        tenant.auth_token_encrypted = self._secrets.encrypt(auth_token)
+        self.session.add(tenant)
+        return tenant
+
+    def account(self, tenant: Tenant) -> AccountCredentials:
+        return account_of(tenant, self._secrets)
+
+    def opt_in(self) -> OptInTemplate | None:
+        return self.session.get(OptInTemplate, self.tenant_id)
+
+    def add_opt_in(self, template: OptInTemplate) -> OptInTemplate:
+        template.tenant_id = self.tenant_id
+        self.session.add(template)
+        return template
 
 
-def get_opt_in(session: Session, tenant_id: str) -> OptInTemplate | None:
-    return session.get(OptInTemplate, tenant_id)
+class PlatformTenantRepository:
+    """The few reads across tenants: the tenant list and a callback's account lookup."""
+
+    def __init__(self, session: Session, secrets: SecretBox) -> None:
+        self.session = session
+        self._secrets = secrets
+
+    def ids(self) -> list[str]:
+        return list(self.session.scalars(select(Tenant.id).order_by(Tenant.id)))
+
+    def by_account_sid(self, account_sid: str) -> Tenant | None:
+        return self.session.scalar(select(Tenant).where(Tenant.subaccount_sid == account_sid))
+
+    def first_active(self, among: list[str]) -> Tenant | None:
+        return self.session.scalar(
+            select(Tenant)
+            .where(Tenant.id.in_(among), Tenant.subaccount_status == "active")
+            .order_by(Tenant.id)
+            .limit(1)
+        )
+
+    def account(self, tenant: Tenant) -> AccountCredentials:
+        return account_of(tenant, self._secrets)
+
+    def auth_token(self, tenant: Tenant) -> str:
+        return self._secrets.decrypt(tenant.auth_token_encrypted)
 
 
-def all_tenants(session: Session) -> list[Tenant]:
-    return list(session.scalars(select(Tenant).order_by(Tenant.id)))
+def account_of(tenant: Tenant, secrets: SecretBox) -> AccountCredentials:
+    return AccountCredentials(tenant.subaccount_sid, secrets.decrypt(tenant.auth_token_encrypted))

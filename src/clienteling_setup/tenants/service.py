@@ -1,105 +1,122 @@
+"""Tenant configuration: enabling (the first workflow that spends in Twilio), the opt-in
+template, and the moment a tenant first counts as onboarded."""
+
 from __future__ import annotations
 
 import uuid
-
-from sqlalchemy.orm import Session
+from collections.abc import Callable
 
 from clienteling_setup import errors
-from clienteling_setup.db import leases
 from clienteling_setup.db.base import utcnow
-from clienteling_setup.db.session import transaction
-from clienteling_setup.providers.messaging import ProviderError
-from clienteling_setup.runtime import Runtime
-from clienteling_setup.tenants import repository
+from clienteling_setup.providers.messaging import (
+    AccountCredentials,
+    MessagingGateway,
+    ProviderError,
+)
 from clienteling_setup.tenants.models import OptInTemplate, Tenant
 from clienteling_setup.tenants.provisioning import VOICE_WEBHOOK_PATH, provision
 from clienteling_setup.tenants.schemas import ConfigurationCreate, ConfigurationUpdate
+from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
+from clienteling_setup.workflow.core import exclusive
+
+#: Called once a tenant is enabled, with its account (the composition root passes the first
+#: compliance sync, which lives above this package).
+AfterEnable = Callable[[str, AccountCredentials], None]
 
 
-def require_tenant(session: Session, tenant_id: str) -> Tenant:
-    tenant = repository.get_tenant(session, tenant_id)
-    if tenant is None:
-        raise errors.BadRequest(
-            f"Clienteling is not enabled for tenant '{tenant_id}'. "
-            "Enable it first with POST /clienteling/configuration."
-        )
+def enable(
+    uows: UnitsOfWork,
+    gateway: MessagingGateway,
+    public_base_url: str,
+    tenant_id: str,
+    body: ConfigurationCreate,
+    *,
+    after: AfterEnable | None = None,
+) -> Tenant:
+    """Provision Twilio, then commit the configuration. Safe to retry and to race: the lease
+    lets one request provision at a time, and each provisioning step adopts what an earlier
+    attempt created (its claim is the tenant's name, from which every resource is named)."""
+    conflict = errors.Conflict(
+        f"Clienteling is already configured for tenant '{tenant_id}'. "
+        "Use PATCH /clienteling/configuration to change it."
+    )
+    busy = errors.Conflict(
+        f"Clienteling is being enabled for tenant '{tenant_id}' by another request. "
+        "Retry in a few seconds."
+    )
+    with uows.of(tenant_id) as uow:
+        if uow.tenants.get() is not None:
+            raise conflict
+    with exclusive(uows, f"enable:{tenant_id}", busy=busy, lost=busy) as run:
+        with uows.of(tenant_id) as uow:
+            if uow.tenants.get() is not None:
+                raise conflict
+        voice_url = f"{public_base_url.rstrip('/')}{VOICE_WEBHOOK_PATH}"
+        try:
+            provisioned = run.step(lambda: provision(gateway, tenant_id, voice_url))
+        except ProviderError as exc:
+            raise errors.from_provider(exc, "Provisioning the tenant's Twilio account") from exc
+        with uows.of(tenant_id) as uow:
+            tenant = uow.tenants.add(
+                Tenant(
+                    ecom_link=body.ecom_link,
+                    subaccount_sid=provisioned.subaccount.sid,
+                    subaccount_status=provisioned.subaccount.status,
+                    messaging_service_sid=provisioned.messaging_service_sid,
+                    voice_app_sid=provisioned.voice_app_sid,
+                    voice_app_name=provisioned.voice_app_name,
+                ),
+                provisioned.subaccount.auth_token,
+            )
+            account = uow.tenants.account(tenant)
+    if after is not None:
+        after(tenant_id, account)
     return tenant
 
 
-def get_configuration(session: Session, tenant_id: str) -> Tenant:
-    tenant = repository.get_tenant(session, tenant_id)
+def get_configuration(uows: UnitsOfWork, tenant_id: str) -> Tenant:
+    with uows.of(tenant_id) as uow:
+        return _configured(uow)
+
+
+def _configured(uow: UnitOfWork) -> Tenant:
+    tenant = uow.tenants.get()
     if tenant is None:
         raise errors.NotFound(
-            f"Clienteling is not configured for tenant '{tenant_id}'. "
+            f"Clienteling is not configured for tenant '{uow.tenant_id}'. "
             "Create it with POST /clienteling/configuration."
         )
     return tenant
 
 
-def enable(runtime: Runtime, tenant_id: str, body: ConfigurationCreate) -> Tenant:
-    """Provision Twilio, then commit the configuration. Safe to retry and to race."""
-    conflict = errors.Conflict(
-        f"Clienteling is already configured for tenant '{tenant_id}'. "
-        "Use PATCH /clienteling/configuration to change it."
-    )
-    with transaction(runtime.sessions) as session:
-        if repository.get_tenant(session, tenant_id) is not None:
-            raise conflict
-    busy = errors.Conflict(
-        f"Clienteling is being enabled for tenant '{tenant_id}' by another request. "
-        "Retry in a few seconds."
-    )
-    with leases.held(runtime.sessions, f"enable:{tenant_id}", 120, busy=busy):
-        with transaction(runtime.sessions) as session:
-            if repository.get_tenant(session, tenant_id) is not None:
-                raise conflict
-        try:
-            provisioned = provision(
-                runtime.gateway, tenant_id, runtime.callback_url(VOICE_WEBHOOK_PATH)
-            )
-        except ProviderError as exc:
-            raise errors.from_provider(exc, "Provisioning the tenant's Twilio account") from exc
-        with transaction(runtime.sessions) as session:
-            tenant = Tenant(
-                id=tenant_id,
-                ecom_link=body.ecom_link,
-                subaccount_sid=provisioned.subaccount.sid,
-                subaccount_status=provisioned.subaccount.status,
-                auth_token_encrypted=runtime.secrets.encrypt(provisioned.subaccount.auth_token),
-                messaging_service_sid=provisioned.messaging_service_sid,
-                voice_app_sid=provisioned.voice_app_sid,
-                voice_app_name=provisioned.voice_app_name,
-            )
-            session.add(tenant)
+def update_configuration(uows: UnitsOfWork, tenant_id: str, body: ConfigurationUpdate) -> Tenant:
+    with uows.of(tenant_id) as uow:
+        tenant = _configured(uow)
+        if body.ecom_link is not None:
+            tenant.ecom_link = body.ecom_link
+        tenant.updated_at = utcnow()
         return tenant
 
 
-def update_configuration(session: Session, tenant_id: str, body: ConfigurationUpdate) -> Tenant:
-    tenant = get_configuration(session, tenant_id)
-    if body.ecom_link is not None:
-        tenant.ecom_link = body.ecom_link
-    tenant.updated_at = utcnow()
-    return tenant
+def put_opt_in(uows: UnitsOfWork, tenant_id: str, body: str) -> tuple[OptInTemplate, bool]:
+    with uows.of(tenant_id) as uow:
+        template = uow.tenants.opt_in()
+        created = template is None
+        if template is None:
+            template = uow.tenants.add_opt_in(
+                OptInTemplate(id=f"optin_{uuid.uuid4().hex[:16]}", body=body)
+            )
+        else:
+            template.body = body
+            template.updated_at = utcnow()
+        uow.flush()
+        mark_onboarded_if_ready(uow)
+        return template, created
 
 
-def put_opt_in(session: Session, tenant_id: str, body: str) -> tuple[OptInTemplate, bool]:
-    template = repository.get_opt_in(session, tenant_id)
-    created = template is None
-    if template is None:
-        template = OptInTemplate(
-            tenant_id=tenant_id, id=f"optin_{uuid.uuid4().hex[:16]}", body=body
-        )
-        session.add(template)
-    else:
-        template.body = body
-        template.updated_at = utcnow()
-    session.flush()
-    mark_onboarded_if_ready(session, tenant_id)
-    return template, created
-
-
-def get_opt_in(session: Session, tenant_id: str) -> OptInTemplate:
-    template = repository.get_opt_in(session, tenant_id)
+def get_opt_in(uows: UnitsOfWork, tenant_id: str) -> OptInTemplate:
+    with uows.of(tenant_id) as uow:
+        template = uow.tenants.opt_in()
     if template is None:
         raise errors.NotFound(
             "No opt-in template exists yet. Create it with PUT /clienteling/opt-in-template."
@@ -107,14 +124,12 @@ def get_opt_in(session: Session, tenant_id: str) -> OptInTemplate:
     return template
 
 
-def mark_onboarded_if_ready(session: Session, tenant_id: str) -> None:
+def mark_onboarded_if_ready(uow: UnitOfWork) -> None:
     """Record the moment the tenant first became onboarded; it never moves afterwards."""
-    from clienteling_setup.onboarding.repository import count_onboarded_stores
-
-    tenant = repository.get_tenant(session, tenant_id)
+    tenant = uow.tenants.get()
     if tenant is None or tenant.onboarded_at is not None:
         return
-    if tenant.subaccount_status != "active" or repository.get_opt_in(session, tenant_id) is None:
+    if tenant.subaccount_status != "active" or uow.tenants.opt_in() is None:
         return
-    if count_onboarded_stores(session, tenant_id) > 0:
+    if uow.onboardings.count_onboarded() > 0:
         tenant.onboarded_at = utcnow()

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
-
 from clienteling_setup.db.base import utcnow
-from clienteling_setup.db.session import transaction
-from clienteling_setup.runtime import Runtime
-from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
+from clienteling_setup.unit_of_work import UnitsOfWork
 
 
 def parse_offline_reasons(raw: str | None) -> list[str] | None:
@@ -34,28 +30,19 @@ def parse_offline_reasons(raw: str | None) -> list[str] | None:
     return reasons or None
 
 
-def apply_status_callback(runtime: Runtime, tenant_id: str, params: dict[str, str]) -> bool:
+def apply_status_callback(uows: UnitsOfWork, tenant_id: str, params: dict[str, str]) -> bool:
     """Record what a (verified) sender status callback says; False if no sender matches."""
     sender_sid = params.get("SenderSid", "")
     sender_id = params.get("SenderId", "")
-    with transaction(runtime.sessions) as session:
-        row = session.scalar(
-            select(WhatsAppSenderRecord).where(
-                WhatsAppSenderRecord.tenant_id == tenant_id,
-                WhatsAppSenderRecord.sender_sid == sender_sid,
-            )
-        )
+    with uows.of(tenant_id) as uow:
+        row = uow.senders.by_sender_sid(sender_sid) if sender_sid else None
         if row is None and sender_sid and sender_id.startswith("whatsapp:"):
             # The sender was created but not recorded yet (a crash, or a very fast callback).
-            row = session.scalar(
-                select(WhatsAppSenderRecord).where(
-                    WhatsAppSenderRecord.tenant_id == tenant_id,
-                    WhatsAppSenderRecord.phone_number == sender_id.removeprefix("whatsapp:"),
-                    WhatsAppSenderRecord.sender_sid.is_(None),
-                )
-            )
-            if row is not None:
+            row = uow.senders.by_number(sender_id.removeprefix("whatsapp:"))
+            if row is not None and row.sender_sid is None:
                 row.sender_sid = sender_sid
+            else:
+                row = None
         if row is None:
             return False
         status = params.get("Status")

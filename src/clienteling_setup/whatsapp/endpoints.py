@@ -2,19 +2,27 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
-from clienteling_setup.deps import RuntimeDep, TenantDep
+from clienteling_setup.deps import (
+    GatewayDep,
+    PublicBaseUrlDep,
+    StorageDep,
+    TenantDep,
+    UowsDep,
+    UploadExpiryDep,
+    VerifiedCallbackDep,
+)
 from clienteling_setup.openapi_docs import ERRORS_WRITE
 from clienteling_setup.stores.endpoints import StoreIdPath
-from clienteling_setup.webhooks import SignatureHeader, verified_form
 from clienteling_setup.whatsapp import callbacks, service, uploads
 from clienteling_setup.whatsapp.schemas import (
     ProfilePictureUploadRead,
     ProfilePictureUploadRequest,
     WhatsAppOnboardRequest,
     WhatsAppSenderRead,
+    sender_read,
 )
 
 log = logging.getLogger("clienteling_setup.whatsapp")
@@ -44,12 +52,16 @@ def onboard_whatsapp(
     store_id: StoreIdPath,
     body: WhatsAppOnboardRequest,
     tenant: TenantDep,
-    runtime: RuntimeDep,
+    uows: UowsDep,
+    gateway: GatewayDep,
+    storage: StorageDep,
+    base_url: PublicBaseUrlDep,
     response: Response,
 ) -> WhatsAppSenderRead:
-    result, created = service.onboard_whatsapp(runtime, tenant, store_id, body)
+    ports = service.WhatsAppPorts(gateway=gateway, storage=storage, public_base_url=base_url)
+    row, created = service.onboard_whatsapp(uows, ports, tenant, store_id, body)
     response.status_code = 202 if created else 200
-    return result
+    return sender_read(row)
 
 
 @router.post(
@@ -65,9 +77,12 @@ def onboard_whatsapp(
     responses=ERRORS_WRITE,
 )
 def profile_picture_upload_url(
-    body: ProfilePictureUploadRequest, tenant: TenantDep, runtime: RuntimeDep
+    body: ProfilePictureUploadRequest,
+    tenant: TenantDep,
+    storage: StorageDep,
+    expires_in: UploadExpiryDep,
 ) -> ProfilePictureUploadRead:
-    return uploads.create_upload_url(runtime, tenant, body.file_name)
+    return uploads.create_upload_url(storage, tenant, body.file_name, expires_in=expires_in)
 
 
 @webhook_router.post(
@@ -75,14 +90,12 @@ def profile_picture_upload_url(
     status_code=204,
     summary="Twilio's WhatsApp sender status callback",
 )
-async def whatsapp_sender_status(
-    request: Request, runtime: RuntimeDep, signature: SignatureHeader = None
-) -> Response:
-    tenant, params = await verified_form(request, runtime, signature)
-    if not await run_in_threadpool(callbacks.apply_status_callback, runtime, tenant.id, params):
+async def whatsapp_sender_status(callback: VerifiedCallbackDep, uows: UowsDep) -> Response:
+    tenant_id, params = callback.tenant_id, callback.params
+    if not await run_in_threadpool(callbacks.apply_status_callback, uows, tenant_id, params):
         # Answer 2xx anyway: Twilio would only retry a callback we can never match.
         log.warning(
             "sender status callback for an unknown sender",
-            extra={"tenant": tenant.id, "sender_sid": params.get("SenderSid")},
+            extra={"tenant": tenant_id, "sender_sid": params.get("SenderSid")},
         )
     return Response(status_code=204)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from clienteling_setup.db.session import transaction
-from clienteling_setup.providers.messaging import AccountCredentials, WhatsAppSender
-from clienteling_setup.runtime import Runtime
+from clienteling_setup.providers.messaging import (
+    AccountCredentials,
+    MessagingGateway,
+    WhatsAppSender,
+)
+from clienteling_setup.unit_of_work import UnitsOfWork
 from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 
 # Meta's review is over in these states; anything else is polled by reconciliation.
@@ -21,15 +22,13 @@ def apply_sender(record: WhatsAppSenderRecord, sender: WhatsAppSender) -> None:
     record.offline_reasons = list(sender.offline_reasons) or None
 
 
-def refresh_senders(runtime: Runtime, tenant_id: str, account: AccountCredentials) -> int:
+def refresh_senders(
+    uows: UnitsOfWork, gateway: MessagingGateway, tenant_id: str, account: AccountCredentials
+) -> int:
     """Fetch every sender not in a final state, and adopt senders Twilio created for a claim
     that was never recorded (a crash between create and record). Never creates anything."""
-    with transaction(runtime.sessions) as session:
-        records = list(
-            session.scalars(
-                select(WhatsAppSenderRecord).where(WhatsAppSenderRecord.tenant_id == tenant_id)
-            )
-        )
+    with uows.of(tenant_id) as uow:
+        records = uow.senders.all()
         pending = [
             (r.store_id, r.sender_sid)
             for r in records
@@ -37,13 +36,13 @@ def refresh_senders(runtime: Runtime, tenant_id: str, account: AccountCredential
         ]
         unrecorded = [(r.store_id, r.phone_number) for r in records if not r.sender_sid]
     if unrecorded:
-        by_id = {s.sender_id: s for s in runtime.gateway.list_senders(account)}
+        by_id = {s.sender_id: s for s in gateway.list_senders(account)}
         for store_id, phone_number in unrecorded:
             found = by_id.get(f"whatsapp:{phone_number}")
             if found is None:
                 continue
-            with transaction(runtime.sessions) as session:
-                record = session.get(WhatsAppSenderRecord, (tenant_id, store_id))
+            with uows.of(tenant_id) as uow:
+                record = uow.senders.get(store_id)
                 if (
                     record is not None
                     and record.sender_sid is None
@@ -52,9 +51,9 @@ def refresh_senders(runtime: Runtime, tenant_id: str, account: AccountCredential
                     apply_sender(record, found)
     for store_id, sender_sid in pending:
         assert sender_sid is not None
-        sender = runtime.gateway.fetch_sender(account, sender_sid)
-        with transaction(runtime.sessions) as session:
-            record = session.get(WhatsAppSenderRecord, (tenant_id, store_id))
+        sender = gateway.fetch_sender(account, sender_sid)
+        with uows.of(tenant_id) as uow:
+            record = uow.senders.get(store_id)
             if record is not None and record.sender_sid == sender_sid:
                 apply_sender(record, sender)
     return len(pending)

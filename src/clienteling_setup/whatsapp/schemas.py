@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from clienteling_setup.onboarding.schemas import ADDRESS_SID_PATTERN, BUNDLE_SID_PATTERN
 from clienteling_setup.tenants.schemas import StrictBody
 from clienteling_setup.validation import E164_PATTERN, absolute_url, require_not_blank
+from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 
 WABA_ID_PATTERN = r"^[0-9]{5,32}$"
 
@@ -180,3 +181,33 @@ class ProfilePictureUploadRead(BaseModel):
     )
     file_name: str
     max_bytes: int = Field(description="The largest file the upload accepts.")
+
+
+def sender_read(row: WhatsAppSenderRecord) -> WhatsAppSenderRead:
+    profile = row.profile or {}
+    return WhatsAppSenderRead(
+        store_id=row.store_id,
+        sid=row.sender_sid,
+        status=row.status.lower(),
+        sender_id=f"whatsapp:{row.phone_number}",
+        phone_number=row.phone_number,
+        phone_number_sid=row.number_sid,
+        waba_id=row.waba_id,
+        quality_rating=row.quality_rating,
+        messaging_limit=row.messaging_limit,
+        offline_reasons=list(row.offline_reasons or []),
+        profile=WhatsAppProfileRead(
+            name=str(profile.get("name") or ""),
+            email=_text(profile.get("email")),
+            website=_text(profile.get("website")),
+            picture=_text(profile.get("picture")),
+            description=_text(profile.get("description")),
+            about=_text(profile.get("about")),
+            address=_text(profile.get("address")),
+        ),
+        updated_at=row.updated_at,
+    )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -4,8 +4,7 @@ with storage failures answered as 502/503."""
 from __future__ import annotations
 
 from clienteling_setup import errors
-from clienteling_setup.providers.storage import StorageError, StorageUnavailable
-from clienteling_setup.runtime import Runtime
+from clienteling_setup.providers.storage import ObjectStorage, StorageError, StorageUnavailable
 from clienteling_setup.whatsapp.profile_picture import (
     MAX_BYTES,
     InvalidFileName,
@@ -14,11 +13,12 @@ from clienteling_setup.whatsapp.profile_picture import (
 from clienteling_setup.whatsapp.schemas import ProfilePictureUploadRead
 
 
-def create_upload_url(runtime: Runtime, tenant_id: str, file_name: str) -> ProfilePictureUploadRead:
-    expires_in = runtime.settings.s3.upload_expiry_seconds
+def create_upload_url(
+    storage: ObjectStorage, tenant_id: str, file_name: str, *, expires_in: int
+) -> ProfilePictureUploadRead:
     try:
         upload = create_profile_picture_upload(
-            runtime.storage, tenant_id, file_name, max_bytes=MAX_BYTES, expires_in=expires_in
+            storage, tenant_id, file_name, max_bytes=MAX_BYTES, expires_in=expires_in
         )
     except InvalidFileName as exc:
         raise errors.BadRequest(f"'file_name': {exc}.") from exc

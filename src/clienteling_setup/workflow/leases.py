@@ -13,26 +13,19 @@ import functools
 import hashlib
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import String, delete, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from clienteling_setup.db.base import Base, utcnow
+from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.session import transaction
-
-
-class Lease(Base):
-    __tablename__ = "leases"
-
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(64))
-    expires_at: Mapped[datetime]
+from clienteling_setup.workflow.repository import LeaseRepository
 
 
 @functools.cache
@@ -74,37 +67,50 @@ def acquire(factory: sessionmaker[Session], name: str, holder: str, seconds: flo
     until = now + timedelta(seconds=seconds)
     try:
         with transaction(factory) as session:
-            session.add(Lease(name=name, holder=holder, expires_at=until))
+            LeaseRepository(session).insert(name, holder, until)
         return True
     except IntegrityError:
         pass
     with transaction(factory) as session:
-        current = session.get(Lease, name)
-        takeable = (Lease.expires_at < now) | (Lease.holder == holder)
-        if current is not None and holder_is_dead(current.holder):
-            takeable = takeable | (Lease.holder == current.holder)
-        taken = session.execute(
-            update(Lease)
-            .where(Lease.name == name)
-            .where(takeable)
-            .values(holder=holder, expires_at=until)
-        )
-        return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+        leases = LeaseRepository(session)
+        current = leases.current_holder(name)
+        dead = current if current is not None and holder_is_dead(current) else None
+        return leases.take(name, holder, until, now=now, dead=dead)
 
 
 def release(factory: sessionmaker[Session], name: str, holder: str) -> None:
     with transaction(factory) as session:
-        session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
+        LeaseRepository(session).delete(name, holder)
+
+
+def acquire_waiting(
+    factory: sessionmaker[Session], name: str, holder: str, seconds: float, wait: float
+) -> bool:
+    """`acquire`, retried for up to `wait` seconds while another holder has the lease."""
+    deadline = time.monotonic() + wait
+    pause = 0.02
+    while not acquire(factory, name, holder, seconds):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
+    return True
 
 
 @contextmanager
 def held(
-    factory: sessionmaker[Session], name: str, seconds: float, *, busy: Exception
+    factory: sessionmaker[Session],
+    name: str,
+    seconds: float,
+    *,
+    busy: Exception,
+    wait: float = 0.0,
 ) -> Iterator[str]:
-    """Hold lease `name` for the block, raising `busy` when another holder has it; yields the
-    holder (for renewals) and releases the lease however the block ends."""
+    """Hold lease `name` for the block, raising `busy` when another holder keeps it for more
+    than `wait` seconds; yields the holder (for renewals) and releases the lease however the
+    block ends."""
     holder = new_holder()
-    if not acquire(factory, name, holder, seconds):
+    if not acquire_waiting(factory, name, holder, seconds, wait):
         raise busy
     try:
         yield holder

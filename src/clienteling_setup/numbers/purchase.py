@@ -1,66 +1,39 @@
-"""Owning a store's number exactly once, and the lease that keeps one worker on a store.
+"""Owning a store's number exactly once.
 
-Shared by SMS onboarding and WhatsApp registration (a dedicated WhatsApp number): ownership is
-decided by looking the number up in the tenant's account (Twilio answers a purchase of an owned
-number with success, so a blind retry proves nothing), a purchase is keyed to its store by a
-friendly name, and a number bought for another store or purpose is never taken.
+Shared by SMS onboarding and WhatsApp registration (a dedicated WhatsApp number). The caller
+has committed the number's claim in the registry (`numbers.models.NumberClaim`) first.
+Ownership is decided by looking the number up in the tenant's account (Twilio answers a
+purchase of an owned number with success, as an update, so a blind retry proves nothing and a
+purchase's success is never taken as proof that the number was free), a purchase is keyed to
+its store by a friendly name, and a number bought for another store or purpose is never taken.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from clienteling_setup import errors
-from clienteling_setup.db import leases
+from clienteling_setup.numbers.models import SMS
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
     InputRejected,
+    MessagingGateway,
     NotFound,
     OwnedNumber,
     ProviderError,
 )
-from clienteling_setup.runtime import Runtime
-
-LEASE_SECONDS = 120
 
 
-def number_friendly_name(tenant_id: str, store_id: str) -> str:
-    """Names tenant and store: the purchase is keyed to its store, and orphans are findable."""
-    return f"clienteling:{tenant_id}:store:{store_id}"[:64]
-
-
-#: A step starting later than this after the lease was last extended extends it first. One
-#: Twilio step (a purchase: one attempt, then a bounded lookup) takes well under a minute.
-RENEW_AFTER_SECONDS = LEASE_SECONDS / 4
-
-
-def renewer(
-    runtime: Runtime, lease: str, holder: str, store_id: str, *, after: float = RENEW_AFTER_SECONDS
-) -> Callable[[], None]:
-    """Extends the store's lease before a step once `after` seconds passed since it was taken
-    or last extended, so a slow Twilio (timeouts and retries add up) never outlasts it and
-    lets a second worker in mid-way; a lease lost anyway stops this worker before it touches
-    Twilio again. Fast onboardings pay no extra database write."""
-    extended = time.monotonic()
-
-    def renew() -> None:
-        nonlocal extended
-        if time.monotonic() - extended < after:
-            return
-        if not leases.acquire(runtime.sessions, lease, holder, LEASE_SECONDS):
-            raise errors.Conflict(
-                f"The onboarding of store '{store_id}' was taken over by another request. "
-                "Retry the same request in a few seconds."
-            )
-        extended = time.monotonic()
-
-    return renew
+def number_friendly_name(tenant_id: str, store_id: str, channel: str = SMS) -> str:
+    """Names tenant, store (and purpose, for a WhatsApp number): the purchase is keyed to its
+    store, and orphans are findable."""
+    suffix = "" if channel == SMS else f":{channel}"
+    return f"clienteling:{tenant_id}:store:{store_id}{suffix}"[:64]
 
 
 def check_bundle(
-    runtime: Runtime,
+    gateway: MessagingGateway,
     account: AccountCredentials,
     bundle_sid: str,
     store_id: str,
@@ -68,7 +41,7 @@ def check_bundle(
 ) -> None:
     """The bundle exists in the tenant's account, is of the store's country and approved."""
     try:
-        bundle = runtime.gateway.fetch_bundle(account, bundle_sid)
+        bundle = gateway.fetch_bundle(account, bundle_sid)
     except NotFound as exc:
         raise errors.BadRequest(
             f"'bundle_sid': bundle {bundle_sid} does not exist in the tenant's Twilio "
@@ -103,7 +76,7 @@ class Purchase:
 
 
 def ensure_number(
-    runtime: Runtime,
+    gateway: MessagingGateway,
     purchase: Purchase,
     *,
     release: Callable[[], None],
@@ -115,7 +88,6 @@ def ensure_number(
     definitely refused, or `refuse_purchase` forbids buying); it is not called otherwise, so a
     retry of the same request finds the number by lookup. Raises `ProviderError`s.
     """
-    gateway = runtime.gateway
     owned = gateway.find_owned_number(purchase.account, purchase.phone_number)
     if owned is not None:
         _check_owner(purchase, owned)

@@ -1,0 +1,37 @@
+"""Twilio callbacks are accepted only with a valid X-Twilio-Signature for the tenant's
+subaccount, computed over the public URL Twilio called; anything else is 403, changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from clienteling_setup import errors
+from clienteling_setup.providers.twilio.webhooks import signature_is_valid
+from clienteling_setup.unit_of_work import UnitsOfWork
+
+
+@dataclass(frozen=True)
+class VerifiedCallback:
+    tenant_id: str
+    params: dict[str, str]
+
+
+async def verify_callback(
+    request: Request, uows: UnitsOfWork, public_base_url: str, signature: str | None
+) -> VerifiedCallback:
+    form = await request.form()
+    params = {k: v for k, v in form.items() if isinstance(v, str)}
+    url = f"{public_base_url.rstrip('/')}{request.url.path}"
+    if request.url.query:
+        url = f"{url}?{request.url.query}"
+    forbidden = errors.Forbidden("The X-Twilio-Signature of this callback is not valid.")
+    with uows.platform() as platform:
+        tenant = platform.tenants.by_account_sid(params.get("AccountSid", ""))
+        token = platform.tenants.auth_token(tenant) if tenant is not None else None
+    if tenant is None or token is None:
+        raise forbidden
+    if not signature_is_valid(token, url, params, signature):
+        raise forbidden
+    return VerifiedCallback(tenant.id, params)

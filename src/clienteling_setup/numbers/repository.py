@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from clienteling_setup.db.base import ClaimTaken
+from clienteling_setup.numbers.models import NumberClaim
+
+
+class NumberClaimRepository:
+    def __init__(self, session: Session, tenant_id: str) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    def holder(self, phone_number: str) -> NumberClaim | None:
+        return self.session.get(NumberClaim, (self.tenant_id, phone_number))
+
+    def claim(self, phone_number: str, store_id: str, channel: str) -> NumberClaim:
+        """Claim `phone_number` for the store's channel, or keep the claim it already has.
+        A claim by anyone else raises ClaimTaken, or IntegrityError at the flush when the
+        other claim is committed meanwhile (a race the database decides)."""
+        current = self.holder(phone_number)
+        if current is not None:
+            if (current.store_id, current.channel) == (store_id, channel):
+                return current
+            raise ClaimTaken(phone_number)
+        claim = NumberClaim(
+            tenant_id=self.tenant_id, phone_number=phone_number, store_id=store_id, channel=channel
+        )
+        self.session.add(claim)
+        self.session.flush()
+        return claim
+
+    def release(self, phone_number: str, store_id: str, channel: str) -> None:
+        self.session.execute(
+            delete(NumberClaim).where(
+                NumberClaim.tenant_id == self.tenant_id,
+                NumberClaim.phone_number == phone_number,
+                NumberClaim.store_id == store_id,
+                NumberClaim.channel == channel,
+            )
+        )
+
+    def claimed_among(self, phone_numbers: Iterable[str]) -> set[str]:
+        wanted = list(phone_numbers)
+        if not wanted:
+            return set()
+        return set(
+            self.session.scalars(
+                select(NumberClaim.phone_number).where(
+                    NumberClaim.tenant_id == self.tenant_id,
+                    NumberClaim.phone_number.in_(wanted),
+                )
+            )
+        )

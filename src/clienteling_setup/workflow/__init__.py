@@ -1,0 +1,1 @@
+"""The durable-workflow core every write that creates or changes something in Twilio runs on."""

@@ -1,0 +1,148 @@
+"""The durable-workflow core: how every write that creates or changes something in Twilio runs.
+
+Enabling a tenant, onboarding a store for SMS, registering its WhatsApp sender and creating a
+sender group all follow the same five moves, and each move is here once:
+
+1. **Validate** in one unit of work, without calling Twilio.
+2. **Claim** (`claim`): a row with a unique key (the store's onboarding, the number in the
+   registry, the group) is committed *before* any side effect. A second request, or a second
+   store wanting the same number, fails on that key in the database, not in Twilio.
+3. **Lease** (`exclusive`, `try_exclusive`): one worker per subject at a time, across
+   processes and hosts, held in the database with an expiry, so a crashed worker never blocks
+   the subject for good. The lease is renewed before each step (`Run.step`) once a quarter of
+   its life has passed, and a worker that lost it stops before touching Twilio again.
+4. **Steps**, each *adopting* what an earlier attempt already did (`adopt_or_create`: look the
+   resource up by the name or value the claim fixed, create it only when absent, and look
+   again when the create failed ambiguously) and *recording* its outcome in a unit of work of
+   its own before the next step starts. No transaction stays open across a Twilio call.
+5. **Release on a definite refusal**: when Twilio definitely did not act (`InputRejected`), the
+   claim is deleted so that the caller can choose again; after any other failure it stays,
+   and the same request, or `clienteling-setup sync`, resumes from the last recorded step.
+
+Invariants this gives every workflow: a crash between any two steps leaves a claim and a
+record from which a retry finishes with the same resources (never a second purchase, Messaging
+Service or sender); two concurrent requests for one subject run one after the other; a
+resource is never created for a subject whose claim another request holds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from clienteling_setup import errors
+from clienteling_setup.db.base import ClaimTaken
+from clienteling_setup.providers.messaging import InputRejected, ProviderError
+from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
+from clienteling_setup.workflow import leases
+
+T = TypeVar("T")
+
+LEASE_SECONDS = 120
+#: A step starting later than this after the lease was last extended extends it first. One
+#: Twilio step (a purchase: one attempt, then a bounded lookup) takes well under a minute.
+RENEW_AFTER_SECONDS = LEASE_SECONDS / 4
+
+
+def claim(
+    uows: UnitsOfWork,
+    tenant_id: str,
+    write: Callable[[UnitOfWork], T],
+    conflict: Callable[[UnitOfWork], errors.AppError],
+) -> T:
+    """Commit `write`'s claim; when a unique key says someone else holds it, raise the
+    `conflict` built (in a fresh unit of work) from who that is."""
+    try:
+        with uows.of(tenant_id) as uow:
+            return write(uow)
+    except (IntegrityError, ClaimTaken):
+        with uows.of(tenant_id) as uow:
+            raise conflict(uow) from None
+
+
+class Run:
+    """One holder's run on a subject: `step` keeps the lease before each piece of Twilio work."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        lease: str,
+        holder: str,
+        lost: errors.AppError,
+        *,
+        renew_after: float = RENEW_AFTER_SECONDS,
+    ) -> None:
+        self._sessions = sessions
+        self.lease = lease
+        self.holder = holder
+        self._lost = lost
+        self._renew_after = renew_after
+        self._extended = time.monotonic()
+
+    def step(self, effect: Callable[[], T]) -> T:
+        self.renew()
+        return effect()
+
+    def renew(self) -> None:
+        """Extend the lease once `renew_after` seconds passed since it was taken or extended,
+        so a slow Twilio (timeouts and retries add up) never outlasts it; fast runs pay no
+        extra write. A lease lost anyway stops this worker with `lost`."""
+        if time.monotonic() - self._extended < self._renew_after:
+            return
+        if not leases.acquire(self._sessions, self.lease, self.holder, LEASE_SECONDS):
+            raise self._lost
+        self._extended = time.monotonic()
+
+
+@contextmanager
+def exclusive(
+    uows: UnitsOfWork,
+    lease: str,
+    *,
+    busy: errors.AppError,
+    lost: errors.AppError,
+    wait: float = 0.0,
+    renew_after: float = RENEW_AFTER_SECONDS,
+) -> Iterator[Run]:
+    """Run the block as the lease's only holder (waiting up to `wait` seconds for another
+    holder to finish, then raising `busy`); the lease is released however the block ends."""
+    with leases.held(uows.sessions, lease, LEASE_SECONDS, busy=busy, wait=wait) as holder:
+        yield Run(uows.sessions, lease, holder, lost, renew_after=renew_after)
+
+
+@contextmanager
+def try_exclusive(
+    uows: UnitsOfWork, lease: str, *, lost: errors.AppError, seconds: float = LEASE_SECONDS
+) -> Iterator[Run | None]:
+    """For background work (reconciliation): the run, or None when another worker has it."""
+    holder = leases.new_holder()
+    if not leases.acquire(uows.sessions, lease, holder, seconds):
+        yield None
+        return
+    try:
+        yield Run(uows.sessions, lease, holder, lost)
+    finally:
+        leases.release(uows.sessions, lease, holder)
+
+
+def adopt_or_create(find: Callable[[], T | None], create: Callable[[], T]) -> T:
+    """The resource `find` locates (an earlier attempt made it), else `create`d once. When the
+    create fails without a definite refusal, Twilio may have acted before the answer was lost:
+    look again before failing."""
+    found = find()
+    if found is not None:
+        return found
+    try:
+        return create()
+    except InputRejected:
+        raise
+    except ProviderError:
+        found = find()
+        if found is None:
+            raise
+        return found
