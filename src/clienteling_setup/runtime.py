@@ -1,4 +1,9 @@
-"""What a running service holds: database, Twilio gateway, storage, keys. Built by bootstrap."""
+"""What a running service holds: database, Twilio gateway, storage, keys, caches.
+
+Built once by the composition root (`bootstrap.build_runtime`) and seen only by the entry
+points (`app`, `cli`, and `deps`, which hands each endpoint the ports it declares). Services
+never receive it: they take the ports they need.
+"""
 
 from __future__ import annotations
 
@@ -39,12 +44,6 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.uows = UnitsOfWork(self.sessions, self.secrets)
-
-    def credentials(self, subaccount_sid: str, auth_token_encrypted: str) -> AccountCredentials:
-        return AccountCredentials(subaccount_sid, self.secrets.decrypt(auth_token_encrypted))
-
-    def callback_url(self, path: str) -> str:
-        return f"{self.public_base_url.rstrip('/')}{path}"
 
     def close(self) -> None:
         for closer in reversed(self.closers):

@@ -18,9 +18,7 @@ from clienteling_setup.compliance.models import BundleRecord
 from clienteling_setup.compliance.rules import load_rules
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.session import transaction
-from clienteling_setup.providers.messaging import AccountCredentials
 from clienteling_setup.sync import SyncReport, sync_all, sync_tenant
-from clienteling_setup.tenants.models import Tenant
 from tests.conftest import Service
 from tests.service.compliance_helpers import BUNDLE_CALLBACK_PATH, bundle_uploads, emulator_bundle
 from tests.service.helpers import enable
@@ -254,12 +252,8 @@ def test_a_callback_during_a_sync_is_not_overwritten(
     with transaction(runtime.sessions) as session:
         gone = BundleRecord(tenant_id="acme", sid="BU" + "0" * 32, iso_country="NL", status="draft")
         session.add(gone)
-    with transaction(runtime.sessions) as session:
-        tenant = session.get(Tenant, "acme")
-        assert tenant is not None
-        account: AccountCredentials = runtime.credentials(
-            tenant.subaccount_sid, tenant.auth_token_encrypted
-        )
+    with runtime.uows.of("acme") as uow:
+        account = uow.tenants.account(uow.tenants.require())
 
     read_since = utcnow()
     bundles, products = records.fetch_all(runtime.gateway, account)  # NL still approved here

@@ -67,7 +67,7 @@ def test_the_voice_app_points_at_the_webhook(
 ) -> None:
     forwarding = api.get("/clienteling/configuration").json()["twilio"]["call_forwarding"]
     app = next(a for a in emulator.state.applications(tenant["sid"]) if a.sid == forwarding["sid"])
-    assert app.voice_url == service.runtime.callback_url(PATH)
+    assert app.voice_url == service.runtime.public_base_url + PATH
     assert app.voice_method == "POST"
 
 
@@ -77,7 +77,7 @@ def test_a_signed_call_dials_the_store_phone(
     put_store(api, "us-nyc")
     number = onboard(api, "us-nyc")
     form = call(tenant["sid"], number)
-    signature = compute_signature(tenant["token"], service.runtime.callback_url(PATH), form)
+    signature = compute_signature(tenant["token"], service.runtime.public_base_url + PATH, form)
     root = twiml(post(api, form, signature))
     assert [(child.tag, child.text) for child in root] == [("Dial", STORES["us-nyc"]["phone"])]
 
@@ -88,7 +88,7 @@ def test_a_store_without_a_phone_gets_a_polite_message(
     put_store(api, "us-nyc", phone=None)
     number = onboard(api, "us-nyc")
     form = call(tenant["sid"], number)
-    signature = compute_signature(tenant["token"], service.runtime.callback_url(PATH), form)
+    signature = compute_signature(tenant["token"], service.runtime.public_base_url + PATH, form)
     root = twiml(post(api, form, signature))
     assert [child.tag for child in root] == ["Say"]
     said = root[0].text or ""
@@ -120,11 +120,11 @@ def test_a_call_not_signed_by_twilio_for_this_url_is_403(
 ) -> None:
     put_store(api, "us-nyc")
     number = onboard(api, "us-nyc")
-    url = service.runtime.callback_url(PATH)
+    url = service.runtime.public_base_url + PATH
     form = call(tenant["sid"], number)
     signed: dict[str, Any] = {"form": form, "url": url, "token": tenant["token"]}
     if case == "other-url":
-        signed["url"] = service.runtime.callback_url("/clienteling/webhooks/twilio/status")
+        signed["url"] = service.runtime.public_base_url + "/clienteling/webhooks/twilio/status"
     elif case == "other-host":
         signed["url"] = "https://attacker.example" + PATH
     elif case == "other-token":
@@ -154,7 +154,7 @@ def test_a_call_to_the_dedicated_whatsapp_number_dials_the_store_phone(
     )
     assert registered.status_code == 202, registered.text
     form = call(tenant["sid"], dedicated)
-    signature = compute_signature(tenant["token"], service.runtime.callback_url(PATH), form)
+    signature = compute_signature(tenant["token"], service.runtime.public_base_url + PATH, form)
     dial = twiml(post(api, form, signature)).find("Dial")
     assert dial is not None
     assert (dial.text or "").strip() == STORES["us-nyc"]["phone"]
