@@ -165,3 +165,20 @@ def test_join_existing_group_puts_the_number_in_the_groups_messaging_service(
     assert [m.sid for m in in_group] == [owned[0].sid]
     tenant_service = api.get("/clienteling/configuration").json()["twilio"]["messaging_service_sid"]
     assert emulator.state.messaging_service_numbers(tenant_service) == []
+
+
+def test_group_ids_sharing_a_long_prefix_never_share_a_messaging_service(
+    api: Api, emulator: EmulatorServer, sub: str
+) -> None:
+    """Twilio's friendly names stop at 64 characters; the two ids differ only after that."""
+    prefix = "region-" + "x" * 60
+    first = api.put(f"/clienteling/sender-groups/{prefix}-1", json=GROUP)
+    second = api.put(f"/clienteling/sender-groups/{prefix}-2", json=GROUP)
+    assert (first.status_code, second.status_code) == (201, 201), (first.text, second.text)
+    assert first.json()["messaging_service_sid"] != second.json()["messaging_service_sid"]
+    names = [s.friendly_name for s in emulator.state.messaging_services(sub)]
+    assert len(names) == len(set(names)) == 3  # the tenant's own and one per group
+    assert all(len(name) <= 64 for name in names)
+    again = api.put(f"/clienteling/sender-groups/{prefix}-1", json=GROUP)
+    assert again.status_code == 200
+    assert again.json()["messaging_service_sid"] == first.json()["messaging_service_sid"]
