@@ -312,11 +312,13 @@ def resume_unfinished(uows: UnitsOfWork, gateway: MessagingGateway, tenant_id: s
     with uows.of(tenant_id) as uow:
         tenant = uow.tenants.require()
         account = uow.tenants.account(tenant)
-        plans = [
+        rows = uow.onboardings.unfinished()
+    plans = [
+        (
             Plan(
                 tenant_id=tenant_id,
                 store_id=row.store_id,
-                country="",
+                country="",  # the bundle was checked when the claim was made
                 phone_number=row.phone_number,
                 kind=row.kind,
                 sender_group_id=row.sender_group_id,
@@ -326,12 +328,13 @@ def resume_unfinished(uows: UnitsOfWork, gateway: MessagingGateway, tenant_id: s
                 messaging_service_sid=row.messaging_service_sid or "",
                 voice_app_sid=tenant.voice_app_sid,
                 account=account,
-            )
-            for row in uow.onboardings.unfinished()
-        ]
-        enabled = {row.store_id: row.enabled for row in uow.onboardings.unfinished()}
+            ),
+            row.enabled,
+        )
+        for row in rows
+    ]
     finished = 0
-    for plan in plans:
+    for plan, enabled in plans:
         lease = lease_name(tenant_id, plan.store_id)
         with try_exclusive(uows, lease, lost=_lost(plan.store_id)) as run:
             if run is None:
@@ -339,7 +342,7 @@ def resume_unfinished(uows: UnitsOfWork, gateway: MessagingGateway, tenant_id: s
             try:
                 if gateway.find_owned_number(account, plan.phone_number) is None:
                     continue  # the purchase never happened; the caller's retry decides
-                _run_steps(uows, gateway, plan, run, enable=enabled[plan.store_id])
+                _run_steps(uows, gateway, plan, run, enable=enabled)
                 finished += 1
             except (errors.AppError, ProviderError):
                 continue
