@@ -5,15 +5,14 @@ from datetime import datetime
 from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clienteling_setup.db.base import Base, Timestamps
+from clienteling_setup.db.base import Base, TenantOwned, Timestamps
 
 
-class BundleRecord(Timestamps, Base):
+class BundleRecord(Timestamps, TenantOwned):
     """A regulatory bundle of the tenant's subaccount, as last synchronised from Twilio."""
 
     __tablename__ = "regulatory_bundles"
 
-    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     sid: Mapped[str] = mapped_column(String(34), primary_key=True)
     iso_country: Mapped[str | None] = mapped_column(String(2), default=None, index=True)
     # The number type the bundle's regulation is for (local, mobile, ...), when known.
@@ -26,12 +25,11 @@ class BundleRecord(Timestamps, Base):
     synced_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class TrustProductRecord(Timestamps, Base):
+class TrustProductRecord(Timestamps, TenantOwned):
     """A trust product (e.g. US A2P profile) of the tenant, as last synchronised."""
 
     __tablename__ = "trust_products"
 
-    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     sid: Mapped[str] = mapped_column(String(34), primary_key=True)
     friendly_name: Mapped[str] = mapped_column(String(255), default="")
     status: Mapped[str] = mapped_column(String(40))

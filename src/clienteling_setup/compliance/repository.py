@@ -19,16 +19,13 @@ from clienteling_setup.compliance.models import (
     CountryRequirement,
     TrustProductRecord,
 )
+from clienteling_setup.db.repository import TenantScoped
 
 _Record = type[BundleRecord] | type[TrustProductRecord]
 
 
-class ComplianceRepository:
+class ComplianceRepository(TenantScoped):
     """The tenant's regulatory bundles and trust products, as last synchronised from Twilio."""
-
-    def __init__(self, session: Session, tenant_id: str) -> None:
-        self.session = session
-        self.tenant_id = tenant_id
 
     def bundle_for_update(self, sid: str) -> BundleRecord | None:
         """The bundle row, locked until the transaction ends (a status callback's write)."""

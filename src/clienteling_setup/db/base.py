@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -47,6 +47,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}
+
+
+class TenantOwned(Base):
+    """A table whose rows each belong to one tenant: `tenant_id` leads its primary key (the
+    tenant-scoped repositories of `db.repository` read and write it)."""
+
+    __abstract__ = True
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True, sort_order=-1)
 
 
 class Timestamps:

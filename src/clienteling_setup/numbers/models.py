@@ -5,13 +5,13 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clienteling_setup.db.base import Base, utcnow
+from clienteling_setup.db.base import TenantOwned, utcnow
 
 SMS = "sms"
 WHATSAPP = "whatsapp"
 
 
-class NumberClaim(Base):
+class NumberClaim(TenantOwned):
     """One phone number of a tenant, claimed by one store for one channel.
 
     The primary key (tenant, number) is the registry's whole point: an SMS onboarding and a
@@ -23,7 +23,6 @@ class NumberClaim(Base):
 
     __tablename__ = "number_claims"
 
-    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     phone_number: Mapped[str] = mapped_column(String(20), primary_key=True)
     store_id: Mapped[str] = mapped_column(String(128))
     channel: Mapped[str] = mapped_column(String(16))

@@ -3,19 +3,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from clienteling_setup.db.base import ClaimTaken
+from clienteling_setup.db.repository import TenantScopedRepository
 from clienteling_setup.numbers.models import NumberClaim
 
 
-class NumberClaimRepository:
-    def __init__(self, session: Session, tenant_id: str) -> None:
-        self.session = session
-        self.tenant_id = tenant_id
+class NumberClaimRepository(TenantScopedRepository[NumberClaim]):
+    model = NumberClaim
 
     def holder(self, phone_number: str) -> NumberClaim | None:
-        return self.session.get(NumberClaim, (self.tenant_id, phone_number))
+        return self.get(phone_number)
 
     def claim(self, phone_number: str, store_id: str, channel: str) -> NumberClaim:
         """Claim `phone_number` for the store's channel, or keep the claim it already has.
@@ -26,20 +24,18 @@ class NumberClaimRepository:
             if (current.store_id, current.channel) == (store_id, channel):
                 return current
             raise ClaimTaken(phone_number)
-        claim = NumberClaim(
-            tenant_id=self.tenant_id, phone_number=phone_number, store_id=store_id, channel=channel
-        )
-        self.session.add(claim)
+        claim = self.add(NumberClaim(phone_number=phone_number, store_id=store_id, channel=channel))
         self.session.flush()
         return claim
 
     def release(self, phone_number: str, store_id: str, channel: str) -> None:
         self.session.execute(
             delete(NumberClaim).where(
-                NumberClaim.tenant_id == self.tenant_id,
-                NumberClaim.phone_number == phone_number,
-                NumberClaim.store_id == store_id,
-                NumberClaim.channel == channel,
+                self._mine(
+                    NumberClaim.phone_number == phone_number,
+                    NumberClaim.store_id == store_id,
+                    NumberClaim.channel == channel,
+                )
             )
         )
 
@@ -50,8 +46,7 @@ class NumberClaimRepository:
         return set(
             self.session.scalars(
                 select(NumberClaim.phone_number).where(
-                    NumberClaim.tenant_id == self.tenant_id,
-                    NumberClaim.phone_number.in_(wanted),
+                    self._mine(NumberClaim.phone_number.in_(wanted))
                 )
             )
         )

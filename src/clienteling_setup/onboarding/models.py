@@ -5,15 +5,14 @@ from datetime import datetime
 from sqlalchemy import Boolean, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clienteling_setup.db.base import Base, Timestamps
+from clienteling_setup.db.base import TenantOwned, Timestamps
 
 
-class SenderGroup(Timestamps, Base):
+class SenderGroup(Timestamps, TenantOwned):
     """Stores that share one Messaging Service (and WhatsApp business account)."""
 
     __tablename__ = "sender_groups"
 
-    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
     waba_id: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -21,7 +20,7 @@ class SenderGroup(Timestamps, Base):
     messaging_service_sid: Mapped[str | None] = mapped_column(String(34), default=None)
 
 
-class StoreOnboarding(Timestamps, Base):
+class StoreOnboarding(Timestamps, TenantOwned):
     """A store's SMS onboarding: the claim on a number and how far the steps got.
 
     The row is written (committed) before any money is spent, so a crash at any later point
@@ -34,7 +33,6 @@ class StoreOnboarding(Timestamps, Base):
         Index("ix_store_onboardings_tenant_updated", "tenant_id", "updated_at"),
     )
 
-    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     store_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     phone_number: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(32), default="dedicated")

@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Result, func, select
-from sqlalchemy.orm import Session
 
 from clienteling_setup.compliance.models import (
     BundleRecord,
     CountryRequirement,
     TrustProductRecord,
 )
+from clienteling_setup.db.repository import TenantScoped
 from clienteling_setup.onboarding.models import StoreOnboarding
 from clienteling_setup.stores.models import Store
 from clienteling_setup.tenants.models import OptInTemplate, Tenant
@@ -27,11 +27,7 @@ from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 _PER_TENANT = (Store, StoreOnboarding, WhatsAppSenderRecord, BundleRecord, TrustProductRecord)
 
 
-class StatusRepository:
-    def __init__(self, session: Session, tenant_id: str) -> None:
-        self.session = session
-        self.tenant_id = tenant_id
-
+class StatusRepository(TenantScoped):
     def tenant(self) -> Tenant | None:
         return self.session.get(Tenant, self.tenant_id)
 

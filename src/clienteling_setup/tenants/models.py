@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clienteling_setup.db.base import Base, Timestamps
+from clienteling_setup.db.base import Base, TenantOwned, Timestamps
 
 
 class Tenant(Timestamps, Base):
@@ -24,11 +24,10 @@ class Tenant(Timestamps, Base):
     onboarded_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class OptInTemplate(Timestamps, Base):
+class OptInTemplate(Timestamps, TenantOwned):
     """The SMS opt-in disclaimer. Kept apart from Tenant: it may exist before enabling."""
 
     __tablename__ = "opt_in_templates"
 
-    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     id: Mapped[str] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text)

@@ -8,14 +8,14 @@ from sqlalchemy.orm import Session
 
 from clienteling_setup import errors
 from clienteling_setup.crypto import SecretBox
+from clienteling_setup.db.repository import TenantScoped
 from clienteling_setup.providers.messaging import AccountCredentials
 from clienteling_setup.tenants.models import OptInTemplate, Tenant
 
 
-class TenantRepository:
+class TenantRepository(TenantScoped):
     def __init__(self, session: Session, tenant_id: str, secrets: SecretBox) -> None:
-        self.session = session
-        self.tenant_id = tenant_id
+        super().__init__(session, tenant_id)
         self._secrets = secrets
 
     def get(self) -> Tenant | None:

@@ -3,16 +3,15 @@ from __future__ import annotations
 from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clienteling_setup.db.base import Base, Timestamps
+from clienteling_setup.db.base import TenantOwned, Timestamps
 
 
-class WhatsAppSenderRecord(Timestamps, Base):
+class WhatsAppSenderRecord(Timestamps, TenantOwned):
     """A store's WhatsApp sender as last seen from Twilio (callbacks and reconciliation)."""
 
     __tablename__ = "whatsapp_senders"
     __table_args__ = (Index("ix_whatsapp_senders_tenant_updated", "tenant_id", "updated_at"),)
 
-    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     store_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     phone_number: Mapped[str] = mapped_column(String(20))
     number_sid: Mapped[str | None] = mapped_column(String(34), default=None)
