@@ -28,17 +28,22 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "phone_number", name=op.f("pk_number_claims")),
     )
-    # Every number already claimed: each store's SMS number, then each WhatsApp number that
-    # is not its own store's SMS number (a dedicated one), unless an SMS claim has it already.
+    # Every number already claimed: each store's SMS number (unique per tenant already), then
+    # each WhatsApp number no SMS claim has (a dedicated one). Data written before the registry
+    # may hold one dedicated number on two stores (the race this table closes): the store
+    # registered first keeps the claim, the other's next request is told who holds it.
     op.execute(
         "INSERT INTO number_claims (tenant_id, phone_number, store_id, channel, created_at) "
         "SELECT tenant_id, phone_number, store_id, 'sms', created_at FROM store_onboardings"
     )
     op.execute(
         "INSERT INTO number_claims (tenant_id, phone_number, store_id, channel, created_at) "
-        "SELECT w.tenant_id, w.phone_number, w.store_id, 'whatsapp', w.created_at "
-        "FROM whatsapp_senders w WHERE NOT EXISTS (SELECT 1 FROM number_claims c "
-        "WHERE c.tenant_id = w.tenant_id AND c.phone_number = w.phone_number)"
+        "SELECT w.tenant_id, w.phone_number, MIN(w.store_id), 'whatsapp', MIN(w.created_at) "
+        "FROM whatsapp_senders w WHERE w.created_at = (SELECT MIN(o.created_at) "
+        "FROM whatsapp_senders o WHERE o.tenant_id = w.tenant_id "
+        "AND o.phone_number = w.phone_number) AND NOT EXISTS (SELECT 1 FROM number_claims c "
+        "WHERE c.tenant_id = w.tenant_id AND c.phone_number = w.phone_number) "
+        "GROUP BY w.tenant_id, w.phone_number"
     )
     with op.batch_alter_table("sender_groups", schema=None) as batch_op:
         batch_op.alter_column(
