@@ -38,7 +38,7 @@ _LOST = errors.Conflict("Another reconciliation runner took this tenant over.")
 
 
 class SyncPorts(Protocol):
-    """What reconciliation works with (the composition root's runtime provides them)."""
+    """What reconciliation works with (the runtime built by the composition root has them)."""
 
     @property
     def uows(self) -> UnitsOfWork: ...
@@ -63,12 +63,12 @@ class SyncReport:
         return out
 
 
-def sync_all(runtime: SyncPorts, *, only: str | None = None, progress: bool = False) -> SyncReport:
-    with runtime.uows.platform() as platform:
+def sync_all(ports: SyncPorts, *, only: str | None = None, progress: bool = False) -> SyncReport:
+    with ports.uows.platform() as platform:
         tenants = [t for t in platform.tenants.ids() if only is None or t == only]
     report = SyncReport()
     try:
-        report.regulations = refresh_regulations(runtime, tenants)
+        report.regulations = refresh_regulations(ports, tenants)
     except Exception as exc:  # noqa: BLE001 - the table stays the fallback; tenants still sync
         log.exception("regulations refresh crashed")
         report.regulations = f"regulations: not refreshed ({type(exc).__name__}: {exc})"
@@ -77,20 +77,20 @@ def sync_all(runtime: SyncPorts, *, only: str | None = None, progress: bool = Fa
 
         with click.progressbar(tenants, label="Synchronising tenants", file=sys.stderr) as bar:
             for tenant_id in bar:
-                sync_tenant(runtime, tenant_id, report)
+                sync_tenant(ports, tenant_id, report)
     else:
         for tenant_id in tenants:
-            sync_tenant(runtime, tenant_id, report)
+            sync_tenant(ports, tenant_id, report)
     return report
 
 
-def sync_tenant(runtime: SyncPorts, tenant_id: str, report: SyncReport) -> None:
-    with try_exclusive(runtime.uows, f"sync:{tenant_id}", lost=_LOST, seconds=SYNC_LEASE) as run:
+def sync_tenant(ports: SyncPorts, tenant_id: str, report: SyncReport) -> None:
+    with try_exclusive(ports.uows, f"sync:{tenant_id}", lost=_LOST, seconds=SYNC_LEASE) as run:
         if run is None:
             report.skipped.append(tenant_id)
             return
         try:
-            _sync(runtime, tenant_id)
+            _sync(ports, tenant_id)
             report.done.append(tenant_id)
         except ProviderError as exc:
             log.warning("sync failed", extra={"tenant": tenant_id, "error": exc.message})
@@ -100,8 +100,8 @@ def sync_tenant(runtime: SyncPorts, tenant_id: str, report: SyncReport) -> None:
             report.failed[tenant_id] = f"{type(exc).__name__}: {exc}"
 
 
-def _sync(runtime: SyncPorts, tenant_id: str) -> None:
-    gateway, uows = runtime.gateway, runtime.uows
+def _sync(ports: SyncPorts, tenant_id: str) -> None:
+    gateway, uows = ports.gateway, ports.uows
     with uows.of(tenant_id) as uow:
         tenant = uow.tenants.get()
         if tenant is None:
@@ -112,28 +112,28 @@ def _sync(runtime: SyncPorts, tenant_id: str) -> None:
         row = uow.tenants.get()
         if row is not None and row.subaccount_status != subaccount.status:
             row.subaccount_status = subaccount.status
-    sync_compliance(runtime, tenant_id, account)
+    sync_compliance(ports, tenant_id, account)
     refresh_senders(uows, gateway, tenant_id, account)
     resume_unfinished(uows, gateway, tenant_id)
 
 
-def sync_compliance(runtime: SyncPorts, tenant_id: str, account: AccountCredentials) -> None:
+def sync_compliance(ports: SyncPorts, tenant_id: str, account: AccountCredentials) -> None:
     """Bring the tenant's bundles and trust products up to what Twilio has now (upserts that
     keep rows a callback wrote meanwhile; see `compliance.records`)."""
     read_since = utcnow()
-    bundles, products = records.fetch_all(runtime.gateway, account)
-    with runtime.uows.of(tenant_id) as uow:
+    bundles, products = records.fetch_all(ports.gateway, account)
+    with ports.uows.of(tenant_id) as uow:
         records.store_bundles(uow.compliance, bundles, read_since=read_since, complete=True)
         records.store_trust_products(uow.compliance, products, read_since=read_since)
-    runtime.list_cache.invalidate(lambda key: isinstance(key, tuple) and key[:1] == (tenant_id,))
+    ports.list_cache.invalidate(lambda key: isinstance(key, tuple) and key[:1] == (tenant_id,))
 
 
-def refresh_regulations(runtime: SyncPorts, tenant_ids: list[str]) -> str:
+def refresh_regulations(ports: SyncPorts, tenant_ids: list[str]) -> str:
     """Refresh each supported country's bundle requirement from Twilio's Regulations API into
     ``country_requirements``. Regulations are Twilio-wide; they are read with the credentials
     of the first tenant (of `tenant_ids`) whose subaccount is active. Returns a report line.
     A country whose call fails keeps its previous answer (or the packaged table)."""
-    with runtime.uows.platform() as platform:
+    with ports.uows.platform() as platform:
         tenant = platform.tenants.first_active(tenant_ids)
         if tenant is None:
             return "regulations: not refreshed (no tenant with an active Twilio subaccount)"
@@ -144,7 +144,7 @@ def refresh_regulations(runtime: SyncPorts, tenant_ids: list[str]) -> str:
         if rule.sms_number_type is None:
             continue
         try:
-            found = runtime.gateway.list_regulations(account, code, rule.sms_number_type)
+            found = ports.gateway.list_regulations(account, code, rule.sms_number_type)
         except ProviderError as exc:
             failed[code] = exc.message
             if isinstance(exc, ProviderUnavailable):
@@ -154,7 +154,7 @@ def refresh_regulations(runtime: SyncPorts, tenant_ids: list[str]) -> str:
         # the emulator) answer nothing for countries they do not sell in, and buying without
         # a bundle where one is needed only fails later, at the purchase.
         required = rule.bundle_required or merge_regulations(rule, found).bundle_required
-        with runtime.uows.platform() as platform:
+        with ports.uows.platform() as platform:
             platform.requirements.record(
                 code, number_type=rule.sms_number_type, bundle_required=required, at=utcnow()
             )
@@ -171,7 +171,7 @@ def refresh_regulations(runtime: SyncPorts, tenant_ids: list[str]) -> str:
 ENABLE_SYNC_WAIT_SECONDS = 3.0
 
 
-def after_enable(runtime: SyncPorts) -> Callable[[str, AccountCredentials], None]:
+def after_enable(ports: SyncPorts) -> Callable[[str, AccountCredentials], None]:
     """What enabling does next: synchronise the new tenant's bundles and trust products once
     so the status shows them right away. Best effort: a Twilio failure there is logged and
     left to reconciliation, and it never fails the enable, which waits for it at most
@@ -180,7 +180,7 @@ def after_enable(runtime: SyncPorts) -> Callable[[str, AccountCredentials], None
     def first_sync(tenant_id: str, account: AccountCredentials) -> None:
         worker = threading.Thread(
             target=_first_compliance_sync,
-            args=(runtime, tenant_id, account),
+            args=(ports, tenant_id, account),
             name=f"enable-sync-{tenant_id}",
             daemon=True,
         )
@@ -190,12 +190,12 @@ def after_enable(runtime: SyncPorts) -> Callable[[str, AccountCredentials], None
     return first_sync
 
 
-def _first_compliance_sync(runtime: SyncPorts, tenant_id: str, account: AccountCredentials) -> None:
-    with try_exclusive(runtime.uows, f"sync:{tenant_id}", lost=_LOST, seconds=SYNC_LEASE) as run:
+def _first_compliance_sync(ports: SyncPorts, tenant_id: str, account: AccountCredentials) -> None:
+    with try_exclusive(ports.uows, f"sync:{tenant_id}", lost=_LOST, seconds=SYNC_LEASE) as run:
         if run is None:
             return  # a runner is on it already
         try:
-            sync_compliance(runtime, tenant_id, account)
+            sync_compliance(ports, tenant_id, account)
         except Exception:  # noqa: BLE001 - best effort; reconciliation catches up
             log.warning("compliance sync after enabling failed", extra={"tenant": tenant_id})
 
@@ -203,8 +203,8 @@ def _first_compliance_sync(runtime: SyncPorts, tenant_id: str, account: AccountC
 class PeriodicSync:
     """The in-process reconciliation job: one pass every `interval` seconds."""
 
-    def __init__(self, runtime: SyncPorts, interval: float) -> None:
-        self.runtime = runtime
+    def __init__(self, ports: SyncPorts, interval: float) -> None:
+        self.ports = ports
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="periodic-sync", daemon=True)
@@ -219,6 +219,6 @@ class PeriodicSync:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                sync_all(self.runtime)
+                sync_all(self.ports)
             except Exception:  # noqa: BLE001 - the job must outlive a bad pass
                 log.exception("periodic sync pass failed")
