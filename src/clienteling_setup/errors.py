@@ -21,7 +21,18 @@ log = logging.getLogger("clienteling_setup.errors")
 
 
 class AppError(Exception):
+    """An answer for the API's caller: `message`, rendered with the class's `status_code`.
+
+    Each subclass names its status where it is declared: ``class NotFound(AppError,
+    status_code=404)``.
+    """
+
     status_code = 400
+
+    def __init_subclass__(cls, *, status_code: int | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status_code is not None:
+            cls.status_code = status_code
 
     def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -29,36 +40,29 @@ class AppError(Exception):
         self.headers = headers or {}
 
 
-class BadRequest(AppError):
-    status_code = 400
+class BadRequest(AppError, status_code=400): ...
 
 
-class Unauthorized(AppError):
-    status_code = 401
+class Unauthorized(AppError, status_code=401): ...
 
 
-class Forbidden(AppError):
-    status_code = 403
+class Forbidden(AppError, status_code=403): ...
 
 
-class NotFound(AppError):
-    status_code = 404
+class NotFound(AppError, status_code=404): ...
 
 
-class Conflict(AppError):
-    status_code = 409
+class Conflict(AppError, status_code=409): ...
 
 
-class PayloadTooLarge(AppError):
-    status_code = 413
+class PayloadTooLarge(AppError, status_code=413): ...
 
 
-class UpstreamFailed(AppError):
-    status_code = 502
+class UpstreamFailed(AppError, status_code=502): ...
 
 
-class UpstreamUnavailable(AppError):
-    status_code = 503
+class UpstreamUnavailable(AppError, status_code=503):
+    """Sent with a Retry-After header."""
 
     def __init__(self, message: str, *, retry_after: int = 5) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after)})

@@ -54,21 +54,23 @@ _KEY_DERIVATION_LABEL = b"clienteling-setup/local-storage/upload-policy/v1"
 
 
 class UploadRejected(StorageError):
-    """An upload that breaks the grant it was made with."""
+    """An upload that breaks the grant it was made with; `status_code` is the answer."""
 
     status_code = 400
 
 
 class UploadInvalid(UploadRejected):
-    status_code = 400
+    """Malformed form, or a file that is empty or too large (400)."""
 
 
 class UploadForbidden(UploadRejected):
+    """Bad signature, expired grant, another key or content type, extra fields (403)."""
+
     status_code = 403
 
 
 class ObjectNotFound(StorageError):
-    pass
+    """No object under the key."""
 
 
 @dataclass(frozen=True)
