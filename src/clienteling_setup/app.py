@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from clienteling_setup import console, webhooks
 from clienteling_setup.auth.middleware import TENANT_PATTERN, AuthMiddleware
@@ -16,6 +16,7 @@ from clienteling_setup.compliance import endpoints as compliance_endpoints
 from clienteling_setup.db.session import ping
 from clienteling_setup.errors import install_error_handlers
 from clienteling_setup.http_context import RequestContextMiddleware
+from clienteling_setup.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from clienteling_setup.onboarding import endpoints as onboarding_endpoints
 from clienteling_setup.providers.local_storage import LocalStorage
 from clienteling_setup.runtime import Runtime
@@ -88,6 +89,11 @@ def _add_operational_routes(app: FastAPI, runtime: Runtime) -> None:
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             return JSONResponse({"status": "unavailable", "database": str(exc)[:200]}, 503)
         return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        # Prometheus text format, no authentication (like /healthz): figures, no tenant data.
+        return Response(runtime.metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -16,6 +16,7 @@ from clienteling_setup.providers.local_storage import LocalStorage
 from clienteling_setup.providers.messaging import MessagingGateway
 from clienteling_setup.providers.storage import ObjectStorage
 from clienteling_setup.runtime import Runtime
+from clienteling_setup.status.cache import StatusCache
 from clienteling_setup.sync import after_enable
 
 
@@ -120,6 +121,7 @@ def build_runtime(
         public_base_url=base_url,
         hs256_secret=hs256,
         list_cache=TTLCache(settings.twilio.list_cache_seconds),
+        status_cache=StatusCache(settings.status_cache_bytes),
         closers=closers,
     )
     runtime.after_enable = after_enable(runtime)

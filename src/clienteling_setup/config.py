@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     jwt: JwtSettings = JwtSettings()
     sync_interval_seconds: float = 300.0
     max_body_bytes: int = 1_000_000
+    status_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Bound of the cached status documents, in bytes (0: no cache).",
+    )
     log_level: str = "INFO"
 
     def resolved_database_url(self) -> str:

@@ -18,9 +18,10 @@ from clienteling_setup.auth.tokens import TokenVerifier
 from clienteling_setup.cache import TTLCache
 from clienteling_setup.config import Settings
 from clienteling_setup.crypto import SecretBox
+from clienteling_setup.metrics import Metrics
 from clienteling_setup.providers.messaging import AccountCredentials, MessagingGateway
 from clienteling_setup.providers.storage import ObjectStorage
-from clienteling_setup.status.cache import StatusCache
+from clienteling_setup.status.cache import StatusCache, StatusCacheCollector
 from clienteling_setup.unit_of_work import UnitsOfWork
 
 
@@ -38,12 +39,15 @@ class Runtime:
     list_cache: TTLCache = field(default_factory=lambda: TTLCache(60.0))
     status_cache: StatusCache = field(default_factory=StatusCache)
     closers: list[Any] = field(default_factory=list)
+    #: What `GET /metrics` shows: this service's own registry (see `clienteling_setup.metrics`).
+    metrics: Metrics = field(default_factory=Metrics)
     #: What enabling does next (the first compliance sync), set by the composition root.
     after_enable: Callable[[str, AccountCredentials], None] | None = None
     uows: UnitsOfWork = field(init=False)
 
     def __post_init__(self) -> None:
         self.uows = UnitsOfWork(self.sessions, self.secrets)
+        self.metrics.register(StatusCacheCollector(self.status_cache))
 
     def close(self) -> None:
         for closer in reversed(self.closers):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete, update
 
 from clienteling_setup.compliance.models import BundleRecord, CountryRequirement
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.session import transaction
-from clienteling_setup.status.cache import StatusCache
+from clienteling_setup.status.cache import ENTRY_OVERHEAD, StatusCache
 from clienteling_setup.status.repository import StatusRepository
 from clienteling_setup.stores.models import Store
 from tests.conftest import Service
@@ -74,3 +78,77 @@ def test_an_unchanged_tenant_is_not_rebuilt(api: Api, service: Service) -> None:
     with service.runtime.uows.of("acme") as uow:
         cache.get_or_build(StatusRepository(uow.session, "acme"), build)
     assert len(builds) == 2
+
+
+def test_concurrent_reads_after_a_change_build_once(api: Api, service: Service) -> None:
+    """Eight clients read the status at once after a change: one request rebuilds the
+    document, the others wait for it or find it cached, and all get the same document."""
+    put_store(api, "us-nyc")
+    _status(api)
+    put_store(api, "us-nyc", name="Changed")
+    before = service.runtime.status_cache.stats()
+
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(lambda _: api.get("/clienteling/onboarding-status"), range(8)))
+
+    after = service.runtime.status_cache.stats()
+    assert [r.status_code for r in responses] == [200] * 8
+    assert {r.content for r in responses} == {responses[0].content}
+    assert responses[0].json()["stores"][0]["name"] == "Changed"
+    assert after.builds - before.builds == 1
+    assert (after.hits + after.misses) - (before.hits + before.misses) == 8
+
+
+def test_the_cache_is_bounded_by_bytes(api: Api, service: Service) -> None:
+    """Least recently read out first once the documents outweigh the bound; a document
+    larger than the bound is served but not kept."""
+    size = 10_000
+    cache = StatusCache(max_bytes=3 * (size + ENTRY_OVERHEAD))
+
+    def read(tenant: str, weight: int = size) -> None:
+        with service.runtime.uows.of(tenant) as uow:
+            cache.get_or_build(StatusRepository(uow.session, tenant), lambda: b"x" * weight)
+
+    for tenant in ("t1", "t2", "t3"):
+        read(tenant)
+    read("t1")  # t1 is now the most recently read; t2 the least
+    read("t4")
+    stats = cache.stats()
+    assert (stats.entries, stats.bytes) == (3, 3 * (size + ENTRY_OVERHEAD))
+    builds = stats.builds
+    for tenant in ("t1", "t3", "t4"):
+        read(tenant)
+    assert cache.stats().builds == builds  # all three still cached
+    read("t2")
+    assert cache.stats().builds == builds + 1  # t2 was evicted
+    read("t5", weight=4 * size)
+    read("t5", weight=4 * size)
+    assert cache.stats().builds == builds + 3  # too large to keep
+    assert cache.stats().bytes <= cache.max_bytes
+
+
+def test_metrics_show_the_status_cache(api: Api, service: Service) -> None:
+    put_store(api, "us-nyc")
+
+    def scrape() -> dict[str, float]:
+        response = httpx.get(f"{service.base_url}/metrics")  # no credentials needed
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/plain")
+        return {
+            sample.name: sample.value
+            for family in text_string_to_metric_families(response.text)
+            for sample in family.samples
+        }
+
+    before = scrape()
+    assert _status(api)["stores"][0]["id"] == "us-nyc"  # a miss: the store is new
+    _status(api)  # a hit
+    after = scrape()
+    prefix = "clienteling_status_cache"
+    assert after[f"{prefix}_misses_total"] == before[f"{prefix}_misses_total"] + 1
+    assert after[f"{prefix}_hits_total"] == before[f"{prefix}_hits_total"] + 1
+    assert after[f"{prefix}_builds_total"] == before[f"{prefix}_builds_total"] + 1
+    assert after[f"{prefix}_entries"] >= 1
+    assert 0 < after[f"{prefix}_bytes"] <= after[f"{prefix}_max_bytes"]
+    assert after[f"{prefix}_max_bytes"] == service.runtime.settings.status_cache_bytes
+    assert "/metrics" not in api.get("/openapi.json").json()["paths"]

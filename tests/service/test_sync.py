@@ -18,10 +18,11 @@ from clienteling_setup.compliance.models import BundleRecord
 from clienteling_setup.compliance.rules import load_rules
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.session import transaction
+from clienteling_setup.status.repository import StatusRepository
 from clienteling_setup.sync import SyncReport, sync_all, sync_tenant
 from tests.conftest import Service
 from tests.service.compliance_helpers import BUNDLE_CALLBACK_PATH, bundle_uploads, emulator_bundle
-from tests.service.helpers import enable
+from tests.service.helpers import available_number, enable
 from tests.support import Api, assert_error
 from twilio_emulator import EmulatorServer
 from twilio_emulator.models import Regulation
@@ -355,3 +356,44 @@ def test_an_empty_regulations_answer_does_not_lift_a_known_requirement(
         "/clienteling/stores/ie-dub/onboard", json={"phone_number": "+353851234567"}
     )
     assert_error(response, 400, "regulatory bundle")
+
+
+def _fingerprint(service: Service) -> tuple[Any, ...]:
+    with service.runtime.uows.of("acme") as uow:
+        return StatusRepository(uow.session, "acme").fingerprint()
+
+
+def test_a_pass_that_changes_nothing_keeps_the_status_fingerprint(
+    api: Api, service: Service, emulator: EmulatorServer
+) -> None:
+    """Reconciliation over a tenant Twilio has nothing new about writes nothing: the status
+    fingerprint, and the cached document keyed by it, stay. A real change still moves it."""
+    account = _setup(api, {"nl-ams": NL_STORE, "us-nyc": US_STORE})
+    nl = emulator_bundle(emulator, account, "NL", "mobile", "twilio-approved")
+    number = available_number(api, "us-nyc")
+    onboard = api.post("/clienteling/stores/us-nyc/onboard", json={"phone_number": number})
+    assert onboard.status_code == 201, onboard.text
+    # A sender still in review: every pass fetches it from Twilio.
+    whatsapp = api.post(
+        "/clienteling/stores/us-nyc/whatsapp/onboard",
+        json={"waba_id": "1234567890", "profile_name": "Dodici"},
+    )
+    assert whatsapp.status_code == 202, whatsapp.text
+    assert sync_all(service.runtime).done == ["acme"]
+    before = _fingerprint(service)
+    document = api.get("/clienteling/onboarding-status").json()
+
+    for _ in range(2):
+        report = sync_all(service.runtime)
+        assert report.done == ["acme"]
+        assert report.regulations is not None
+        assert report.regulations.startswith("regulations: refreshed")
+        assert _fingerprint(service) == before
+    assert api.get("/clienteling/onboarding-status").json() == document
+    us_nyc = next(s for s in document["stores"] if s["id"] == "us-nyc")
+    assert us_nyc["channels"]["whatsapp"]["status"] == "creating"  # polled by every pass
+
+    emulator.state.set_bundle_status(account, nl.sid, "in-review")
+    assert sync_all(service.runtime).done == ["acme"]
+    assert _fingerprint(service) != before
+    assert _country(api, "NL")["regulatory_bundle"]["status"] == "in-review"

@@ -103,8 +103,10 @@ def store_bundles(
     complete: bool,
 ) -> None:
     """Upsert bundles read from Twilio since `read_since`. With `complete` (the whole list),
-    also delete the tenant's bundles Twilio no longer lists (unless written since)."""
+    also delete the tenant's bundles Twilio no longer lists (unless written since). A bundle
+    whose stored row already says what Twilio says is not written at all."""
     now = utcnow()
+    known = compliance.bundles()
     for item in fetched:
         b = item.bundle
         values: dict[str, Any] = {
@@ -120,11 +122,14 @@ def store_bundles(
         }
         # A rejected bundle whose evaluation names no reason keeps the reason already known
         # (from a callback or an earlier read).
+        keep_reason = b.status == TWILIO_REJECTED and b.failure_reason is None
+        row = known.get(b.sid)
+        if row is not None and _same(
+            row, values if not keep_reason else {**values, "failure_reason": row.failure_reason}
+        ):
+            continue
         compliance.upsert_bundle(
-            b.sid,
-            values,
-            read_since=read_since,
-            keep_failure_reason=b.status == TWILIO_REJECTED and b.failure_reason is None,
+            b.sid, values, read_since=read_since, keep_failure_reason=keep_reason
         )
     if complete:
         compliance.delete_bundles_except(
@@ -138,8 +143,10 @@ def store_trust_products(
     *,
     read_since: datetime,
 ) -> None:
-    """Upsert the tenant's whole trust product list; delete those Twilio no longer lists."""
+    """Upsert the tenant's whole trust product list; delete those Twilio no longer lists.
+    A product whose stored row already says what Twilio says is not written at all."""
     now = utcnow()
+    known = compliance.trust_products()
     for item in fetched:
         p = item.product
         values: dict[str, Any] = {
@@ -150,10 +157,23 @@ def store_trust_products(
             "synced_at": now,
             "updated_at": now,
         }
+        row = known.get(p.sid)
+        if row is not None and _same(row, values):
+            continue
         compliance.upsert_trust_product(p.sid, values, read_since=read_since)
     compliance.delete_trust_products_except(
         [item.product.sid for item in fetched], read_since=read_since
     )
+
+
+#: Bookkeeping columns: a write of only these would change nothing the status shows.
+_BOOKKEEPING = frozenset({"synced_at", "updated_at"})
+
+
+def _same(row: Any, values: dict[str, Any]) -> bool:
+    """Whether `row` already holds `values` (bookkeeping aside): then nothing is written, so
+    the row's `updated_at`, and the status fingerprint built on it, stay where they are."""
+    return all(getattr(row, k) == v for k, v in values.items() if k not in _BOOKKEEPING)
 
 
 def apply_bundle_status(

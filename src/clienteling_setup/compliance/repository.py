@@ -31,6 +31,20 @@ class ComplianceRepository(TenantScoped):
         """The bundle row, locked until the transaction ends (a status callback's write)."""
         return self.session.get(BundleRecord, (self.tenant_id, sid), with_for_update=True)
 
+    def bundles(self) -> dict[str, BundleRecord]:
+        """The tenant's bundles by sid."""
+        rows = self.session.scalars(
+            select(BundleRecord).where(BundleRecord.tenant_id == self.tenant_id)
+        )
+        return {row.sid: row for row in rows}
+
+    def trust_products(self) -> dict[str, TrustProductRecord]:
+        """The tenant's trust products by sid."""
+        rows = self.session.scalars(
+            select(TrustProductRecord).where(TrustProductRecord.tenant_id == self.tenant_id)
+        )
+        return {row.sid: row for row in rows}
+
     def bundle_addresses(self) -> dict[str, str]:
         """Each known bundle's address sid, for the bundles that have one."""
         rows = self.session.execute(
@@ -133,11 +147,15 @@ class RequirementRepository:
     def record(
         self, country_code: str, *, number_type: str, bundle_required: bool, at: datetime
     ) -> CountryRequirement:
-        """Insert or overwrite the country's refreshed requirement."""
+        """Insert or overwrite the country's refreshed requirement. An answer that changes
+        nothing writes nothing: `refreshed_at` is when the requirement last changed, and the
+        status documents built on it stay valid (see `status.cache`)."""
         row = self.session.get(CountryRequirement, country_code, with_for_update=True)
         if row is None:
             row = CountryRequirement(country_code=country_code)
             self.session.add(row)
+        elif row.number_type == number_type and row.bundle_required == bundle_required:
+            return row
         row.number_type = number_type
         row.bundle_required = bundle_required
         row.refreshed_at = at
