@@ -15,7 +15,7 @@ module alone. Error hierarchy::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, Required, TypedDict, Unpack
 
 NumberType = Literal["local", "mobile", "national", "toll-free"]
 
@@ -140,6 +140,40 @@ class WhatsAppSender:
     offline_reasons: tuple[str, ...] = ()
 
 
+class NumberSearch(TypedDict, total=False):
+    """The filters of `search_available_numbers`, each optional (Twilio's names)."""
+
+    in_region: str | None
+    in_postal_code: str | None
+    area_code: str | None
+    near_lat_long: str | None
+    contains: str | None
+    limit: int  # at most this many numbers (20 when not given)
+
+
+class NumberPurchase(TypedDict, total=False):
+    """What `buy_number` sets on the number it buys."""
+
+    friendly_name: Required[str]
+    address_sid: str | None
+    bundle_sid: str | None
+    voice_application_sid: str | None
+
+
+class SenderSettings(TypedDict):
+    """What `update_sender` sets: the sender's profile and where its status callbacks go."""
+
+    profile: SenderProfile
+    status_callback_url: str
+
+
+class NewSender(SenderSettings):
+    """What `create_sender` registers: the number (`whatsapp:+E164`), its WABA and settings."""
+
+    sender_id: str
+    waba_id: str
+
+
 class ProviderError(Exception):
     """Twilio answered with an error. `code` is Twilio's error code when it gave one."""
 
@@ -229,26 +263,13 @@ class MessagingGateway(Protocol):
         account: AccountCredentials,
         iso_country: str,
         number_type: NumberType,
-        *,
-        in_region: str | None = None,
-        in_postal_code: str | None = None,
-        area_code: str | None = None,
-        near_lat_long: str | None = None,
-        contains: str | None = None,
-        limit: int = 20,
+        **filters: Unpack[NumberSearch],
     ) -> list[AvailableNumber]:
         """SMS-capable numbers only."""
         ...
 
     def buy_number(
-        self,
-        account: AccountCredentials,
-        phone_number: str,
-        *,
-        friendly_name: str,
-        address_sid: str | None = None,
-        bundle_sid: str | None = None,
-        voice_application_sid: str | None = None,
+        self, account: AccountCredentials, phone_number: str, **purchase: Unpack[NumberPurchase]
     ) -> OwnedNumber:
         """Never retried blindly: after an ambiguous failure, ownership is checked by lookup."""
         ...
@@ -285,21 +306,10 @@ class MessagingGateway(Protocol):
 
     # -- WhatsApp senders (/v2/Channels/Senders) --------------------------------------------
     def create_sender(
-        self,
-        account: AccountCredentials,
-        *,
-        sender_id: str,
-        waba_id: str,
-        profile: SenderProfile,
-        status_callback_url: str,
+        self, account: AccountCredentials, **sender: Unpack[NewSender]
     ) -> WhatsAppSender: ...
     def fetch_sender(self, account: AccountCredentials, sid: str) -> WhatsAppSender: ...
     def update_sender(
-        self,
-        account: AccountCredentials,
-        sid: str,
-        *,
-        profile: SenderProfile,
-        status_callback_url: str,
+        self, account: AccountCredentials, sid: str, **settings: Unpack[SenderSettings]
     ) -> WhatsAppSender: ...
     def list_senders(self, account: AccountCredentials) -> list[WhatsAppSender]: ...

@@ -10,6 +10,7 @@ from twilio.rest import Client
 
 from clienteling_setup.providers.messaging import AccountCredentials, Regulation
 
+from . import mapping
 from .errors import map_twilio_errors
 from .http import GatewayHttpClient, idempotent_writes
 from .retry import RetryPolicy
@@ -95,6 +96,28 @@ class GatewayBase:
     def _call(self, operation: str, fn: Callable[[], T]) -> T:
         with map_twilio_errors(operation, retry_after=lambda: self._http.last_retry_after):
             return fn()
+
+    def _create(
+        self, operation: str, resource: Any, convert: Callable[[Any], T], *args: Any, **values: Any
+    ) -> T:
+        """`resource.create(...)`, converted. Sent once: a POST is never retried blindly."""
+        return self._call(operation, lambda: convert(resource.create(*args, **values)))
+
+    def _update(
+        self, operation: str, resource: Any, convert: Callable[[Any], T], *args: Any, **values: Any
+    ) -> T:
+        """`resource.update(...)`, converted. It sets values, so it is safe to retry."""
+        return self._idempotent_write(operation, lambda: convert(resource.update(*args, **values)))
+
+    def _find(
+        self, operation: str, resource: Any, convert: Callable[[Any], T], **match: str
+    ) -> T | None:
+        """The instance of the SDK list `resource` whose one field in `match` has the value
+        given, converted; None if none. Twilio's list filter matches loosely (prefixes, case),
+        so the list is filtered by `match` and then checked exactly."""
+        ((name, value),) = match.items()
+        found = self._call(operation, lambda: resource.list(**match))
+        return mapping.first(found, name, value, convert)
 
     def _idempotent_write(self, operation: str, fn: Callable[[], T]) -> T:
         """A write that is safe to repeat (it sets values), so it may be retried like a GET."""

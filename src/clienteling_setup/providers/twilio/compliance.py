@@ -22,6 +22,13 @@ __all__ = ["ComplianceCalls"]
 
 
 class ComplianceCalls(GatewayBase):
+    def _regulatory(self, account: AccountCredentials) -> Any:
+        """Regulatory compliance (numbers v2) of the tenant's subaccount."""
+        return self._tenant(account).numbers.v2.regulatory_compliance
+
+    def _trusthub(self, account: AccountCredentials) -> Any:
+        return self._tenant(account).trusthub.v1
+
     # -- compliance -----------------------------------------------------------------------------
     def list_addresses(self, account: AccountCredentials, iso_country: str) -> list[Address]:
         country = iso_country.upper()
@@ -34,7 +41,7 @@ class ComplianceCalls(GatewayBase):
     def list_bundles(
         self, account: AccountCredentials, iso_country: str | None = None
     ) -> list[Bundle]:
-        bundles_api = self._tenant(account).numbers.v2.regulatory_compliance.bundles
+        bundles_api = self._regulatory(account).bundles
         country = iso_country.upper() if iso_country else None
         found = self._call(
             "list bundles",
@@ -43,7 +50,7 @@ class ComplianceCalls(GatewayBase):
         return [self._bundle(account, b, iso_country=country) for b in found]
 
     def fetch_bundle(self, account: AccountCredentials, sid: str) -> Bundle:
-        bundles_api = self._tenant(account).numbers.v2.regulatory_compliance.bundles
+        bundles_api = self._regulatory(account).bundles
         found = self._call("fetch bundle", lambda: bundles_api(sid).fetch())
         return self._bundle(account, found, iso_country=None)
 
@@ -70,7 +77,7 @@ class ComplianceCalls(GatewayBase):
             cached = self._regulations.get(sid)
         if cached is not None:
             return cached
-        regulations_api = self._tenant(account).numbers.v2.regulatory_compliance.regulations
+        regulations_api = self._regulatory(account).regulations
         try:
             found = self._call("fetch regulation", lambda: regulations_api(sid).fetch())
         except NotFound:
@@ -81,7 +88,7 @@ class ComplianceCalls(GatewayBase):
         return regulation
 
     def _bundle_failure(self, account: AccountCredentials, bundle_sid: str) -> str | None:
-        bundle = self._tenant(account).numbers.v2.regulatory_compliance.bundles(bundle_sid)
+        bundle = self._regulatory(account).bundles(bundle_sid)
         evaluations = self._call("list bundle evaluations", lambda: bundle.evaluations.list())
         if not evaluations:
             return None
@@ -91,7 +98,7 @@ class ComplianceCalls(GatewayBase):
         return mapping.evaluation_failure(getattr(latest, "results", None))
 
     def _bundle_object_sids(self, account: AccountCredentials, bundle_sid: str) -> list[str]:
-        bundle = self._tenant(account).numbers.v2.regulatory_compliance.bundles(bundle_sid)
+        bundle = self._regulatory(account).bundles(bundle_sid)
         items = self._call("list bundle item assignments", lambda: bundle.item_assignments.list())
         return [sid for item in items if (sid := mapping.text(item, "object_sid"))]
 
@@ -104,7 +111,7 @@ class ComplianceCalls(GatewayBase):
     def list_bundle_documents(
         self, account: AccountCredentials, bundle_sid: str
     ) -> list[SupportingDocument]:
-        documents_api = self._tenant(account).numbers.v2.regulatory_compliance.supporting_documents
+        documents_api = self._regulatory(account).supporting_documents
         sids = self._bundle_object_sids(account, bundle_sid)
         return self._documents(documents_api, sids)
 
@@ -121,7 +128,7 @@ class ComplianceCalls(GatewayBase):
     def list_regulations(
         self, account: AccountCredentials, iso_country: str, number_type: NumberType
     ) -> list[Regulation]:
-        regulations_api = self._tenant(account).numbers.v2.regulatory_compliance.regulations
+        regulations_api = self._regulatory(account).regulations
         found = self._call(
             "list regulations",
             lambda: regulations_api.list(iso_country=iso_country.upper(), number_type=number_type),
@@ -132,23 +139,17 @@ class ComplianceCalls(GatewayBase):
         return regulations
 
     def list_trust_products(self, account: AccountCredentials) -> list[TrustProduct]:
-        found = self._call(
-            "list trust products", lambda: self._tenant(account).trusthub.v1.trust_products.list()
-        )
+        found = self._call("list trust products", self._trusthub(account).trust_products.list)
         return [mapping.trust_product(t) for t in found]
 
     def fetch_trust_product(self, account: AccountCredentials, sid: str) -> TrustProduct:
-        return self._call(
-            "fetch trust product",
-            lambda: mapping.trust_product(
-                self._tenant(account).trusthub.v1.trust_products(sid).fetch()
-            ),
-        )
+        product = self._trusthub(account).trust_products(sid)
+        return self._call("fetch trust product", lambda: mapping.trust_product(product.fetch()))
 
     def list_trust_product_documents(
         self, account: AccountCredentials, trust_product_sid: str
     ) -> list[SupportingDocument]:
-        trusthub = self._tenant(account).trusthub.v1
+        trusthub = self._trusthub(account)
         assignments = self._call(
             "list trust product entity assignments",
             lambda: trusthub.trust_products(

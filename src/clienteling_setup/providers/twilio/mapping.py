@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from clienteling_setup.providers.messaging import (
     Address,
@@ -13,12 +13,15 @@ from clienteling_setup.providers.messaging import (
     OwnedNumber,
     Regulation,
     SenderProfile,
+    SenderSettings,
     Subaccount,
     SupportingDocument,
     TrustProduct,
     VoiceApplication,
     WhatsAppSender,
 )
+
+T = TypeVar("T")
 
 
 def text(obj: Any, name: str) -> str | None:
@@ -41,35 +44,40 @@ def timestamp(value: Any) -> str | None:
     return str(value) or None
 
 
+def texts(obj: Any, *names: str) -> dict[str, Any]:
+    """`text` of each named attribute, "" where absent: the port's required string fields."""
+    return {name: text(obj, name) or "" for name in names}
+
+
+def optional_texts(obj: Any, *names: str) -> dict[str, Any]:
+    """`text` of each named attribute, None where absent: the port's optional fields."""
+    return {name: text(obj, name) for name in names}
+
+
+def first(items: Iterable[Any], name: str, value: str, convert: Callable[[Any], T]) -> T | None:
+    """`convert` of the first SDK instance whose attribute `name` is `value` (Twilio's list
+    filters are prefix or case-insensitive matches); None if there is none."""
+    return next((convert(item) for item in items if text(item, name) == value), None)
+
+
 def subaccount(obj: Any) -> Subaccount:
-    return Subaccount(
-        sid=text(obj, "sid") or "",
-        friendly_name=text(obj, "friendly_name") or "",
-        status=text(obj, "status") or "",
-        auth_token=text(obj, "auth_token") or "",
-    )
+    return Subaccount(**texts(obj, "sid", "friendly_name", "status", "auth_token"))
 
 
 def messaging_service(obj: Any) -> MessagingService:
-    return MessagingService(
-        sid=text(obj, "sid") or "", friendly_name=text(obj, "friendly_name") or ""
-    )
+    return MessagingService(**texts(obj, "sid", "friendly_name"))
 
 
 def voice_application(obj: Any) -> VoiceApplication:
     return VoiceApplication(
-        sid=text(obj, "sid") or "",
-        friendly_name=text(obj, "friendly_name") or "",
-        voice_url=text(obj, "voice_url"),
+        **texts(obj, "sid", "friendly_name"), **optional_texts(obj, "voice_url")
     )
 
 
 def available_number(obj: Any, iso_country: str) -> AvailableNumber:
     return AvailableNumber(
-        phone_number=text(obj, "phone_number") or "",
-        locality=text(obj, "locality"),
-        region=text(obj, "region"),
-        postal_code=text(obj, "postal_code"),
+        **texts(obj, "phone_number"),
+        **optional_texts(obj, "locality", "region", "postal_code"),
         iso_country=text(obj, "iso_country") or iso_country.upper(),
         sms=sms_capable(getattr(obj, "capabilities", None)),
     )
@@ -84,43 +92,29 @@ def sms_capable(capabilities: Any) -> bool:
 
 def owned_number(obj: Any) -> OwnedNumber:
     return OwnedNumber(
-        sid=text(obj, "sid") or "",
-        phone_number=text(obj, "phone_number") or "",
-        friendly_name=text(obj, "friendly_name") or "",
-        voice_application_sid=text(obj, "voice_application_sid"),
-        address_sid=text(obj, "address_sid"),
-        bundle_sid=text(obj, "bundle_sid"),
+        **texts(obj, "sid", "phone_number", "friendly_name"),
+        **optional_texts(obj, "voice_application_sid", "address_sid", "bundle_sid"),
     )
 
 
 def address(obj: Any) -> Address:
     return Address(
-        sid=text(obj, "sid") or "",
-        friendly_name=text(obj, "friendly_name"),
-        street=text(obj, "street"),
-        street_secondary=text(obj, "street_secondary"),
-        city=text(obj, "city"),
-        region=text(obj, "region"),
-        postal_code=text(obj, "postal_code"),
-        iso_country=text(obj, "iso_country") or "",
+        **texts(obj, "sid", "iso_country"),
+        **optional_texts(
+            obj, "friendly_name", "street", "street_secondary", "city", "region", "postal_code"
+        ),
     )
 
 
 def regulation(obj: Any) -> Regulation:
     return Regulation(
-        sid=text(obj, "sid") or "",
-        friendly_name=text(obj, "friendly_name") or "",
-        iso_country=text(obj, "iso_country") or "",
-        number_type=text(obj, "number_type") or "",
-        end_user_type=text(obj, "end_user_type") or "",
+        **texts(obj, "sid", "friendly_name", "iso_country", "number_type", "end_user_type")
     )
 
 
 def supporting_document(obj: Any) -> SupportingDocument:
     return SupportingDocument(
-        sid=text(obj, "sid") or "",
-        friendly_name=text(obj, "friendly_name") or "",
-        status=text(obj, "status") or "",
+        **texts(obj, "sid", "friendly_name", "status"),
         date_created=timestamp(getattr(obj, "date_created", None)),
         date_updated=timestamp(getattr(obj, "date_updated", None)),
     )
@@ -128,10 +122,7 @@ def supporting_document(obj: Any) -> SupportingDocument:
 
 def trust_product(obj: Any) -> TrustProduct:
     return TrustProduct(
-        sid=text(obj, "sid") or "",
-        friendly_name=text(obj, "friendly_name") or "",
-        status=text(obj, "status") or "",
-        policy_sid=text(obj, "policy_sid"),
+        **texts(obj, "sid", "friendly_name", "status"), **optional_texts(obj, "policy_sid")
     )
 
 
@@ -164,9 +155,7 @@ def whatsapp_sender(obj: Any) -> WhatsAppSender:
     configuration = getattr(obj, "configuration", None)
     properties = getattr(obj, "properties", None)
     return WhatsAppSender(
-        sid=text(obj, "sid") or "",
-        sender_id=text(obj, "sender_id") or "",
-        status=text(obj, "status") or "",
+        **texts(obj, "sid", "sender_id", "status"),
         waba_id=text(configuration, "waba_id") if isinstance(configuration, Mapping) else None,
         quality_rating=(
             text(properties, "quality_rating") if isinstance(properties, Mapping) else None
@@ -208,5 +197,12 @@ def sender_profile(profile: SenderProfile) -> dict[str, object]:
     return {key: value for key, value in body.items() if value is not None}
 
 
-def status_webhook(status_callback_url: str) -> dict[str, object]:
-    return {"status_callback_url": status_callback_url, "status_callback_method": "POST"}
+def sender_settings(settings: SenderSettings) -> dict[str, object]:
+    """The Senders API `webhook` and `profile` objects of a create or an update."""
+    return {
+        "webhook": {
+            "status_callback_url": settings["status_callback_url"],
+            "status_callback_method": "POST",
+        },
+        "profile": sender_profile(settings["profile"]),
+    }

@@ -10,7 +10,7 @@ numbers v2, messaging v1/v2 and trusthub v1 need the subaccount's own. All calls
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Unpack
 
 from twilio.rest.messaging.v2.channels_sender import ChannelsSenderContext, ChannelsSenderList
 
@@ -19,13 +19,16 @@ from clienteling_setup.providers.messaging import (
     AvailableNumber,
     InputRejected,
     MessagingService,
+    NewSender,
     NotFound,
+    NumberPurchase,
+    NumberSearch,
     NumberType,
     OwnedNumber,
     ProviderError,
     ProviderFailure,
     ProviderUnavailable,
-    SenderProfile,
+    SenderSettings,
     Subaccount,
     VoiceApplication,
     WhatsAppSender,
@@ -58,11 +61,9 @@ class TwilioGateway(ComplianceCalls):
 
     # -- master account: tenant subaccounts -----------------------------------------------------
     def create_subaccount(self, friendly_name: str) -> Subaccount:
-        return self._call(
-            "create subaccount",
-            lambda: mapping.subaccount(
-                self._master.api.v2010.accounts.create(friendly_name=friendly_name)
-            ),
+        accounts = self._master.api.v2010.accounts
+        return self._create(
+            "create subaccount", accounts, mapping.subaccount, friendly_name=friendly_name
         )
 
     def find_subaccount(self, friendly_name: str) -> Subaccount | None:
@@ -90,29 +91,24 @@ class TwilioGateway(ComplianceCalls):
         self, account: AccountCredentials, friendly_name: str
     ) -> MessagingService | None:
         # The Services list has no FriendlyName filter: read every page.
-        services = self._call(
-            "list messaging services",
-            lambda: self._tenant(account).messaging.v1.services.list(),
-        )
-        for service in services:
-            if mapping.text(service, "friendly_name") == friendly_name:
-                return mapping.messaging_service(service)
-        return None
+        services = self._call("list messaging services", self._services(account).list)
+        return mapping.first(services, "friendly_name", friendly_name, mapping.messaging_service)
 
     def create_messaging_service(
         self, account: AccountCredentials, friendly_name: str
     ) -> MessagingService:
-        return self._call(
+        services = self._services(account)
+        return self._create(
             "create messaging service",
-            lambda: mapping.messaging_service(
-                self._tenant(account).messaging.v1.services.create(friendly_name=friendly_name)
-            ),
+            services,
+            mapping.messaging_service,
+            friendly_name=friendly_name,
         )
 
     def add_number_to_messaging_service(
         self, account: AccountCredentials, service_sid: str, number_sid: str
     ) -> None:
-        service = self._tenant(account).messaging.v1.services(service_sid)
+        service = self._services(account)(service_sid)
         try:
             # Safe to repeat: a number already in the service counts as success below.
             self._idempotent_write(
@@ -131,7 +127,7 @@ class TwilioGateway(ComplianceCalls):
     ) -> list[str]:
         numbers = self._call(
             "list messaging service numbers",
-            lambda: self._tenant(account).messaging.v1.services(service_sid).phone_numbers.list(),
+            self._services(account)(service_sid).phone_numbers.list,
         )
         return [sid for n in numbers if (sid := mapping.text(n, "sid"))]
 
@@ -139,37 +135,34 @@ class TwilioGateway(ComplianceCalls):
     def find_application(
         self, account: AccountCredentials, friendly_name: str
     ) -> VoiceApplication | None:
-        apps = self._call(
-            "find application",
-            lambda: self._account(account).applications.list(friendly_name=friendly_name),
+        applications = self._account(account).applications
+        return self._find(
+            "find application", applications, mapping.voice_application, friendly_name=friendly_name
         )
-        for app in apps:
-            if mapping.text(app, "friendly_name") == friendly_name:
-                return mapping.voice_application(app)
-        return None
 
     def create_application(
         self, account: AccountCredentials, friendly_name: str, voice_url: str
     ) -> VoiceApplication:
-        return self._call(
+        applications = self._account(account).applications
+        return self._create(
             "create application",
-            lambda: mapping.voice_application(
-                self._account(account).applications.create(
-                    friendly_name=friendly_name, voice_url=voice_url, voice_method="POST"
-                )
-            ),
+            applications,
+            mapping.voice_application,
+            friendly_name=friendly_name,
+            voice_url=voice_url,
+            voice_method="POST",
         )
 
     def update_application(
         self, account: AccountCredentials, sid: str, voice_url: str
     ) -> VoiceApplication:
-        return self._idempotent_write(
+        application = self._account(account).applications(sid)
+        return self._update(
             "update application",
-            lambda: mapping.voice_application(
-                self._account(account)
-                .applications(sid)
-                .update(voice_url=voice_url, voice_method="POST")
-            ),
+            application,
+            mapping.voice_application,
+            voice_url=voice_url,
+            voice_method="POST",
         )
 
     # -- phone numbers --------------------------------------------------------------------------
@@ -178,35 +171,20 @@ class TwilioGateway(ComplianceCalls):
         account: AccountCredentials,
         iso_country: str,
         number_type: NumberType,
-        *,
-        in_region: str | None = None,
-        in_postal_code: str | None = None,
-        area_code: str | None = None,
-        near_lat_long: str | None = None,
-        contains: str | None = None,
-        limit: int = 20,
+        **filters: Unpack[NumberSearch],
     ) -> list[AvailableNumber]:
         resource_name = _AVAILABLE_RESOURCE.get(number_type)
         if resource_name is None:
             raise ValueError(f"unknown number type {number_type!r}")
-        filters: dict[str, object] = {
-            key: value
-            for key, value in {
-                "in_region": in_region,
-                "in_postal_code": in_postal_code,
-                "area_code": area_code,
-                "near_lat_long": near_lat_long,
-                "contains": contains,
-            }.items()
-            if value
-        }
+        limit = filters.pop("limit", 20)
+        given = {key: value for key, value in filters.items() if value}
         country = iso_country.upper()
 
         def search() -> list[Any]:
             resource = getattr(
                 self._account(account).available_phone_numbers(country), resource_name
             )
-            return list(resource.list(sms_enabled=True, limit=max(1, limit), **filters))
+            return list(resource.list(sms_enabled=True, limit=max(1, limit), **given))
 
         try:
             found = self._call("search available numbers", search)
@@ -216,31 +194,19 @@ class TwilioGateway(ComplianceCalls):
         return [n for n in numbers if n.sms][:limit]
 
     def buy_number(
-        self,
-        account: AccountCredentials,
-        phone_number: str,
-        *,
-        friendly_name: str,
-        address_sid: str | None = None,
-        bundle_sid: str | None = None,
-        voice_application_sid: str | None = None,
+        self, account: AccountCredentials, phone_number: str, **purchase: Unpack[NumberPurchase]
     ) -> OwnedNumber:
-        params: dict[str, object] = {"phone_number": phone_number, "friendly_name": friendly_name}
-        if address_sid:
-            params["address_sid"] = address_sid
-        if bundle_sid:
-            params["bundle_sid"] = bundle_sid
-        if voice_application_sid:
-            params["voice_application_sid"] = voice_application_sid
+        # The friendly name is always sent; the sids only when given.
+        params: dict[str, object] = {
+            "phone_number": phone_number,
+            "friendly_name": purchase["friendly_name"],
+        }
+        params.update((key, value) for key, value in purchase.items() if value)
         try:
             # Sent exactly once (POST is never retried by the HTTP client). Twilio answers a
             # purchase of a number this account already owns with success, as an update.
-            return self._call(
-                "buy number",
-                lambda: mapping.owned_number(
-                    self._account(account).incoming_phone_numbers.create(**params)
-                ),
-            )
+            numbers = self._account(account).incoming_phone_numbers
+            return self._create("buy number", numbers, mapping.owned_number, **params)
         except (ProviderUnavailable, ProviderFailure) as exc:
             if exc.status is not None and exc.status < 500:
                 raise  # Twilio answered (rate limit, our credentials): nothing was bought
@@ -260,14 +226,10 @@ class TwilioGateway(ComplianceCalls):
     def find_owned_number(
         self, account: AccountCredentials, phone_number: str
     ) -> OwnedNumber | None:
-        numbers = self._call(
-            "find owned number",
-            lambda: self._account(account).incoming_phone_numbers.list(phone_number=phone_number),
+        numbers = self._account(account).incoming_phone_numbers
+        return self._find(
+            "find owned number", numbers, mapping.owned_number, phone_number=phone_number
         )
-        for number in numbers:
-            if mapping.text(number, "phone_number") == phone_number:
-                return mapping.owned_number(number)
-        return None
 
     def list_owned_numbers(self, account: AccountCredentials) -> list[OwnedNumber]:
         numbers = self._call(
@@ -278,72 +240,53 @@ class TwilioGateway(ComplianceCalls):
     def set_number_voice_application(
         self, account: AccountCredentials, number_sid: str, application_sid: str
     ) -> OwnedNumber:
-        return self._idempotent_write(
+        number = self._account(account).incoming_phone_numbers(number_sid)
+        return self._update(
             "set number voice application",
-            lambda: mapping.owned_number(
-                self._account(account)
-                .incoming_phone_numbers(number_sid)
-                .update(voice_application_sid=application_sid)
-            ),
+            number,
+            mapping.owned_number,
+            voice_application_sid=application_sid,
         )
 
     # -- WhatsApp senders (/v2/Channels/Senders) ------------------------------------------------
     def create_sender(
-        self,
-        account: AccountCredentials,
-        *,
-        sender_id: str,
-        waba_id: str,
-        profile: SenderProfile,
-        status_callback_url: str,
+        self, account: AccountCredentials, **sender: Unpack[NewSender]
     ) -> WhatsAppSender:
         request = ChannelsSenderList.MessagingV2ChannelsSenderRequestsCreate(
             {
-                "sender_id": sender_id,
-                "configuration": {"waba_id": waba_id},
-                "webhook": mapping.status_webhook(status_callback_url),
-                "profile": mapping.sender_profile(profile),
+                "sender_id": sender["sender_id"],
+                "configuration": {"waba_id": sender["waba_id"]},
+                **mapping.sender_settings(sender),
             }
         )
-        return self._call(
-            "create sender",
-            lambda: mapping.whatsapp_sender(
-                self._tenant(account).messaging.v2.channels_senders.create(request)
-            ),
-        )
+        senders = self._senders(account)
+        return self._create("create sender", senders, mapping.whatsapp_sender, request)
 
     def fetch_sender(self, account: AccountCredentials, sid: str) -> WhatsAppSender:
-        return self._call(
-            "fetch sender",
-            lambda: mapping.whatsapp_sender(
-                self._tenant(account).messaging.v2.channels_senders(sid).fetch()
-            ),
-        )
+        sender = self._senders(account)(sid)
+        return self._call("fetch sender", lambda: mapping.whatsapp_sender(sender.fetch()))
 
     def update_sender(
-        self,
-        account: AccountCredentials,
-        sid: str,
-        *,
-        profile: SenderProfile,
-        status_callback_url: str,
+        self, account: AccountCredentials, sid: str, **settings: Unpack[SenderSettings]
     ) -> WhatsAppSender:
         request = ChannelsSenderContext.MessagingV2ChannelsSenderRequestsUpdate(
-            {
-                "webhook": mapping.status_webhook(status_callback_url),
-                "profile": mapping.sender_profile(profile),
-            }
+            mapping.sender_settings(settings)
         )
-        return self._idempotent_write(
-            "update sender",
-            lambda: mapping.whatsapp_sender(
-                self._tenant(account).messaging.v2.channels_senders(sid).update(request)
-            ),
-        )
+        sender = self._senders(account)(sid)
+        return self._update("update sender", sender, mapping.whatsapp_sender, request)
 
     def list_senders(self, account: AccountCredentials) -> list[WhatsAppSender]:
         found = self._call(
             "list senders",
-            lambda: self._tenant(account).messaging.v2.channels_senders.list(channel="whatsapp"),
+            lambda: self._senders(account).list(channel="whatsapp"),
         )
         return [mapping.whatsapp_sender(s) for s in found]
+
+    # -- the tenant's resources -----------------------------------------------------------------
+    def _services(self, account: AccountCredentials) -> Any:
+        """Messaging Services (messaging v1) of the tenant's subaccount."""
+        return self._tenant(account).messaging.v1.services
+
+    def _senders(self, account: AccountCredentials) -> Any:
+        """WhatsApp senders (messaging v2 Channels/Senders) of the tenant's subaccount."""
+        return self._tenant(account).messaging.v2.channels_senders
