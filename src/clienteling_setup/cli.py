@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
+import re
 import signal
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 from pydantic import ValidationError
@@ -119,22 +122,119 @@ def stores() -> None:
     """Manage the store directory."""
 
 
-def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, raw row) pairs from a CSV with a header row or a JSON array."""
+#: Bytes read from a store file at a time (the file is streamed, never held whole).
+READ_CHUNK = 1 << 16
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def read_rows(path: Path, progress: Callable[[int], None]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, raw row) pairs from a CSV with a header row or a JSON array, read as
+    they come; `progress` is told how many bytes each step read."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            return [
-                (reader.line_num, {k: (v if v != "" else None) for k, v in row.items() if k})
-                for row in reader
-            ]
+        return _csv_rows(path, progress)
     if suffix == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-            raise click.ClickException("A JSON store file must be a top-level array of objects.")
-        return [(i + 1, r) for i, r in enumerate(data)]
+        return _json_rows(path, progress)
     raise click.ClickException("The file must end in .csv or .json.")
+
+
+def _csv_rows(path: Path, progress: Callable[[int], None]) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open("rb") as handle:
+
+        def lines() -> Iterator[str]:
+            encoding = "utf-8-sig"  # the first line may open with a byte order mark
+            for raw in handle:
+                progress(len(raw))
+                yield raw.decode(encoding)
+                encoding = "utf-8"
+
+        reader = csv.DictReader(lines())
+        for row in reader:
+            yield reader.line_num, {k: (v if v != "" else None) for k, v in row.items() if k}
+
+
+def _json_rows(path: Path, progress: Callable[[int], None]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The objects of a top-level JSON array, one at a time (row numbers from 1)."""
+    not_an_array = click.ClickException("A JSON store file must be a top-level array of objects.")
+    with path.open("rb") as handle:
+        reader = _JsonReader(handle, progress)
+        if reader.peek() != "[":
+            raise not_an_array
+        reader.take()
+        if reader.peek() == "]":
+            reader.take()
+        else:
+            index = 0
+            while True:
+                value = reader.value(index + 1)
+                if not isinstance(value, dict):
+                    raise not_an_array
+                index += 1
+                yield index, value
+                separator = reader.peek()
+                reader.take()
+                if separator == "]":
+                    break
+                if separator != ",":
+                    raise click.ClickException(
+                        f"row {index}: the JSON array is not valid after this row "
+                        "(expected ',' or ']')."
+                    )
+        if reader.peek() != "":
+            raise not_an_array
+
+
+class _JsonReader:
+    """A JSON text read from a binary file a chunk at a time, one value at a time."""
+
+    def __init__(self, handle: BinaryIO, progress: Callable[[int], None]) -> None:
+        self.handle = handle
+        self.progress = progress
+        self.text = codecs.getincrementaldecoder("utf-8")()
+        self.decoder = json.JSONDecoder()
+        self.buffer = ""
+        self.pos = 0
+        self.eof = False
+
+    def _fill(self) -> bool:
+        chunk = self.handle.read(READ_CHUNK)
+        self.progress(len(chunk))
+        self.eof = not chunk
+        self.buffer = self.buffer[self.pos :] + self.text.decode(chunk, final=self.eof)
+        self.pos = 0
+        return not self.eof
+
+    def peek(self) -> str:
+        """The next character that is not whitespace ("" at the end of the file)."""
+        while True:
+            match = _WHITESPACE.match(self.buffer, self.pos)
+            self.pos = match.end() if match else self.pos
+            if self.pos < len(self.buffer):
+                return self.buffer[self.pos]
+            if not self._fill():
+                return ""
+
+    def take(self) -> None:
+        self.pos += 1
+
+    def value(self, row: int) -> Any:
+        """The JSON value that starts here (reading on until it is whole)."""
+        self.peek()
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.buffer, self.pos)
+            except json.JSONDecodeError as exc:
+                if not self.eof and self._fill():
+                    continue
+                raise click.ClickException(f"row {row}: not valid JSON ({exc.msg}).") from exc
+            if end == len(self.buffer) and not self.eof and self._fill():
+                continue  # a number or literal may go on in the next chunk
+            self.pos = end
+            return value
+
+
+class _InvalidRows(Exception):
+    """The file had invalid rows: the import's transaction is rolled back."""
 
 
 @stores.command("import")
@@ -146,18 +246,22 @@ def import_stores(file: Path, tenant: str) -> None:
     from clienteling_setup.crypto import SecretBox
     from clienteling_setup.db import migrate as migrations
     from clienteling_setup.db.session import make_engine, make_sessionmaker
+    from clienteling_setup.errors import AppError
     from clienteling_setup.stores.schemas import StoreImportRow
     from clienteling_setup.stores.service import import_stores as load
     from clienteling_setup.unit_of_work import UnitsOfWork
 
+    if file.suffix.lower() not in (".csv", ".json"):
+        raise click.ClickException("The file must end in .csv or .json.")
     settings = _settings()
-    rows = read_rows(file)
-    valid: list[StoreImportRow] = []
+    label = "row" if file.suffix.lower() == ".json" else "line"
     problems: list[str] = []
     seen: dict[str, int] = {}
-    label = "row" if file.suffix.lower() == ".json" else "line"
-    with click.progressbar(rows, label="Validating", file=sys.stderr) as bar:
-        for line, raw in bar:
+
+    def valid(rows: Iterator[tuple[int, dict[str, Any]]]) -> Iterator[StoreImportRow]:
+        """The valid rows, until the first invalid one; the rest is still checked so that
+        every problem is reported, and then nothing is written."""
+        for line, raw in rows:
             try:
                 row = StoreImportRow.model_validate(raw)
             except ValidationError as exc:
@@ -165,25 +269,38 @@ def import_stores(file: Path, tenant: str) -> None:
                     f"{label} {line}: {describe_validation_errors([dict(e) for e in exc.errors()])}"
                 )
                 continue
-            if row.id in seen:
-                problems.append(f"{label} {line}: id '{row.id}' repeats {label} {seen[row.id]}.")
+            first = seen.setdefault(row.id, line)
+            if first != line:
+                problems.append(f"{label} {line}: id '{row.id}' repeats {label} {first}.")
                 continue
-            seen[row.id] = line
-            valid.append(row)
-    if problems:
-        for problem in problems:
-            click.echo(problem, err=True)
-        raise click.ClickException(f"{len(problems)} invalid row(s); nothing was imported.")
+            if not problems:
+                yield row
+        if problems:
+            raise _InvalidRows
+
     url = settings.resolved_database_url()
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         migrations.upgrade(url)
     engine = make_engine(url)
+    count = 0
     try:
         uows = UnitsOfWork(make_sessionmaker(engine), SecretBox(encryption_keys(settings)))
-        count = load(uows, tenant, valid)
+        size = file.stat().st_size
+        with click.progressbar(length=size, label="Importing", file=sys.stderr) as bar:
+            rows = read_rows(file, bar.update)
+            try:
+                count = load(uows, tenant, valid(rows))
+            except _InvalidRows:
+                pass
+            except AppError as exc:
+                raise click.ClickException(f"{exc.message} Nothing was imported.") from exc
     finally:
         engine.dispose()
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"{len(problems)} invalid row(s); nothing was imported.")
     click.echo(f"Imported {count} store(s) for tenant '{tenant}'.")
 
 

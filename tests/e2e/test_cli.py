@@ -92,6 +92,60 @@ def test_import_is_all_or_nothing_with_line_numbers(tmp_path: Path) -> None:
     assert ids == ["only"]
 
 
+def _store_ids(data_dir: Path) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "clienteling.db") as conn:
+        return [r[0] for r in conn.execute("SELECT id FROM stores ORDER BY id")]
+
+
+def test_import_streams_a_json_file_of_many_chunks(tmp_path: Path) -> None:
+    rows = [
+        {"id": f"de-{i:05d}", "name": f"Filiale {i}", "country_code": "DE", "locality": "Köln"}
+        for i in range(3_000)
+    ]
+    big = tmp_path / "stores.json"
+    big.write_text("\n  " + json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    assert big.stat().st_size > 4 * 65_536  # read in several chunks
+    done = run(tmp_path, "stores", "import", str(big), "--tenant", "dodici")
+    assert "Imported 3000 store(s) for tenant 'dodici'." in done.stdout
+    assert _store_ids(tmp_path) == [r["id"] for r in rows]
+
+
+def test_import_reports_problems_past_the_first_chunk_and_writes_nothing(tmp_path: Path) -> None:
+    lines = ["id,name,country_code"] + [f"s-{i:05d},Store {i},US" for i in range(2_500)]
+    lines[2_400] = "s-02399,Bad,XX"  # line 2,401 of the file
+    lines.append("s-00001,Again,US")  # line 2,502 repeats line 3
+    bad = tmp_path / "stores.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    done = run(tmp_path, "stores", "import", str(bad), "--tenant", "dodici", ok=False)
+    problems = [line for line in done.stderr.splitlines() if line.startswith("line ")]
+    assert len(problems) == 2, done.stderr
+    assert problems[0].startswith("line 2401: ")
+    assert "country_code" in problems[0]
+    assert problems[1] == "line 2502: id 's-00001' repeats line 3."
+    assert "2 invalid row(s); nothing was imported." in done.stderr
+    assert _store_ids(tmp_path) == []
+
+
+def test_import_of_broken_json_names_the_row_and_writes_nothing(tmp_path: Path) -> None:
+    broken = tmp_path / "stores.json"
+    broken.write_text('[{"id": "a", "name": "A", "country_code": "US"}, {"id": "b", "name": ')
+    done = run(tmp_path, "stores", "import", str(broken), "--tenant", "dodici", ok=False)
+    assert "row 2: not valid JSON" in done.stderr
+    not_objects = tmp_path / "numbers.json"
+    not_objects.write_text('[{"id": "a", "name": "A", "country_code": "US"}, 1]')
+    done = run(tmp_path, "stores", "import", str(not_objects), "--tenant", "dodici", ok=False)
+    assert "top-level array of objects" in done.stderr
+    empty = tmp_path / "empty.json"
+    empty.write_text(" [ ] ")
+    assert (
+        "Imported 0 store(s)"
+        in run(tmp_path, "stores", "import", str(empty), "--tenant", "t").stdout
+    )
+    assert _store_ids(tmp_path) == []
+
+
 def test_import_rejects_other_file_types(tmp_path: Path) -> None:
     other = tmp_path / "stores.txt"
     other.write_text("x")

@@ -1,8 +1,28 @@
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
 from clienteling_setup import errors
+from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.repository import TenantScopedRepository
 from clienteling_setup.stores.models import Store
+
+#: The directory columns a write sets (the key, the tenant and the timestamps aside).
+FIELDS = (
+    "name",
+    "country_code",
+    "region",
+    "locality",
+    "postal_code",
+    "phone",
+    "latitude",
+    "longitude",
+)
 
 
 class StoreRepository(TenantScopedRepository[Store]):
@@ -27,3 +47,29 @@ class StoreRepository(TenantScopedRepository[Store]):
 
     def count(self) -> int:
         return self._count()
+
+    def countries(self, store_ids: Collection[str]) -> dict[str, str]:
+        """The country of each of `store_ids` already in the directory."""
+        query = select(Store.id, Store.country_code).where(self._mine(Store.id.in_(store_ids)))
+        return {store_id: cc for store_id, cc in self.session.execute(query)}
+
+    def upsert_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert or replace stores (each row: `id` and every one of `FIELDS`) in one
+        statement: INSERT ... ON CONFLICT (tenant_id, id) DO UPDATE, on SQLite and PostgreSQL
+        alike. A store whose row already holds those values is left as it is (its
+        `updated_at` does not move). Core rows, past the ORM: no object per store."""
+        if not rows:
+            return
+        dialect = self.session.get_bind().dialect.name
+        insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        statement = insert(Store)
+        new = statement.excluded
+        table = Store.__table__.c
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.tenant_id, table.id],
+            set_={**{c: new[c] for c in FIELDS}, "updated_at": new.updated_at},
+            where=or_(*(table[c].is_distinct_from(new[c]) for c in FIELDS)),
+        )
+        now = utcnow()
+        mine = {"tenant_id": self.tenant_id, "created_at": now, "updated_at": now}
+        self.session.connection().execute(statement, [{**row, **mine} for row in rows])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 
 from clienteling_setup import errors
 from clienteling_setup.db.base import utcnow
@@ -36,11 +37,7 @@ def _put(uow: UnitOfWork, store_id: str, body: StoreWrite) -> tuple[Store, bool]
     store = uow.stores.get(store_id)
     if store is None:
         return uow.stores.add(Store(id=store_id, **body.model_dump())), True
-    if store.country_code != body.country_code and uow.onboardings.get(store_id) is not None:
-        raise errors.Conflict(
-            f"Store '{store_id}' is onboarded with a number of {store.country_code}; "
-            "its country cannot change."
-        )
+    _keep_country(uow, store_id, store.country_code, body.country_code)
     for key, value in body.model_dump().items():
         setattr(store, key, value)
     store.updated_at = utcnow()
@@ -58,11 +55,33 @@ def delete_store(uows: UnitsOfWork, tenant_id: str, store_id: str) -> None:
         uow.stores.delete(store)
 
 
+def _keep_country(uow: UnitOfWork, store_id: str, country: str, new_country: str) -> None:
+    """A store onboarded with a number of its country cannot move to another country."""
+    if country != new_country and uow.onboardings.get(store_id) is not None:
+        raise errors.Conflict(
+            f"Store '{store_id}' is onboarded with a number of {country}; "
+            "its country cannot change."
+        )
+
+
+#: Rows per upsert statement of an import (and per look-up of the countries they replace).
+IMPORT_CHUNK = 1000
+
+
 def import_stores(uows: UnitsOfWork, tenant_id: str, rows: Iterable[StoreImportRow]) -> int:
-    """Upsert validated rows in one transaction (all or none)."""
+    """Upsert validated rows in one transaction (all or none), `IMPORT_CHUNK` rows per
+    statement. `rows` is consumed as it comes (a file streamed, any number of rows, bounded
+    memory); if it raises, as the command line's reader does after an invalid row, or a row
+    would move an onboarded store to another country (409), nothing is written."""
     count = 0
     with uows.of(tenant_id) as uow:
-        for row in rows:
-            _put(uow, row.id, StoreWrite(**row.model_dump(exclude={"id"})))
-            count += 1
+        remaining = iter(rows)
+        while chunk := list(islice(remaining, IMPORT_CHUNK)):
+            known = uow.stores.countries([row.id for row in chunk])
+            for row in chunk:
+                country = known.get(row.id)
+                if country is not None:
+                    _keep_country(uow, row.id, country, row.country_code)
+            uow.stores.upsert_many([row.model_dump() for row in chunk])
+            count += len(chunk)
     return count
