@@ -1,10 +1,16 @@
-"""Shared OpenAPI pieces: the error body and the error responses each operation documents."""
+"""What the operations share: the error body and the error responses each one documents, and
+the answer of an operation that creates or finds (or updates) what it is asked for."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from fastapi import Response
 from pydantic import BaseModel, Field
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class ErrorBody(BaseModel):
@@ -30,3 +36,19 @@ ERRORS_WRITE: dict[int | str, dict[str, Any]] = {
     502: _err("Twilio answered with an error the caller cannot fix."),
     503: _err("Twilio could not be reached; retry after Retry-After seconds."),
 }
+
+
+def write_responses(status: int, description: str, model: type[BaseModel]) -> dict[int | str, Any]:
+    """The responses of a write whose other success, `status`, answers `model` too (201 for a
+    PUT that created, 200 for a POST that found its work done), then `ERRORS_WRITE`."""
+    return {status: {"description": description, "model": model}, **ERRORS_WRITE}
+
+
+def answer(
+    response: Response, result: tuple[T, bool], read: Callable[[T], R], *, created: int = 201
+) -> R:
+    """`read` of a service's (row, created) result, answered `created` (201, or 202 when the
+    rest happens later) if the request created it, else 200."""
+    row, was_created = result
+    response.status_code = created if was_created else 200
+    return read(row)

@@ -14,10 +14,12 @@ from clienteling_setup.onboarding.schemas import (
     group_read,
     onboarding_read,
 )
-from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE
+from clienteling_setup.openapi_docs import ERRORS_READ, answer, write_responses
 from clienteling_setup.stores.endpoints import StoreIdPath
 
 router = APIRouter(prefix="/clienteling", tags=["Stores"])
+# Tagged "Stores" and "Sender groups", like the group operations always were.
+groups_router = APIRouter(tags=["Sender groups"])
 
 GroupIdPath = Annotated[
     str,
@@ -29,7 +31,6 @@ GroupIdPath = Annotated[
 
 @router.post(
     "/stores/{store_id}/onboard",
-    response_model=StoreOnboardingRead,
     status_code=201,
     summary="Onboard store",
     description=(
@@ -38,10 +39,7 @@ GroupIdPath = Annotated[
         "request repeated answers 200 with the same result; another number for an onboarded "
         "store is 409."
     ),
-    responses={
-        200: {"description": "Already onboarded with this number", "model": StoreOnboardingRead},
-        **ERRORS_WRITE,
-    },
+    responses=write_responses(200, "Already onboarded with this number", StoreOnboardingRead),
 )
 def onboard_store(
     store_id: StoreIdPath,
@@ -54,17 +52,14 @@ def onboard_store(
         bool, Query(description="Also switch the store on for associates right away.")
     ] = False,
 ) -> StoreOnboardingRead:
-    row, created = service.onboard_store(uows, gateway, tenant, store_id, body, enable=enable)
-    response.status_code = 201 if created else 200
-    return onboarding_read(row)
+    result = service.onboard_store(uows, gateway, tenant, store_id, body, enable=enable)
+    return answer(response, result, onboarding_read)
 
 
-@router.put(
+@groups_router.put(
     "/sender-groups/{sender_group_id}",
-    response_model=SenderGroupRead,
-    tags=["Sender groups"],
     summary="Create or update a sender group",
-    responses={201: {"description": "Created", "model": SenderGroupRead}, **ERRORS_WRITE},
+    responses=write_responses(201, "Created", SenderGroupRead),
 )
 def put_sender_group(
     sender_group_id: GroupIdPath,
@@ -74,17 +69,12 @@ def put_sender_group(
     gateway: GatewayDep,
     response: Response,
 ) -> SenderGroupRead:
-    group, created = groups.put_group(uows, gateway, tenant, sender_group_id, body)
-    response.status_code = 201 if created else 200
-    return group_read(group)
+    result = groups.put_group(uows, gateway, tenant, sender_group_id, body)
+    return answer(response, result, group_read)
 
 
-@router.get(
-    "/sender-groups/{sender_group_id}",
-    response_model=SenderGroupRead,
-    tags=["Sender groups"],
-    summary="Retrieve a sender group",
-    responses=ERRORS_READ,
+@groups_router.get(
+    "/sender-groups/{sender_group_id}", summary="Retrieve a sender group", responses=ERRORS_READ
 )
 def get_sender_group(
     sender_group_id: GroupIdPath, tenant: TenantDep, uows: UowsDep
@@ -92,12 +82,9 @@ def get_sender_group(
     return group_read(groups.get_group(uows, tenant, sender_group_id))
 
 
-@router.get(
-    "/sender-groups",
-    response_model=list[SenderGroupRead],
-    tags=["Sender groups"],
-    summary="List sender groups",
-    responses=ERRORS_READ,
-)
+@groups_router.get("/sender-groups", summary="List sender groups", responses=ERRORS_READ)
 def list_sender_groups(tenant: TenantDep, uows: UowsDep) -> list[SenderGroupRead]:
     return [group_read(g) for g in groups.list_groups(uows, tenant)]
+
+
+router.include_router(groups_router)

@@ -1,16 +1,46 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding
+from clienteling_setup.schemas import read_from
 from clienteling_setup.tenants.schemas import StrictBody
 from clienteling_setup.validation import E164_PATTERN, require_not_blank
 
 BUNDLE_SID_PATTERN = r"^BU[0-9a-fA-F]{32}$"
 ADDRESS_SID_PATTERN = r"^AD[0-9a-fA-F]{32}$"
+
+
+def bundle_sid_field(note: str = "") -> Any:
+    """`bundle_sid` of a request that may buy a number; `note` says when it is used."""
+    return Field(
+        default=None,
+        pattern=BUNDLE_SID_PATTERN,
+        description=f"Regulatory Bundle ID from Twilio{note}. Must be paired with address_sid.",
+    )
+
+
+def address_sid_field(note: str = "") -> Any:
+    """`address_sid`, the other half of `bundle_sid_field`."""
+    return Field(
+        default=None,
+        pattern=ADDRESS_SID_PATTERN,
+        description=f"Address ID from Twilio{note}. Must be paired with bundle_sid.",
+    )
+
+
+def check_bundle_pair(bundle_sid: str | None, address_sid: str | None) -> None:
+    """A bundle and its address come together or not at all."""
+    if (bundle_sid is None) != (address_sid is None):
+        missing = "address_sid" if address_sid is None else "bundle_sid"
+        raise ValueError(
+            f"bundle_sid and address_sid go together: {missing} is missing. Send both "
+            "(from the regulatory-bundles list, which gives each bundle's address_sid) "
+            "or neither."
+        )
 
 
 class OnboardStoreRequest(StrictBody):
@@ -24,17 +54,8 @@ class OnboardStoreRequest(StrictBody):
         description="The phone number that will be used to onboard the store.",
         examples=["+4915123456789"],
     )
-    bundle_sid: str | None = Field(
-        default=None,
-        pattern=BUNDLE_SID_PATTERN,
-        description="Regulatory Bundle ID from Twilio (countries other than US/CA). Must be "
-        "paired with address_sid.",
-    )
-    address_sid: str | None = Field(
-        default=None,
-        pattern=ADDRESS_SID_PATTERN,
-        description="Address ID from Twilio. Must be paired with bundle_sid.",
-    )
+    bundle_sid: str | None = bundle_sid_field(" (countries other than US/CA)")
+    address_sid: str | None = address_sid_field()
     sender_group_id: str | None = Field(
         default="",
         max_length=128,
@@ -49,13 +70,7 @@ class OnboardStoreRequest(StrictBody):
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
-        if (self.bundle_sid is None) != (self.address_sid is None):
-            missing = "address_sid" if self.address_sid is None else "bundle_sid"
-            raise ValueError(
-                f"bundle_sid and address_sid go together: {missing} is missing. "
-                "Send both (from the regulatory-bundles list, which gives each bundle's "
-                "address_sid) or neither."
-            )
+        check_bundle_pair(self.bundle_sid, self.address_sid)
         group = self.sender_group_id or ""
         if self.kind in ("", "dedicated") and group:
             raise ValueError(
@@ -112,18 +127,13 @@ class SenderGroupRead(BaseModel):
 
 
 def onboarding_read(row: StoreOnboarding) -> StoreOnboardingRead:
-    return StoreOnboardingRead(
-        store_id=row.store_id,
-        phone_number=row.phone_number,
+    return read_from(
+        StoreOnboardingRead,
+        row,
         phone_number_sid=row.number_sid,
-        kind=row.kind,
-        sender_group_id=row.sender_group_id,
-        messaging_service_sid=row.messaging_service_sid,
         sms=SmsChannelRead(status="onboarded" if row.status == "onboarded" else "pending"),
-        enabled=row.enabled,
-        onboarded_at=row.onboarded_at,
     )
 
 
 def group_read(group: SenderGroup) -> SenderGroupRead:
-    return SenderGroupRead.model_validate(group, from_attributes=True)
+    return read_from(SenderGroupRead, group)

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Path, Query, Response
 
 from clienteling_setup import errors
 from clienteling_setup.deps import TenantDep, UowsDep
-from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE
+from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE, answer, write_responses
+from clienteling_setup.schemas import read_from
 from clienteling_setup.stores import service
 from clienteling_setup.stores.models import Store
 from clienteling_setup.stores.schemas import STORE_ID_PATTERN, StorePage, StoreRead, StoreWrite
@@ -20,14 +21,13 @@ StoreIdPath = Annotated[
 
 
 def store_read(store: Store) -> StoreRead:
-    return StoreRead.model_validate(store, from_attributes=True)
+    return read_from(StoreRead, store)
 
 
 @router.put(
     "/stores/{store_id}",
-    response_model=StoreRead,
     summary="Add or replace a store in the directory",
-    responses={201: {"description": "Created", "model": StoreRead}, **ERRORS_WRITE},
+    responses=write_responses(201, "Created", StoreRead),
 )
 def put_store(
     store_id: StoreIdPath,
@@ -36,17 +36,10 @@ def put_store(
     uows: UowsDep,
     response: Response,
 ) -> StoreRead:
-    store, created = service.put_store(uows, tenant, store_id, body)
-    response.status_code = 201 if created else 200
-    return store_read(store)
+    return answer(response, service.put_store(uows, tenant, store_id, body), store_read)
 
 
-@router.get(
-    "/stores/{store_id}",
-    response_model=StoreRead,
-    summary="Retrieve a store",
-    responses=ERRORS_READ,
-)
+@router.get("/stores/{store_id}", summary="Retrieve a store", responses=ERRORS_READ)
 def get_store(store_id: StoreIdPath, tenant: TenantDep, uows: UowsDep) -> StoreRead:
     return store_read(service.get_store(uows, tenant, store_id))
 
@@ -62,9 +55,7 @@ def delete_store(store_id: StoreIdPath, tenant: TenantDep, uows: UowsDep) -> Res
     return Response(status_code=204)
 
 
-@router.get(
-    "/stores", response_model=StorePage, summary="List the store directory", responses=ERRORS_READ
-)
+@router.get("/stores", summary="List the store directory", responses=ERRORS_READ)
 def list_stores(
     tenant: TenantDep,
     uows: UowsDep,

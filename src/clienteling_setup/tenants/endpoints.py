@@ -3,7 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from clienteling_setup.deps import AfterEnableDep, GatewayDep, PublicBaseUrlDep, TenantDep, UowsDep
-from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE
+from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE, answer, write_responses
+from clienteling_setup.schemas import read_from
 from clienteling_setup.tenants import service
 from clienteling_setup.tenants.models import OptInTemplate, Tenant
 from clienteling_setup.tenants.schemas import (
@@ -20,25 +21,16 @@ router = APIRouter(prefix="/clienteling", tags=["Configuration"])
 
 
 def configuration_read(tenant: Tenant) -> ConfigurationRead:
-    return ConfigurationRead(
-        tenant=tenant.id,
-        ecom_link=tenant.ecom_link,
-        created_at=tenant.created_at,
-        updated_at=tenant.updated_at,
-        twilio=TwilioAccountRead(
-            sid=tenant.subaccount_sid,
-            messaging_service_sid=tenant.messaging_service_sid,
-            call_forwarding=CallForwardingRead(
-                sid=tenant.voice_app_sid, name=tenant.voice_app_name
-            ),
-        ),
+    forwarding = CallForwardingRead(sid=tenant.voice_app_sid, name=tenant.voice_app_name)
+    twilio = read_from(
+        TwilioAccountRead, tenant, sid=tenant.subaccount_sid, call_forwarding=forwarding
     )
+    return read_from(ConfigurationRead, tenant, tenant=tenant.id, twilio=twilio)
 
 
 @router.post(
     "/configuration",
     status_code=201,
-    response_model=ConfigurationRead,
     summary="Enable clienteling configuration for retailer",
     description=(
         "Configures clienteling capabilities for an existing retailer: provisions the tenant's "
@@ -59,22 +51,12 @@ def enable_configuration(
     return configuration_read(service.enable(uows, gateway, base_url, tenant, body, after=after))
 
 
-@router.get(
-    "/configuration",
-    response_model=ConfigurationRead,
-    summary="Retrieve clienteling configuration",
-    responses=ERRORS_READ,
-)
+@router.get("/configuration", summary="Retrieve clienteling configuration", responses=ERRORS_READ)
 def get_configuration(tenant: TenantDep, uows: UowsDep) -> ConfigurationRead:
     return configuration_read(service.get_configuration(uows, tenant))
 
 
-@router.patch(
-    "/configuration",
-    response_model=ConfigurationRead,
-    summary="Update clienteling configuration",
-    responses=ERRORS_WRITE,
-)
+@router.patch("/configuration", summary="Update clienteling configuration", responses=ERRORS_WRITE)
 def patch_configuration(
     body: ConfigurationUpdate, tenant: TenantDep, uows: UowsDep
 ) -> ConfigurationRead:
@@ -82,26 +64,22 @@ def patch_configuration(
 
 
 def opt_in_read(template: OptInTemplate) -> OptInTemplateRead:
-    return OptInTemplateRead(id=template.id, body=template.body, updated_at=template.updated_at)
+    return read_from(OptInTemplateRead, template)
 
 
 @router.put(
     "/opt-in-template",
-    response_model=OptInTemplateRead,
     summary="Create or replace the SMS opt-in disclaimer template",
-    responses={201: {"description": "Created", "model": OptInTemplateRead}, **ERRORS_WRITE},
+    responses=write_responses(201, "Created", OptInTemplateRead),
 )
 def put_opt_in_template(
     body: OptInTemplateWrite, tenant: TenantDep, uows: UowsDep, response: Response
 ) -> OptInTemplateRead:
-    template, created = service.put_opt_in(uows, tenant, body.body)
-    response.status_code = 201 if created else 200
-    return opt_in_read(template)
+    return answer(response, service.put_opt_in(uows, tenant, body.body), opt_in_read)
 
 
 @router.get(
     "/opt-in-template",
-    response_model=OptInTemplateRead,
     summary="Retrieve the SMS opt-in disclaimer template",
     responses=ERRORS_READ,
 )

@@ -14,7 +14,7 @@ from clienteling_setup.deps import (
     UploadExpiryDep,
     VerifiedCallbackDep,
 )
-from clienteling_setup.openapi_docs import ERRORS_WRITE
+from clienteling_setup.openapi_docs import ERRORS_WRITE, answer, write_responses
 from clienteling_setup.stores.endpoints import StoreIdPath
 from clienteling_setup.whatsapp import callbacks, service, uploads
 from clienteling_setup.whatsapp.schemas import (
@@ -33,7 +33,6 @@ webhook_router = APIRouter(prefix="/clienteling/webhooks/twilio", tags=["Twilio 
 
 @router.post(
     "/stores/{store_id}/whatsapp/onboard",
-    response_model=WhatsAppSenderRead,
     status_code=202,
     summary="Onboard a store to WhatsApp",
     description=(
@@ -43,10 +42,7 @@ webhook_router = APIRouter(prefix="/clienteling/webhooks/twilio", tags=["Twilio 
         "in the onboarding status. Repeating the request for a registered store updates the "
         "sender's profile (200)."
     ),
-    responses={
-        200: {"description": "The store's sender profile was updated", "model": WhatsAppSenderRead},
-        **ERRORS_WRITE,
-    },
+    responses=write_responses(200, "The store's sender profile was updated", WhatsAppSenderRead),
 )
 def onboard_whatsapp(
     store_id: StoreIdPath,
@@ -59,14 +55,12 @@ def onboard_whatsapp(
     response: Response,
 ) -> WhatsAppSenderRead:
     ports = service.WhatsAppPorts(gateway=gateway, storage=storage, public_base_url=base_url)
-    row, created = service.onboard_whatsapp(uows, ports, tenant, store_id, body)
-    response.status_code = 202 if created else 200
-    return sender_read(row)
+    result = service.onboard_whatsapp(uows, ports, tenant, store_id, body)
+    return answer(response, result, sender_read, created=202)
 
 
 @router.post(
     "/whatsapp/profile-picture-upload-url",
-    response_model=ProfilePictureUploadRead,
     summary="Generates a WhatsApp profile picture upload URL",
     description=(
         "Creates an upload URL that can be used to upload a WhatsApp profile picture (PNG or "

@@ -8,12 +8,20 @@ from typing import Self
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from clienteling_setup.onboarding.schemas import ADDRESS_SID_PATTERN, BUNDLE_SID_PATTERN
+from clienteling_setup.onboarding.schemas import (
+    address_sid_field,
+    bundle_sid_field,
+    check_bundle_pair,
+)
+from clienteling_setup.schemas import read_from
 from clienteling_setup.tenants.schemas import StrictBody
 from clienteling_setup.validation import E164_PATTERN, absolute_url, require_not_blank
 from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 
 WABA_ID_PATTERN = r"^[0-9]{5,32}$"
+_PURCHASE_ONLY = ", used only when purchasing whatsapp_phone_number"
+#: The profile fields a sender may leave out (all but the name).
+_OPTIONAL_PROFILE_FIELDS = ("email", "website", "picture", "description", "about", "address")
 
 
 class WhatsAppOnboardRequest(StrictBody):
@@ -66,18 +74,8 @@ class WhatsAppOnboardRequest(StrictBody):
         "the store's SMS number.",
         examples=["+4930901821"],
     )
-    bundle_sid: str | None = Field(
-        default=None,
-        pattern=BUNDLE_SID_PATTERN,
-        description="Regulatory Bundle ID from Twilio, used only when purchasing "
-        "whatsapp_phone_number. Must be paired with address_sid.",
-    )
-    address_sid: str | None = Field(
-        default=None,
-        pattern=ADDRESS_SID_PATTERN,
-        description="Address ID from Twilio, used only when purchasing whatsapp_phone_number. "
-        "Must be paired with bundle_sid.",
-    )
+    bundle_sid: str | None = bundle_sid_field(_PURCHASE_ONLY)
+    address_sid: str | None = address_sid_field(_PURCHASE_ONLY)
 
     @field_validator("profile_name")
     @classmethod
@@ -113,13 +111,7 @@ class WhatsAppOnboardRequest(StrictBody):
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
-        if (self.bundle_sid is None) != (self.address_sid is None):
-            missing = "address_sid" if self.address_sid is None else "bundle_sid"
-            raise ValueError(
-                f"bundle_sid and address_sid go together: {missing} is missing. Send both "
-                "(from the regulatory-bundles list, which gives each bundle's address_sid) "
-                "or neither."
-            )
+        check_bundle_pair(self.bundle_sid, self.address_sid)
         if self.bundle_sid is not None and self.whatsapp_phone_number is None:
             raise ValueError(
                 "bundle_sid and address_sid are used only to buy whatsapp_phone_number; "
@@ -185,27 +177,18 @@ class ProfilePictureUploadRead(BaseModel):
 
 def sender_read(row: WhatsAppSenderRecord) -> WhatsAppSenderRead:
     profile = row.profile or {}
-    return WhatsAppSenderRead(
-        store_id=row.store_id,
+    return read_from(
+        WhatsAppSenderRead,
+        row,
         sid=row.sender_sid,
         status=row.status.lower(),
         sender_id=f"whatsapp:{row.phone_number}",
-        phone_number=row.phone_number,
         phone_number_sid=row.number_sid,
-        waba_id=row.waba_id,
-        quality_rating=row.quality_rating,
-        messaging_limit=row.messaging_limit,
         offline_reasons=list(row.offline_reasons or []),
         profile=WhatsAppProfileRead(
             name=str(profile.get("name") or ""),
-            email=_text(profile.get("email")),
-            website=_text(profile.get("website")),
-            picture=_text(profile.get("picture")),
-            description=_text(profile.get("description")),
-            about=_text(profile.get("about")),
-            address=_text(profile.get("address")),
+            **{key: _text(profile.get(key)) for key in _OPTIONAL_PROFILE_FIELDS},
         ),
-        updated_at=row.updated_at,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from clienteling_setup import errors
 from clienteling_setup.providers.storage import ObjectStorage, StorageError, StorageUnavailable
+from clienteling_setup.schemas import read_from
 from clienteling_setup.whatsapp.profile_picture import (
     MAX_BYTES,
     InvalidFileName,
@@ -30,13 +31,10 @@ def create_upload_url(
         raise errors.UpstreamFailed(
             f"The picture storage could not issue an upload URL ({exc.message}). Retry later."
         ) from exc
-    return ProfilePictureUploadRead(
+    return read_from(
+        ProfilePictureUploadRead,
+        upload,
         upload_url=upload.url,
-        method=upload.method,
-        fields=upload.fields,
-        headers=upload.headers,
-        expires_at=upload.expires_at,
-        public_url=upload.public_url,
         file_name=file_name,
         max_bytes=MAX_BYTES,
     )
