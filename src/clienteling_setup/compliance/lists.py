@@ -1,8 +1,9 @@
 """The four list operations: live Twilio lists behind a short per-tenant cache.
 
-Each takes the ports it uses: the unit-of-work factory (the store, the tenant's account, the
-numbers it claimed, the bundles' known addresses), the messaging gateway and the list cache.
-They return the gateway's neutral records; the endpoints turn them into response schemas.
+`TenantLists` holds the ports they use: the unit-of-work factory (the store, the tenant's
+account, the numbers it claimed, the bundles' known addresses), the messaging gateway and the
+list cache. They return the gateway's neutral records; the endpoints turn them into response
+schemas.
 """
 
 from __future__ import annotations
@@ -47,111 +48,102 @@ class ListedBundle:
     iso_country: str
 
 
-def _context(
-    uows: UnitsOfWork, tenant_id: str, store_id: str | None
-) -> tuple[AccountCredentials, Store | None]:
-    with uows.of(tenant_id) as uow:
-        store = uow.stores.require(store_id) if store_id is not None else None
-        tenant = uow.tenants.require()
-        return uow.tenants.account(tenant), store
-
-
-def _cached(cache: TTLCache, key: tuple[Any, ...], action: str, load: Callable[[], T]) -> T:
-    try:
-        return cache.get_or_load(key, load)
-    except ProviderError as exc:
-        raise errors.from_provider(exc, action) from exc
-
-
 def invalidate_tenant(cache: TTLCache, tenant_id: str) -> None:
     """Forget every cached list of the tenant (after its compliance state changed)."""
     cache.invalidate(lambda key: isinstance(key, tuple) and key[:1] == (tenant_id,))
 
 
-def available_numbers(
-    uows: UnitsOfWork, gateway: MessagingGateway, cache: TTLCache, tenant_id: str, store_id: str
-) -> NumberOffer:
-    account, store = _context(uows, tenant_id, store_id)
-    assert store is not None
-    number_type: NumberType = sms_number_type(store.country_code)  # type: ignore[assignment]
-    country = store.country_code
-    # Nearest first: the store's postal code, then its region (US/CA only), then the country.
-    attempts: list[dict[str, str]] = []
-    if store.postal_code:
-        attempts.append({"in_postal_code": store.postal_code})
-    if store.region and country in ("US", "CA"):
-        attempts.append({"in_region": store.region})
-    attempts.append({})
+@dataclass(frozen=True)
+class TenantLists:
+    """The list operations of one tenant, on the ports they use."""
 
-    def load() -> list[AvailableNumber]:
-        for filters in attempts:
-            found = gateway.search_available_numbers(
-                account,
-                country,
-                number_type,
-                in_postal_code=filters.get("in_postal_code"),
-                in_region=filters.get("in_region"),
-            )
-            if found:
-                return found
-        return []
+    uows: UnitsOfWork
+    gateway: MessagingGateway
+    cache: TTLCache
+    tenant_id: str
 
-    key = (tenant_id, "numbers", country, number_type, tuple(map(str, attempts)))
-    numbers = _cached(cache, key, "Listing available numbers", load)
-    # The cached answer may predate purchases: never offer a number the tenant already claimed
-    # (for SMS or WhatsApp; one indexed lookup of the offered numbers, not a tenant scan).
-    with uows.of(tenant_id) as uow:
-        taken = uow.numbers.claimed_among(n.phone_number for n in numbers)
-    return NumberOffer(number_type, [n for n in numbers if n.phone_number not in taken])
+    def available_numbers(self, store_id: str) -> NumberOffer:
+        account, store = self._store(store_id)
+        number_type: NumberType = sms_number_type(store.country_code)  # type: ignore[assignment]
+        country = store.country_code
+        # Nearest first: the store's postal code, then its region (US/CA only), then the country.
+        attempts: list[dict[str, str]] = []
+        if store.postal_code:
+            attempts.append({"in_postal_code": store.postal_code})
+        if store.region and country in ("US", "CA"):
+            attempts.append({"in_region": store.region})
+        attempts.append({})
 
+        def load() -> list[AvailableNumber]:
+            for filters in attempts:
+                found = self.gateway.search_available_numbers(
+                    account,
+                    country,
+                    number_type,
+                    in_postal_code=filters.get("in_postal_code"),
+                    in_region=filters.get("in_region"),
+                )
+                if found:
+                    return found
+            return []
 
-def addresses(
-    uows: UnitsOfWork, gateway: MessagingGateway, cache: TTLCache, tenant_id: str, store_id: str
-) -> list[Address]:
-    account, store = _context(uows, tenant_id, store_id)
-    assert store is not None
-    country = store.country_code
-    return _cached(
-        cache,
-        (tenant_id, "addresses", country),
-        "Listing addresses",
-        lambda: gateway.list_addresses(account, country),
-    )
+        key = ("numbers", country, number_type, tuple(map(str, attempts)))
+        numbers = self._cached(key, "Listing available numbers", load)
+        # The cached answer may predate purchases: never offer a number the tenant already
+        # claimed (for SMS or WhatsApp; one indexed lookup of the offered numbers, not a scan).
+        with self.uows.of(self.tenant_id) as uow:
+            taken = uow.numbers.claimed_among(n.phone_number for n in numbers)
+        return NumberOffer(number_type, [n for n in numbers if n.phone_number not in taken])
 
+    def addresses(self, store_id: str) -> list[Address]:
+        account, store = self._store(store_id)
+        country = store.country_code
+        return self._cached(
+            ("addresses", country),
+            "Listing addresses",
+            lambda: self.gateway.list_addresses(account, country),
+        )
 
-def regulatory_bundles(
-    uows: UnitsOfWork, gateway: MessagingGateway, cache: TTLCache, tenant_id: str, store_id: str
-) -> list[ListedBundle]:
-    account, store = _context(uows, tenant_id, store_id)
-    assert store is not None
-    country = store.country_code
+    def regulatory_bundles(self, store_id: str) -> list[ListedBundle]:
+        account, store = self._store(store_id)
+        country = store.country_code
 
-    def load() -> list[ListedBundle]:
-        # One list call to Twilio; a bundle's address comes from the read model (kept current
-        # by sync and callbacks) and costs a call of its own (its item assignments) only for a
-        # bundle the read model lacks yet.
-        listed = gateway.list_bundles(account, country)
-        with uows.of(tenant_id) as uow:
-            known = uow.compliance.bundle_addresses()
-        return [
-            ListedBundle(
-                bundle=b,
-                address_sid=known.get(b.sid) or gateway.bundle_address_sid(account, b.sid),
-                iso_country=b.iso_country or country,
-            )
-            for b in listed
-        ]
+        def load() -> list[ListedBundle]:
+            # One list call to Twilio; a bundle's address comes from the read model (kept
+            # current by sync and callbacks) and costs a call of its own (its item assignments)
+            # only for a bundle the read model lacks yet.
+            listed = self.gateway.list_bundles(account, country)
+            with self.uows.of(self.tenant_id) as uow:
+                known = uow.compliance.bundle_addresses()
+            return [
+                ListedBundle(
+                    bundle=b,
+                    address_sid=known.get(b.sid) or self.gateway.bundle_address_sid(account, b.sid),
+                    iso_country=b.iso_country or country,
+                )
+                for b in listed
+            ]
 
-    return _cached(cache, (tenant_id, "bundles", country), "Listing regulatory bundles", load)
+        return self._cached(("bundles", country), "Listing regulatory bundles", load)
 
+    def trust_products(self) -> list[TrustProduct]:
+        with self.uows.of(self.tenant_id) as uow:
+            account = uow.tenants.account(uow.tenants.require())
+        return self._cached(
+            ("trust-products",),
+            "Listing trust products",
+            lambda: self.gateway.list_trust_products(account),
+        )
 
-def trust_products(
-    uows: UnitsOfWork, gateway: MessagingGateway, cache: TTLCache, tenant_id: str
-) -> list[TrustProduct]:
-    account, _ = _context(uows, tenant_id, None)
-    return _cached(
-        cache,
-        (tenant_id, "trust-products"),
-        "Listing trust products",
-        lambda: gateway.list_trust_products(account),
-    )
+    def _store(self, store_id: str) -> tuple[AccountCredentials, Store]:
+        """The tenant's account and the store (which must exist, as must the configuration)."""
+        with self.uows.of(self.tenant_id) as uow:
+            store = uow.stores.require(store_id)
+            return uow.tenants.account(uow.tenants.require()), store
+
+    def _cached(self, key: tuple[Any, ...], action: str, load: Callable[[], T]) -> T:
+        """`load()`, cached under the tenant and `key`; a Twilio failure answered for `action`."""
+        try:
+            return self.cache.get_or_load((self.tenant_id, *key), load)
+        except ProviderError as exc:
+            raise errors.from_provider(exc, action) from exc
