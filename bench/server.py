@@ -38,6 +38,7 @@ def baseline(tenant: TenantDep, size: Annotated[int, Query(alias="bytes", ge=10)
 def main() -> None:
     import uvicorn
 
+    from clienteling_setup import gc_tuning
     from clienteling_setup.app import create_app
     from clienteling_setup.bootstrap import build_runtime
     from clienteling_setup.config import Settings
@@ -46,6 +47,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument(
+        "--default-gc", action="store_true", help="leave the collector as CPython sets it"
+    )
     args = parser.parse_args()
     settings = Settings()
     configure_logging(settings.log_level)
@@ -53,6 +57,8 @@ def main() -> None:
     app = create_app(runtime)
     if os.environ.get("CLIENTELING_BENCH_BASELINE") == "1":
         app.include_router(router)
+    if not args.default_gc:
+        gc_tuning.for_serving()  # as `clienteling-setup serve` does
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
     finally:

@@ -35,6 +35,7 @@ def serve(host: str, port: int) -> None:
     """Run the API (embedded default: SQLite, built-in Twilio emulator, local storage)."""
     import uvicorn
 
+    from clienteling_setup import gc_tuning
     from clienteling_setup.app import create_app
     from clienteling_setup.bootstrap import build_runtime
     from clienteling_setup.logs import configure_logging
@@ -56,6 +57,7 @@ def serve(host: str, port: int) -> None:
     # uvicorn re-raises the SIGTERM it caught once it has shut down; turn it into SystemExit
     # so that the cleanup below (which saves the embedded emulator's world) still runs.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    gc_tuning.for_serving()  # start-up is over: its objects are never walked again
     try:
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     finally:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Result, func, select
+import orjson
+from sqlalchemy import Select, func, select
 
 from clienteling_setup.compliance.models import (
     BundleRecord,
@@ -34,25 +35,42 @@ class StatusRepository(TenantScoped):
     def opt_in(self) -> OptInTemplate | None:
         return self.session.get(OptInTemplate, self.tenant_id)
 
-    def stores(self) -> Result[str, str, str]:
+    def stores(self) -> list[tuple[str, str, str]]:
         """(id, name, country_code) of every store, by id."""
         query = (
             select(Store.id, Store.name, Store.country_code)
             .where(Store.tenant_id == self.tenant_id)
             .order_by(Store.id)
         )
-        return self.session.connection().execute(query)
+        return self._driver_rows(query)
 
-    def onboardings(self) -> Result[str, str, str]:
+    def onboardings(self) -> list[tuple[str, str, str]]:
         """(store_id, phone_number, status) of every SMS onboarding."""
         query = select(
             StoreOnboarding.store_id, StoreOnboarding.phone_number, StoreOnboarding.status
         ).where(StoreOnboarding.tenant_id == self.tenant_id)
-        return self.session.connection().execute(query)
+        return self._driver_rows(query)
+
+    def _driver_rows(self, query: Select[*tuple[Any, ...]]) -> list[Any]:
+        """The rows of `query` as the database driver returns them: plain tuples, on the
+        session's connection (its transaction), without a SQLAlchemy `Row` and its result
+        processing per row, which cost a third of a 10,000-store scan. Only for columns that
+        need no processing (strings)."""
+        connection = self.session.connection()
+        compiled = query.compile(dialect=connection.dialect)
+        params: Any = compiled.params
+        if compiled.positional:
+            params = tuple(params[name] for name in compiled.positiontup or ())
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(str(compiled), params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
 
     def senders(
         self,
-    ) -> Result[str, str | None, str, str, str | None, str | None, list[str] | None, str]:
+    ) -> list[tuple[str, str | None, str, str, str | None, str | None, list[str] | None, str]]:
         """(store_id, sid, status, waba, quality rating, messaging limit, offline reasons,
         phone number) of every WhatsApp sender."""
         query = select(
@@ -65,7 +83,12 @@ class StatusRepository(TenantScoped):
             WhatsAppSenderRecord.offline_reasons,
             WhatsAppSenderRecord.phone_number,
         ).where(WhatsAppSenderRecord.tenant_id == self.tenant_id)
-        return self.session.connection().execute(query)
+        # The JSON column arrives as text from SQLite and decoded from psycopg: decoded here,
+        # only where there is something to decode (most senders have no offline reasons).
+        return [
+            row if not isinstance(row[6], str) else (*row[:6], orjson.loads(row[6]), row[7])
+            for row in self._driver_rows(query)
+        ]
 
     def bundles(self) -> list[BundleRecord]:
         return list(

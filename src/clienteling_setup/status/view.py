@@ -10,6 +10,7 @@ to its declared model, `status.schemas.OnboardingStatus`, key for key.
 from __future__ import annotations
 
 from collections import Counter
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -91,10 +92,17 @@ def _stores(
     """Every store with its channels, and the store counts per country.
 
     Three range scans of the tenant's rows (stores, onboardings, senders) merged in Python:
-    cheaper than a join that looks each store up in two indexes. Core rows (no ORM loading),
-    and the channel objects stores have in common are built once per document.
+    cheaper than a join that looks each store up in two indexes. The driver's own tuples for
+    the two large scans (no ORM loading, no SQLAlchemy row per store), one dict per store, and
+    the channel objects stores have in common are built once per document.
     """
-    onboardings = {store_id: (number, state) for store_id, number, state in status.onboardings()}
+    numbers: dict[str, str] = {}  # of the stores onboarded for SMS
+    pending: set[str] = set()  # stores whose SMS onboarding is under way
+    for store_id, phone, sms_state in status.onboardings():
+        if sms_state == "onboarded":
+            numbers[store_id] = phone
+        elif sms_state:
+            pending.add(store_id)
     senders = {
         store_id: {
             "sid": w_sid,
@@ -117,33 +125,38 @@ def _stores(
         "phone_number": None,
     }
     sms = {state: {"status": state} for state in ("onboarded", "pending", "not_onboarded")}
-    # Stores without a WhatsApp sender share their channels object (one per SMS state).
+    # Stores without a WhatsApp sender share their channels object (one per SMS state); those
+    # not onboarded at all, most of a large directory, are the default of the look-up below.
     shared = {state: {"sms": value, "whatsapp": no_whatsapp} for state, value in sms.items()}
+    channels: dict[str, dict[str, Any]] = dict.fromkeys(pending, shared["pending"])
+    channels.update(dict.fromkeys(numbers, shared["onboarded"]))
+    for store_id, whatsapp in senders.items():
+        state = (
+            "onboarded"
+            if store_id in numbers
+            else "pending"
+            if store_id in pending
+            else "not_onboarded"
+        )
+        channels[store_id] = {"sms": sms[state], "whatsapp": whatsapp}
 
+    rows = status.stores()
+    per_country = Counter(map(itemgetter(2), rows))
+    onboarded_per_country: Counter[str] = Counter()
     stores: list[dict[str, Any]] = []
     append = stores.append
-    per_country: Counter[str] = Counter()
-    onboarded_per_country: Counter[str] = Counter()
-    no_onboarding = (None, None)
-    for store_id, name, cc in status.stores():
-        per_country[cc] += 1
-        number, sms_state = onboardings.get(store_id, no_onboarding)
-        if sms_state == "onboarded":
+    number_of, channels_of, not_onboarded = numbers.get, channels.get, shared["not_onboarded"]
+    for store_id, name, cc in rows:
+        number = number_of(store_id)  # phone_number is never null
+        if number is not None:
             onboarded_per_country[cc] += 1
-            state = "onboarded"
-        else:
-            number = None
-            state = "pending" if sms_state else "not_onboarded"
-        whatsapp = senders.get(store_id)
         append(
             {
                 "id": store_id,
                 "name": name,
                 "country_code": cc,
                 "phone_number": number,
-                "channels": shared[state]
-                if whatsapp is None
-                else {"sms": sms[state], "whatsapp": whatsapp},
+                "channels": channels_of(store_id, not_onboarded),
             }
         )
     return stores, per_country, onboarded_per_country
