@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from typing import TYPE_CHECKING, Any
 
 from clienteling_setup.providers import messaging as provider
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+
+# The web framework is imported where responses are made, not here: the errors are raised by
+# repositories and services that the command line (a store import) loads without a server.
 
 log = logging.getLogger("clienteling_setup.errors")
 
@@ -94,6 +96,8 @@ def request_id_of(request: Request) -> str:
 def error_response(
     request: Request, status: int, message: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
+    from fastapi.responses import JSONResponse
+
     rid = request_id_of(request)
     return JSONResponse(
         {"request_id": rid, "message": message},
@@ -146,6 +150,9 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         return error_response(request, exc.status_code, exc.message, exc.headers)

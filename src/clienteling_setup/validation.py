@@ -36,9 +36,12 @@ def phone_of_country(value: str, country: str, field: str) -> str:
         parsed = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as exc:
         raise ValueError(f"{field} '{value}' is not an E.164 number (+ and digits)") from exc
-    if not phonenumbers.is_valid_number(parsed):
-        raise ValueError(f"{field} '{value}' is not a valid phone number")
+    # What is_valid_number does, without finding the region a second time for the check
+    # below (for +1 that is a match against every NANP region's patterns): a store import
+    # validates every row's number.
     region = phonenumbers.region_code_for_number(parsed)
+    if region is None or not phonenumbers.is_valid_number_for_region(parsed, region):
+        raise ValueError(f"{field} '{value}' is not a valid phone number")
     if region != country:
         raise ValueError(
             f"{field} '{value}' is a number of {region or 'another country'}, "
