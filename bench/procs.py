@@ -143,7 +143,14 @@ class Server:
 
 
 @contextmanager
-def server(workdir: Path, database_url: str, emu: Emulator) -> Iterator[Server]:
+def server(
+    workdir: Path,
+    database_url: str,
+    emu: Emulator,
+    *,
+    extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> Iterator[Server]:
     port = free_port()
     data_dir = workdir / f"data-{port}"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -159,10 +166,11 @@ def server(workdir: Path, database_url: str, emu: Emulator) -> Iterator[Server]:
         "CLIENTELING_JWT__SECRET": JWT_SECRET,
         "CLIENTELING_SYNC_INTERVAL_SECONDS": "0",
         "CLIENTELING_BENCH_BASELINE": "1",
+        **(extra_env or {}),
     }
     log = (workdir / f"server-{port}.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.server", "--port", str(port)],
+        [sys.executable, "-m", "bench.server", "--port", str(port), *extra_args],
         cwd=ROOT,
         env=env,
         stdout=log,

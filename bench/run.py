@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import fixtures, lists, onboarding, procs, report, status
+from bench import data_paths, fixtures, lists, onboarding, procs, report, status
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -78,7 +78,9 @@ def main() -> None:
             emu.admin("POST", "/reset")
     text = report.render(run)
     print(text)
-    Path(args.output).write_text(text)
+    output = Path(args.output)
+    previous = output.read_text() if output.exists() else ""
+    output.write_text(text + data_paths.section_of(previous))  # bench.data_paths' stays
     print(f"written to {args.output}")
 
 
