@@ -86,23 +86,21 @@ class DocumentFacts:
 
 
 @dataclass(frozen=True)
-class BundleFacts:
+class ItemFacts:
+    """A regulatory bundle or trust product of the tenant, as last synced."""
+
+    status: str
+    sid: str
+    failure_reason: str | None = None
+    documents: Sequence[DocumentFacts] = ()
+
+
+class BundleFacts(ItemFacts):
     """The tenant's regulatory bundle for the country, as last synced."""
 
-    status: str
-    sid: str
-    failure_reason: str | None = None
-    documents: Sequence[DocumentFacts] = ()
 
-
-@dataclass(frozen=True)
-class TrustProductFacts:
+class TrustProductFacts(ItemFacts):
     """The tenant's trust product the country needs (e.g. A2P 10DLC), as last synced."""
-
-    status: str
-    sid: str
-    failure_reason: str | None = None
-    documents: Sequence[DocumentFacts] = ()
 
 
 @dataclass(frozen=True)
@@ -232,7 +230,7 @@ def ordered(actions: Iterable[str]) -> list[str]:
     return sorted(set(actions), key=_RANK.__getitem__)
 
 
-def _item(required: bool, facts: BundleFacts | TrustProductFacts | None) -> ComplianceItem:
+def _item(required: bool, facts: ItemFacts | None) -> ComplianceItem:
     if facts is None:
         return ComplianceItem(
             required=required, status=MISSING if required else NOT_REQUIRED, id=None

@@ -95,6 +95,23 @@ def documents(docs: Sequence[SupportingDocument]) -> list[dict[str, str | None]]
     ]
 
 
+#: The fields of a bundle and of a trust product that their rows keep, as Twilio gave them.
+BUNDLE_FIELDS = ("iso_country", "number_type", "friendly_name", "status", "failure_reason")
+TRUST_PRODUCT_FIELDS = ("friendly_name", "status", "policy_sid")
+
+
+def synced_values(
+    record: object,
+    fields: tuple[str, ...],
+    docs: Sequence[SupportingDocument],
+    now: datetime,
+    **more: Any,
+) -> dict[str, Any]:
+    """The row values of `record` (a bundle or trust product) as read from Twilio at `now`."""
+    values = {name: getattr(record, name) for name in fields}
+    return {**values, **more, "documents": documents(docs), "synced_at": now, "updated_at": now}
+
+
 def store_bundles(
     compliance: ComplianceRepository,
     fetched: Sequence[FetchedBundle],
@@ -109,17 +126,7 @@ def store_bundles(
     known = compliance.bundles()
     for item in fetched:
         b = item.bundle
-        values: dict[str, Any] = {
-            "iso_country": b.iso_country,
-            "number_type": b.number_type,
-            "friendly_name": b.friendly_name,
-            "status": b.status,
-            "failure_reason": b.failure_reason,
-            "address_sid": item.address_sid,
-            "documents": documents(item.documents),
-            "synced_at": now,
-            "updated_at": now,
-        }
+        values = synced_values(b, BUNDLE_FIELDS, item.documents, now, address_sid=item.address_sid)
         # A rejected bundle whose evaluation names no reason keeps the reason already known
         # (from a callback or an earlier read).
         keep_reason = b.status == TWILIO_REJECTED and b.failure_reason is None
@@ -149,14 +156,7 @@ def store_trust_products(
     known = compliance.trust_products()
     for item in fetched:
         p = item.product
-        values: dict[str, Any] = {
-            "friendly_name": p.friendly_name,
-            "status": p.status,
-            "policy_sid": p.policy_sid,
-            "documents": documents(item.documents),
-            "synced_at": now,
-            "updated_at": now,
-        }
+        values = synced_values(p, TRUST_PRODUCT_FIELDS, item.documents, now)
         row = known.get(p.sid)
         if row is not None and _same(row, values):
             continue
