@@ -41,6 +41,30 @@ function showOk(container, text) {
   container.replaceChildren(text ? document.createTextNode(text) : "");
 }
 
+// Runs `work` with `button` disabled (and labelled `busyLabel` meanwhile, if given), shows
+// what fails in `errorBox`, and gives the button back its label either way.
+async function whileBusy(button, errorBox, busyLabel, work) {
+  const label = button.textContent;
+  button.disabled = true;
+  if (busyLabel) button.textContent = busyLabel;
+  try {
+    await work();
+  } catch (err) {
+    showError(errorBox, err);
+  } finally {
+    button.disabled = false;
+    button.textContent = label;
+  }
+}
+
+// A dialog whose work is done: its submit button goes and "Cancel" becomes "Close".
+function finishDialog(form, button) {
+  button.hidden = true;
+  const close = form.querySelector("[data-close]");
+  close.textContent = "Close";
+  close.focus();
+}
+
 function badge(text, tone) {
   return h("span", { class: `badge ${tone || ""}` }, text);
 }
@@ -203,20 +227,13 @@ async function enable(event) {
   const form = event.currentTarget;
   const errorBox = form.querySelector(".form-error");
   const button = form.querySelector("button[type=submit]");
-  button.disabled = true;
-  button.textContent = "Enabling…";
-  try {
+  await whileBusy(button, errorBox, "Enabling…", async () => {
     await api("POST", "/clienteling/configuration", { ecom_link: $("ecom-link").value.trim() });
     showError(errorBox, null);
     await refresh();
     $("enabled-title").setAttribute("tabindex", "-1");
     $("enabled-title").focus();
-  } catch (err) {
-    showError(errorBox, err);
-  } finally {
-    button.disabled = false;
-    button.textContent = "Enable clienteling";
-  }
+  });
 }
 
 async function saveOptIn(event) {
@@ -507,26 +524,16 @@ async function submitOnboard() {
     body.address_sid = $("onboard-address").value;
   }
   const query = $("onboard-enable").checked ? "?enable=true" : "";
-  button.disabled = true;
-  const label = button.textContent;
-  button.textContent = "Working…";
-  try {
+  await whileBusy(button, errorBox, "Working…", async () => {
     const result = await api("POST", `/clienteling/stores/${encodeURIComponent(store.id)}/onboard${query}`, body);
     showError(errorBox, null);
     showOk(form.querySelector(".form-ok"),
       `${store.name} is onboarded with ${result.phone_number} (SMS ${humanize(result.sms.status)}${result.enabled ? ", switched on for associates" : ""}).`);
-    button.hidden = true;
     $("onboard-back").hidden = true;
     $("onboard-confirm").hidden = true;
-    form.querySelector("[data-close]").textContent = "Close";
-    form.querySelector("[data-close]").focus();
+    finishDialog(form, button);
     await refresh();
-  } catch (err) {
-    showError(errorBox, err);
-  } finally {
-    button.disabled = false;
-    button.textContent = label;
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -599,23 +606,16 @@ async function submitWhatsApp(event) {
     return;
   }
   const button = $("wa-submit");
-  button.disabled = true;
-  try {
+  await whileBusy(button, errorBox, null, async () => {
     const result = await api("POST", `/clienteling/stores/${encodeURIComponent(store.id)}/whatsapp/onboard`, body);
     showError(errorBox, null);
     const sid = result && (result.sid || (result.whatsapp && result.whatsapp.sid));
     const status = result && (result.status || (result.whatsapp && result.whatsapp.status));
     showOk(form.querySelector(".form-ok"),
       `WhatsApp sender ${sid || ""} for ${store.name}: ${humanize(status || "submitted")}. Meta reviews it; the status follows here.`.replace("  ", " "));
-    button.hidden = true;
-    form.querySelector("[data-close]").textContent = "Close";
-    form.querySelector("[data-close]").focus();
+    finishDialog(form, button);
     await refresh();
-  } catch (err) {
-    showError(errorBox, err);
-  } finally {
-    button.disabled = false;
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
