@@ -11,6 +11,7 @@ its store by a friendly name, and a number bought for another store or purpose i
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from clienteling_setup import errors
@@ -23,6 +24,8 @@ from clienteling_setup.providers.messaging import (
     OwnedNumber,
     ProviderError,
 )
+from clienteling_setup.unit_of_work import UnitsOfWork
+from clienteling_setup.workflow.core import Run, exclusive, try_exclusive
 
 
 def number_friendly_name(tenant_id: str, store_id: str, channel: str = SMS) -> str:
@@ -73,6 +76,81 @@ class Purchase:
     bundle_sid: str | None
     address_sid: str | None
     voice_app_sid: str | None
+
+
+@dataclass(frozen=True)
+class StoreWorkflow:
+    """A workflow a store goes through one request at a time (SMS onboarding, WhatsApp
+    registration): the lease it holds, and the 409s of a request that meets another."""
+
+    name: str  # the lease is `<name>:<tenant>:<store>`
+    title: str  # "the <title> of store 'x'": what the messages call it
+    doing: str  # "store 'x' is being <doing> by another request"
+
+    def lease(self, tenant_id: str, store_id: str) -> str:
+        return f"{self.name}:{tenant_id}:{store_id}"
+
+    def busy(self, store_id: str) -> errors.Conflict:
+        return errors.Conflict(
+            f"Store '{store_id}' is being {self.doing} by another request. "
+            "Retry the same request in a few seconds."
+        )
+
+    def lost(self, store_id: str) -> errors.Conflict:
+        return errors.Conflict(
+            f"The {self.title} of store '{store_id}' was taken over by another request. "
+            "Retry the same request in a few seconds."
+        )
+
+    def changed(self, store_id: str) -> errors.Conflict:
+        """A step found the store's claim changed (another request, or a release) meanwhile."""
+        return errors.Conflict(
+            f"The {self.title} of store '{store_id}' changed meanwhile. Retry the request."
+        )
+
+    def exclusive(
+        self, uows: UnitsOfWork, tenant_id: str, store_id: str
+    ) -> AbstractContextManager[Run]:
+        """Run the block as the store's only request in this workflow (`workflow.core`)."""
+        return exclusive(
+            uows,
+            self.lease(tenant_id, store_id),
+            busy=self.busy(store_id),
+            lost=self.lost(store_id),
+        )
+
+    def try_exclusive(
+        self, uows: UnitsOfWork, tenant_id: str, store_id: str
+    ) -> AbstractContextManager[Run | None]:
+        """For reconciliation: the run, or None while a request works on the store."""
+        return try_exclusive(uows, self.lease(tenant_id, store_id), lost=self.lost(store_id))
+
+
+@dataclass(frozen=True)
+class StoreNumber:
+    """A number a store's workflow (SMS onboarding, WhatsApp registration) owns, and what
+    buying it needs; each workflow's plan extends it."""
+
+    tenant_id: str
+    store_id: str
+    country: str
+    account: AccountCredentials
+    voice_app_sid: str
+    phone_number: str
+    bundle_sid: str | None
+    address_sid: str | None
+
+    def purchase(self, channel: str = SMS) -> Purchase:
+        """The number as bought for the store's `channel` (its friendly name says which)."""
+        return Purchase(
+            account=self.account,
+            tenant_id=self.tenant_id,
+            phone_number=self.phone_number,
+            friendly_name=number_friendly_name(self.tenant_id, self.store_id, channel),
+            bundle_sid=self.bundle_sid,
+            address_sid=self.address_sid,
+            voice_app_sid=self.voice_app_sid,
+        )
 
 
 def ensure_number(

@@ -23,16 +23,15 @@ from clienteling_setup.compliance.requirements import bundle_required, require_s
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.numbers.models import SMS
 from clienteling_setup.numbers.purchase import (
-    Purchase,
+    StoreNumber,
+    StoreWorkflow,
     check_bundle,
     ensure_number,
-    number_friendly_name,
 )
 from clienteling_setup.numbers.registry import number_taken
 from clienteling_setup.onboarding.models import StoreOnboarding
 from clienteling_setup.onboarding.schemas import OnboardStoreRequest
 from clienteling_setup.providers.messaging import (
-    AccountCredentials,
     MessagingGateway,
     OwnedNumber,
     ProviderError,
@@ -40,27 +39,20 @@ from clienteling_setup.providers.messaging import (
 from clienteling_setup.tenants.service import mark_onboarded_if_ready
 from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
 from clienteling_setup.validation import phone_of_country
-from clienteling_setup.workflow.core import Run, claim, exclusive, try_exclusive
+from clienteling_setup.workflow.core import Run, claim
 
 
 @dataclass(frozen=True)
-class Plan:
-    tenant_id: str
-    store_id: str
-    country: str
-    phone_number: str
+class Plan(StoreNumber):
+    """The store's SMS onboarding: its number, then the group and service it joins."""
+
     kind: str
     sender_group_id: str | None
-    bundle_sid: str | None
-    address_sid: str | None
     already_purchased: bool
     messaging_service_sid: str
-    voice_app_sid: str
-    account: AccountCredentials
 
 
-def lease_name(tenant_id: str, store_id: str) -> str:
-    return f"onboard:{tenant_id}:{store_id}"
+SMS_ONBOARDING = StoreWorkflow("onboard", title="onboarding", doing="onboarded")
 
 
 def onboard_store(
@@ -79,22 +71,11 @@ def onboard_store(
         return finished, False
     if plan.bundle_sid is not None:
         check_bundle(gateway, plan.account, plan.bundle_sid, plan.store_id, plan.country)
-    busy = errors.Conflict(
-        f"Store '{store_id}' is being onboarded by another request. "
-        "Retry the same request in a few seconds."
-    )
-    with exclusive(uows, lease_name(tenant_id, store_id), busy=busy, lost=_lost(store_id)) as run:
+    with SMS_ONBOARDING.exclusive(uows, tenant_id, store_id) as run:
         done = _claim(uows, gateway, plan)
         if done is not None:
             return done, False
         return _run_steps(uows, gateway, plan, run, enable=enable), True
-
-
-def _lost(store_id: str) -> errors.Conflict:
-    return errors.Conflict(
-        f"The onboarding of store '{store_id}' was taken over by another request. "
-        "Retry the same request in a few seconds."
-    )
 
 
 def _validate(
@@ -230,9 +211,7 @@ def _record(uows: UnitsOfWork, plan: Plan, **changes: object) -> StoreOnboarding
             or holder is None
             or (holder.store_id, holder.channel) != (plan.store_id, SMS)
         ):
-            raise errors.Conflict(
-                f"The onboarding of store '{plan.store_id}' changed meanwhile. Retry the request."
-            )
+            raise SMS_ONBOARDING.changed(plan.store_id)
         for key, value in changes.items():
             setattr(row, key, value)
         row.updated_at = utcnow()
@@ -273,18 +252,9 @@ def _ensure_number(uows: UnitsOfWork, gateway: MessagingGateway, plan: Plan) -> 
         if plan.already_purchased
         else None
     )
-    purchase = Purchase(
-        account=plan.account,
-        tenant_id=plan.tenant_id,
-        phone_number=plan.phone_number,
-        friendly_name=number_friendly_name(plan.tenant_id, plan.store_id),
-        bundle_sid=plan.bundle_sid,
-        address_sid=plan.address_sid,
-        voice_app_sid=plan.voice_app_sid,
-    )
     return ensure_number(
         gateway,
-        purchase,
+        plan.purchase(SMS),
         release=lambda: _release_claim(uows, plan, plan.phone_number),
         refuse_purchase=refuse,
     )
@@ -335,8 +305,7 @@ def resume_unfinished(uows: UnitsOfWork, gateway: MessagingGateway, tenant_id: s
     ]
     finished = 0
     for plan, enabled in plans:
-        lease = lease_name(tenant_id, plan.store_id)
-        with try_exclusive(uows, lease, lost=_lost(plan.store_id)) as run:
+        with SMS_ONBOARDING.try_exclusive(uows, tenant_id, plan.store_id) as run:
             if run is None:
                 continue
             try:

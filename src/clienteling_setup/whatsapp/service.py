@@ -29,7 +29,8 @@ from clienteling_setup.compliance.requirements import bundle_required
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.numbers.models import WHATSAPP
 from clienteling_setup.numbers.purchase import (
-    Purchase,
+    StoreNumber,
+    StoreWorkflow,
     check_bundle,
     ensure_number,
     number_friendly_name,
@@ -49,7 +50,7 @@ from clienteling_setup.validation import phone_of_country
 from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 from clienteling_setup.whatsapp.reconcile import apply_sender
 from clienteling_setup.whatsapp.schemas import WhatsAppOnboardRequest
-from clienteling_setup.workflow.core import Run, adopt_or_create, claim, exclusive
+from clienteling_setup.workflow.core import Run, adopt_or_create, claim
 
 STATUS_CALLBACK_PATH = "/clienteling/webhooks/twilio/whatsapp-sender-status"
 PENDING = "pending"  # claimed in our database, no sender in Twilio yet
@@ -65,19 +66,13 @@ def sender_id_of(phone_number: str) -> str:
 
 
 @dataclass(frozen=True)
-class Registration:
-    tenant_id: str
-    store_id: str
-    country: str
-    account: AccountCredentials
-    voice_app_sid: str
-    phone_number: str  # the number to register
+class Registration(StoreNumber):
+    """The store's WhatsApp sender: `phone_number` is the number to register."""
+
     number_sid: str | None  # known when it is the store's SMS number
     dedicated: bool  # a number of its own for WhatsApp (bought if not owned)
     waba_id: str
     profile: dict[str, str | None]
-    bundle_sid: str | None
-    address_sid: str | None
     needs_bundle: bool  # buying a number in the store's country needs a regulatory bundle
     callback_url: str  # Twilio's status callbacks for the sender
 
@@ -128,8 +123,9 @@ class WhatsAppPorts:
         return f"{self.public_base_url.rstrip('/')}{STATUS_CALLBACK_PATH}"
 
 
-def lease_name(tenant_id: str, store_id: str) -> str:
-    return f"whatsapp:{tenant_id}:{store_id}"
+WHATSAPP_ONBOARDING = StoreWorkflow(
+    "whatsapp", title="WhatsApp onboarding", doing="onboarded to WhatsApp"
+)
 
 
 def onboard_whatsapp(
@@ -145,15 +141,7 @@ def onboard_whatsapp(
         reg, existing_sid = _validate(uow, ports, store_id, body)
     if existing_sid is not None:
         return _update(uows, ports.gateway, reg, existing_sid), False
-    busy = errors.Conflict(
-        f"Store '{store_id}' is being onboarded to WhatsApp by another request. "
-        "Retry the same request in a few seconds."
-    )
-    lost = errors.Conflict(
-        f"The WhatsApp onboarding of store '{store_id}' was taken over by another request. "
-        "Retry the same request in a few seconds."
-    )
-    with exclusive(uows, lease_name(tenant_id, store_id), busy=busy, lost=lost) as run:
+    with WHATSAPP_ONBOARDING.exclusive(uows, tenant_id, store_id) as run:
         # Another request may have finished while this one waited for the lease.
         with uows.of(tenant_id) as uow:
             reg, existing_sid = _validate(uow, ports, store_id, body)
@@ -333,17 +321,7 @@ def _register(
         if reg.dedicated:
             number = run.step(
                 lambda: ensure_number(
-                    gateway,
-                    Purchase(
-                        account=reg.account,
-                        tenant_id=reg.tenant_id,
-                        phone_number=reg.phone_number,
-                        friendly_name=whatsapp_friendly_name(reg.tenant_id, reg.store_id),
-                        bundle_sid=reg.bundle_sid,
-                        address_sid=reg.address_sid,
-                        voice_app_sid=reg.voice_app_sid,
-                    ),
-                    release=lambda: _release_claim(uows, reg),
+                    gateway, reg.purchase(WHATSAPP), release=lambda: _release_claim(uows, reg)
                 )
             )
             _record(uows, reg, number_sid=number.sid)
@@ -399,10 +377,7 @@ def _record(
             holder is None or (holder.store_id, holder.channel) != (reg.store_id, WHATSAPP)
         )
         if row is None or row.phone_number != reg.phone_number or lost:
-            raise errors.Conflict(
-                f"The WhatsApp onboarding of store '{reg.store_id}' changed meanwhile. "
-                "Retry the request."
-            )
+            raise WHATSAPP_ONBOARDING.changed(reg.store_id)
         for key, value in changes.items():
             setattr(row, key, value)
         if sender is not None:
