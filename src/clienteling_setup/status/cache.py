@@ -131,6 +131,29 @@ class StatusCache:
             )
 
 
+#: Each metric of the cache: its name after `clienteling_status_cache_`, its kind, its help
+#: text and the `CacheStats` figure it reports.
+_METRICS: tuple[tuple[str, type[GaugeMetricFamily | CounterMetricFamily], str, str], ...] = (
+    ("bytes", GaugeMetricFamily, "Bytes held by cached status documents.", "bytes"),
+    (
+        "max_bytes",
+        GaugeMetricFamily,
+        "Bound of the status cache (CLIENTELING_STATUS_CACHE_BYTES).",
+        "max_bytes",
+    ),
+    ("entries", GaugeMetricFamily, "Tenants whose status document is cached.", "entries"),
+    ("hits", CounterMetricFamily, "Status reads served from the cache.", "hits"),
+    ("misses", CounterMetricFamily, "Status reads the cache could not serve.", "misses"),
+    ("builds", CounterMetricFamily, "Status documents built (cold reads).", "builds"),
+    (
+        "shared_builds",
+        CounterMetricFamily,
+        "Cold reads that waited for a concurrent reader's build instead of building.",
+        "shared",
+    ),
+)
+
+
 class StatusCacheCollector:
     """The cache's figures for `GET /metrics` (registered in `clienteling_setup.metrics`)."""
 
@@ -138,30 +161,8 @@ class StatusCacheCollector:
         self.cache = cache
 
     def collect(self) -> Iterator[Metric]:
-        s = self.cache.stats()
-        prefix = "clienteling_status_cache"
-        yield GaugeMetricFamily(
-            f"{prefix}_bytes", "Bytes held by cached status documents.", value=s.bytes
-        )
-        yield GaugeMetricFamily(
-            f"{prefix}_max_bytes",
-            "Bound of the status cache (CLIENTELING_STATUS_CACHE_BYTES).",
-            value=s.max_bytes,
-        )
-        yield GaugeMetricFamily(
-            f"{prefix}_entries", "Tenants whose status document is cached.", value=s.entries
-        )
-        yield CounterMetricFamily(
-            f"{prefix}_hits", "Status reads served from the cache.", value=s.hits
-        )
-        yield CounterMetricFamily(
-            f"{prefix}_misses", "Status reads the cache could not serve.", value=s.misses
-        )
-        yield CounterMetricFamily(
-            f"{prefix}_builds", "Status documents built (cold reads).", value=s.builds
-        )
-        yield CounterMetricFamily(
-            f"{prefix}_shared_builds",
-            "Cold reads that waited for a concurrent reader's build instead of building.",
-            value=s.shared,
-        )
+        stats = self.cache.stats()
+        for name, family, documentation, figure in _METRICS:
+            yield family(
+                f"clienteling_status_cache_{name}", documentation, value=getattr(stats, figure)
+            )
