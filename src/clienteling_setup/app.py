@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from clienteling_setup import console, webhooks
 from clienteling_setup.auth.middleware import TENANT_PATTERN, AuthMiddleware
+from clienteling_setup.compliance import callbacks as compliance_callbacks
 from clienteling_setup.compliance import endpoints as compliance_endpoints
 from clienteling_setup.db.session import ping
 from clienteling_setup.errors import install_error_handlers
@@ -60,10 +61,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(status_endpoints.router)
     app.include_router(store_endpoints.router)
     app.include_router(onboarding_endpoints.router)
+    app.include_router(compliance_callbacks.router)
     app.include_router(compliance_endpoints.router)
     app.include_router(whatsapp_endpoints.router)
     app.include_router(webhooks.router)
-    app.include_router(whatsapp_endpoints.webhook_router)
+    app.include_router(whatsapp_endpoints.callback_router)
     app.include_router(console.router)
     if isinstance(runtime.storage, LocalStorage):
         app.include_router(create_storage_router(runtime.storage))

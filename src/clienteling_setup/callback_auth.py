@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 
 from clienteling_setup import errors
 from clienteling_setup.providers.twilio.webhooks import signature_is_valid
 from clienteling_setup.unit_of_work import UnitsOfWork
+
+#: Where Twilio's callbacks arrive: public (no bearer token), each checked for its signature.
+WEBHOOK_PREFIX = "/clienteling/webhooks/twilio"
+
+
+def webhook_router() -> APIRouter:
+    """A router of Twilio callbacks: under `WEBHOOK_PREFIX`, tagged so in the API reference."""
+    return APIRouter(prefix=WEBHOOK_PREFIX, tags=["Twilio webhooks"])
 
 
 @dataclass(frozen=True)

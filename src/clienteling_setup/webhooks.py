@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
+from clienteling_setup.callback_auth import webhook_router
 from clienteling_setup.deps import UowsDep, VerifiedCallbackDep
 from clienteling_setup.providers.twilio.webhooks import forward_call_twiml
 
-router = APIRouter(prefix="/clienteling/webhooks/twilio", tags=["Twilio webhooks"])
+router = webhook_router()
 
 
 @router.post("/voice", summary="Forward a call to the store's own phone (TwiML)")

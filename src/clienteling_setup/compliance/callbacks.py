@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from starlette.concurrency import run_in_threadpool
 
 from clienteling_setup import errors
 from clienteling_setup.cache import TTLCache
+from clienteling_setup.callback_auth import WEBHOOK_PREFIX, webhook_router
 from clienteling_setup.compliance import lists, records
 from clienteling_setup.compliance.actions import (
     DRAFT,
@@ -31,13 +32,13 @@ from clienteling_setup.providers.messaging import MessagingGateway, ProviderErro
 from clienteling_setup.unit_of_work import UnitsOfWork
 
 log = logging.getLogger("clienteling_setup.compliance")
-BUNDLE_STATUS_PATH = "/clienteling/webhooks/twilio/bundle-status"
+BUNDLE_STATUS_PATH = f"{WEBHOOK_PREFIX}/bundle-status"
 
 BUNDLE_STATUSES = frozenset(
     {DRAFT, PENDING_REVIEW, IN_REVIEW, TWILIO_REJECTED, TWILIO_APPROVED, PROVISIONALLY_APPROVED}
 )
 
-router = APIRouter(prefix="/webhooks/twilio", tags=["Twilio webhooks"])
+router = webhook_router()
 
 
 @router.post(

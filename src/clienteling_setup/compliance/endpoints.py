@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from clienteling_setup.compliance import callbacks
 from clienteling_setup.compliance.lists import ListedBundle, TenantLists
 from clienteling_setup.compliance.schemas import (
     AddressRead,
@@ -20,8 +19,6 @@ from clienteling_setup.schemas import read_from
 from clienteling_setup.stores.endpoints import StoreIdPath
 
 router = APIRouter(prefix="/clienteling")
-# Twilio's bundle status callbacks (public: signature-checked, not token-checked).
-router.include_router(callbacks.router)
 
 
 def tenant_lists(

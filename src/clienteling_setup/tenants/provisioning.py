@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clienteling_setup.callback_auth import WEBHOOK_PREFIX
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
     MessagingGateway,
@@ -17,7 +18,7 @@ from clienteling_setup.providers.messaging import (
 )
 from clienteling_setup.workflow.core import adopt_or_create
 
-VOICE_WEBHOOK_PATH = "/clienteling/webhooks/twilio/voice"
+VOICE_WEBHOOK_PATH = f"{WEBHOOK_PREFIX}/voice"
 
 
 def subaccount_name(tenant: str) -> str:

@@ -5,6 +5,7 @@ import logging
 from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
+from clienteling_setup.callback_auth import webhook_router
 from clienteling_setup.deps import (
     GatewayDep,
     PublicBaseUrlDep,
@@ -28,7 +29,7 @@ from clienteling_setup.whatsapp.schemas import (
 log = logging.getLogger("clienteling_setup.whatsapp")
 
 router = APIRouter(prefix="/clienteling", tags=["WhatsApp"])
-webhook_router = APIRouter(prefix="/clienteling/webhooks/twilio", tags=["Twilio webhooks"])
+callback_router = webhook_router()
 
 
 @router.post(
@@ -79,7 +80,7 @@ def profile_picture_upload_url(
     return uploads.create_upload_url(storage, tenant, body.file_name, expires_in=expires_in)
 
 
-@webhook_router.post(
+@callback_router.post(
     "/whatsapp-sender-status",
     status_code=204,
     summary="Twilio's WhatsApp sender status callback",

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clienteling_setup import errors
+from clienteling_setup.callback_auth import WEBHOOK_PREFIX
 from clienteling_setup.compliance.requirements import bundle_required
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.numbers.models import WHATSAPP
@@ -52,7 +53,7 @@ from clienteling_setup.whatsapp.reconcile import apply_sender
 from clienteling_setup.whatsapp.schemas import WhatsAppOnboardRequest
 from clienteling_setup.workflow.core import Run, adopt_or_create, claim
 
-STATUS_CALLBACK_PATH = "/clienteling/webhooks/twilio/whatsapp-sender-status"
+STATUS_CALLBACK_PATH = f"{WEBHOOK_PREFIX}/whatsapp-sender-status"
 PENDING = "pending"  # claimed in our database, no sender in Twilio yet
 
 
