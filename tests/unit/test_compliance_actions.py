@@ -16,7 +16,6 @@ from clienteling_setup.compliance.actions import (
     TrustProductFacts,
     derive_country_status,
     ordered,
-    overall_actions,
 )
 from clienteling_setup.compliance.rules import CountryRule, load_rules, merge_regulations
 
@@ -251,25 +250,3 @@ def test_rules_refreshed_from_regulations_drop_the_bundle_requirement() -> None:
     status = derive_country_status(facts(bundle=None, onboarded_stores=0), rules)
     assert status.regulatory_bundle == NOT_REQUIRED
     assert status.actions == ["onboard_stores"]
-
-
-def test_overall_actions_for_tenant_without_stores() -> None:
-    assert overall_actions(
-        [], clienteling_enabled=False, twilio_connected=False, opt_in_exists=False
-    ) == ["enable_clienteling", "create_opt_in_template"]
-
-
-def test_overall_actions_merge_countries_in_order() -> None:
-    countries = [
-        derive_country_status(facts("US", bundle=None, onboarded_stores=0)),
-        derive_country_status(facts("GB", bundle=None)),
-        derive_country_status(facts("JP", bundle=None)),
-    ]
-    assert overall_actions(
-        countries, clienteling_enabled=True, twilio_connected=True, opt_in_exists=True
-    ) == [
-        "country_not_supported",
-        "create_regulatory_bundle",
-        "register_trust_product",
-        "onboard_stores",
-    ]

@@ -8,13 +8,14 @@ from importlib import resources
 import phonenumbers
 import pytest
 
+from clienteling_setup import errors
+from clienteling_setup.compliance.requirements import require_supported
 from clienteling_setup.compliance.rules import (
     ADDRESS_REQUIREMENTS,
     CONFIDENCES,
     NUMBER_TYPES,
     TRUST_PRODUCT_KINDS,
     CountryRule,
-    is_supported,
     load_rules,
     merge_regulations,
     rule_for,
@@ -113,17 +114,20 @@ def test_countries_without_sms_numbers_are_unsupported(code: str) -> None:
     rule = rule_for(code)
     assert rule is not None
     assert rule.sms_number_type is None
-    assert is_supported(code) is False
+    assert rule.sms_supported is False
 
 
 @pytest.mark.parametrize("code", [c for c in REFERENCE_COUNTRIES if c not in UNSUPPORTED])
 def test_countries_with_sms_numbers_are_supported(code: str) -> None:
-    assert is_supported(code) is True
+    rule = rule_for(code)
+    assert rule is not None
+    assert rule.sms_supported is True
 
 
 def test_country_not_in_table_is_unsupported() -> None:
     assert rule_for("ZZ") is None
-    assert is_supported("ZZ") is False
+    with pytest.raises(errors.BadRequest, match="not supported in ZZ"):
+        require_supported("ZZ")
 
 
 def test_rule_for_ignores_case_and_whitespace() -> None:

@@ -204,27 +204,6 @@ def country_actions(
     return ordered(actions)
 
 
-def overall_actions(
-    countries: Iterable[CountryStatus],
-    *,
-    clienteling_enabled: bool,
-    twilio_connected: bool,
-    opt_in_exists: bool,
-) -> list[str]:
-    """Tenant-wide next steps: the tenant-level ones plus every country's, deduplicated, in
-    :data:`ACTION_ORDER`. Useful for a tenant with no stores yet, whose country list is empty."""
-    actions: set[str] = set()
-    if not clienteling_enabled:
-        actions.add(ENABLE_CLIENTELING)
-    elif not twilio_connected:
-        actions.add(FIX_TWILIO_CONNECTION)
-    if not opt_in_exists:
-        actions.add(CREATE_OPT_IN_TEMPLATE)
-    for country in countries:
-        actions.update(country.actions)
-    return ordered(actions)
-
-
 def ordered(actions: Iterable[str]) -> list[str]:
     """Deduplicate and sort actions into :data:`ACTION_ORDER`."""
     return sorted(set(actions), key=_RANK.__getitem__)

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from clienteling_setup import errors
 from clienteling_setup.cache import TTLCache
-from clienteling_setup.callback_auth import WEBHOOK_PREFIX, webhook_router
+from clienteling_setup.callback_auth import webhook_router
 from clienteling_setup.compliance import lists, records
 from clienteling_setup.compliance.actions import (
     DRAFT,
@@ -32,7 +32,6 @@ from clienteling_setup.providers.messaging import MessagingGateway, ProviderErro
 from clienteling_setup.unit_of_work import UnitsOfWork
 
 log = logging.getLogger("clienteling_setup.compliance")
-BUNDLE_STATUS_PATH = f"{WEBHOOK_PREFIX}/bundle-status"
 
 BUNDLE_STATUSES = frozenset(
     {DRAFT, PENDING_REVIEW, IN_REVIEW, TWILIO_REJECTED, TWILIO_APPROVED, PROVISIONALLY_APPROVED}

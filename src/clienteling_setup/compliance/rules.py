@@ -134,12 +134,6 @@ def rule_for(country_code: str) -> CountryRule | None:
     return load_rules().get(country_code.strip().upper())
 
 
-def is_supported(country_code: str) -> bool:
-    """Whether stores in this country can get a clienteling SMS number."""
-    rule = rule_for(country_code)
-    return rule is not None and rule.sms_supported
-
-
 def merge_regulations(
     rule: CountryRule, regulations: Iterable[RegulationLike] | None
 ) -> CountryRule:
