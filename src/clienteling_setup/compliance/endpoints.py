@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from clienteling_setup.compliance.lists import ListedBundle, TenantLists
+from clienteling_setup.compliance.lists import TenantLists
 from clienteling_setup.compliance.schemas import (
     AddressRead,
     AvailablePhoneNumber,
     RegulatoryBundleRead,
     TrustProductRead,
+    bundle_read,
 )
 from clienteling_setup.deps import GatewayDep, ListCacheDep, TenantDep, UowsDep
 from clienteling_setup.openapi_docs import ERRORS_READ
@@ -28,15 +29,6 @@ def tenant_lists(
 
 
 ListsDep = Annotated[TenantLists, Depends(tenant_lists)]
-
-
-def bundle_read(listed: ListedBundle) -> RegulatoryBundleRead:
-    return read_from(
-        RegulatoryBundleRead,
-        listed.bundle,
-        address_sid=listed.address_sid,
-        iso_country=listed.iso_country,
-    )
 
 
 @router.get(

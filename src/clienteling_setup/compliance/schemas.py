@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from clienteling_setup.compliance.lists import ListedBundle
+from clienteling_setup.schemas import read_from
+
 
 class AvailablePhoneNumber(BaseModel):
     phone_number: str = Field(examples=["+1234567890"])
@@ -42,3 +45,12 @@ class TrustProductRead(BaseModel):
     sid: str = Field(examples=["BU5e9d0932167fd19bfef4000e0fb15e15"])
     friendly_name: str = Field(examples=["My Trust Product"])
     status: str | None = None
+
+
+def bundle_read(listed: ListedBundle) -> RegulatoryBundleRead:
+    return read_from(
+        RegulatoryBundleRead,
+        listed.bundle,
+        address_sid=listed.address_sid,
+        iso_country=listed.iso_country,
+    )

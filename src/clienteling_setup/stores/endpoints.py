@@ -7,10 +7,14 @@ from fastapi import APIRouter, Path, Query, Response
 from clienteling_setup import errors
 from clienteling_setup.deps import TenantDep, UowsDep
 from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE, answer, write_responses
-from clienteling_setup.schemas import read_from
 from clienteling_setup.stores import service
-from clienteling_setup.stores.models import Store
-from clienteling_setup.stores.schemas import STORE_ID_PATTERN, StorePage, StoreRead, StoreWrite
+from clienteling_setup.stores.schemas import (
+    STORE_ID_PATTERN,
+    StorePage,
+    StoreRead,
+    StoreWrite,
+    store_read,
+)
 from clienteling_setup.validation import country_code
 
 router = APIRouter(prefix="/clienteling", tags=["Store directory"])
@@ -18,10 +22,6 @@ router = APIRouter(prefix="/clienteling", tags=["Store directory"])
 StoreIdPath = Annotated[
     str, Path(description="The identifier of the store.", pattern=STORE_ID_PATTERN)
 ]
-
-
-def store_read(store: Store) -> StoreRead:
-    return read_from(StoreRead, store)
 
 
 @router.put(

@@ -5,6 +5,8 @@ from typing import Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from clienteling_setup.schemas import read_from
+from clienteling_setup.stores.models import Store
 from clienteling_setup.tenants.schemas import StrictBody
 from clienteling_setup.validation import country_code, phone_of_country
 
@@ -80,3 +82,7 @@ class StorePage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next page; null on the last page."
     )
+
+
+def store_read(store: Store) -> StoreRead:
+    return read_from(StoreRead, store)

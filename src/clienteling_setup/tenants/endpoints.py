@@ -4,28 +4,18 @@ from fastapi import APIRouter, Response
 
 from clienteling_setup.deps import AfterEnableDep, GatewayDep, PublicBaseUrlDep, TenantDep, UowsDep
 from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE, answer, write_responses
-from clienteling_setup.schemas import read_from
 from clienteling_setup.tenants import service
-from clienteling_setup.tenants.models import OptInTemplate, Tenant
 from clienteling_setup.tenants.schemas import (
-    CallForwardingRead,
     ConfigurationCreate,
     ConfigurationRead,
     ConfigurationUpdate,
     OptInTemplateRead,
     OptInTemplateWrite,
-    TwilioAccountRead,
+    configuration_read,
+    opt_in_read,
 )
 
 router = APIRouter(prefix="/clienteling", tags=["Configuration"])
-
-
-def configuration_read(tenant: Tenant) -> ConfigurationRead:
-    forwarding = CallForwardingRead(sid=tenant.voice_app_sid, name=tenant.voice_app_name)
-    twilio = read_from(
-        TwilioAccountRead, tenant, sid=tenant.subaccount_sid, call_forwarding=forwarding
-    )
-    return read_from(ConfigurationRead, tenant, tenant=tenant.id, twilio=twilio)
 
 
 @router.post(
@@ -61,10 +51,6 @@ def patch_configuration(
     body: ConfigurationUpdate, tenant: TenantDep, uows: UowsDep
 ) -> ConfigurationRead:
     return configuration_read(service.update_configuration(uows, tenant, body))
-
-
-def opt_in_read(template: OptInTemplate) -> OptInTemplateRead:
-    return read_from(OptInTemplateRead, template)
 
 
 @router.put(

@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from clienteling_setup.schemas import read_from
+from clienteling_setup.tenants.models import OptInTemplate, Tenant
 from clienteling_setup.validation import absolute_url, require_not_blank
 
 
@@ -73,3 +75,15 @@ class OptInTemplateRead(BaseModel):
     id: str
     body: str
     updated_at: datetime
+
+
+def configuration_read(tenant: Tenant) -> ConfigurationRead:
+    forwarding = CallForwardingRead(sid=tenant.voice_app_sid, name=tenant.voice_app_name)
+    twilio = read_from(
+        TwilioAccountRead, tenant, sid=tenant.subaccount_sid, call_forwarding=forwarding
+    )
+    return read_from(ConfigurationRead, tenant, tenant=tenant.id, twilio=twilio)
+
+
+def opt_in_read(template: OptInTemplate) -> OptInTemplateRead:
+    return read_from(OptInTemplateRead, template)
