@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from clienteling_setup.compliance.lists import TenantLists
 from clienteling_setup.compliance.schemas import (
     AddressRead,
-    AvailablePhoneNumber,
+    AvailablePhoneNumberRead,
     RegulatoryBundleRead,
     TrustProductRead,
     bundle_read,
@@ -39,10 +39,12 @@ ListsDep = Annotated[TenantLists, Depends(tenant_lists)]
     "store (postal code, then region, then country).",
     responses=ERRORS_READ,
 )
-def list_available_numbers(store_id: StoreIdPath, lists: ListsDep) -> list[AvailablePhoneNumber]:
+def list_available_numbers(
+    store_id: StoreIdPath, lists: ListsDep
+) -> list[AvailablePhoneNumberRead]:
     offer = lists.available_numbers(store_id)
     return [
-        read_from(AvailablePhoneNumber, n, number_type=offer.number_type) for n in offer.numbers
+        read_from(AvailablePhoneNumberRead, n, number_type=offer.number_type) for n in offer.numbers
     ]
 
 

@@ -1,8 +1,4 @@
-"""Response schemas of the list operations.
-
-The names are published as OpenAPI component names, so they stay as they are
-(`AvailablePhoneNumber` predates the `XRead` convention).
-"""
+"""Response schemas of the list operations (`XRead`, like every answer of the API)."""
 
 from __future__ import annotations
 
@@ -12,7 +8,7 @@ from clienteling_setup.compliance.lists import ListedBundle
 from clienteling_setup.schemas import read_from
 
 
-class AvailablePhoneNumber(BaseModel):
+class AvailablePhoneNumberRead(BaseModel):
     phone_number: str = Field(examples=["+1234567890"])
     locality: str | None = Field(examples=["Jacksonville"])
     region: str | None = Field(examples=["FL"])
