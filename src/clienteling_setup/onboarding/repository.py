@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, select
 
 from clienteling_setup.db.repository import TenantScopedRepository
 from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding
+from clienteling_setup.stores.models import Store
 
 
 class OnboardingRepository(TenantScopedRepository[StoreOnboarding]):
@@ -32,6 +33,22 @@ class OnboardingRepository(TenantScopedRepository[StoreOnboarding]):
 
     def count_onboarded(self) -> int:
         return self._count(StoreOnboarding.status == "onboarded")
+
+    def store_countries(self) -> dict[str, str]:
+        """The directory's country of every store with an SMS onboarding (under way or done):
+        the country its number belongs to. One query, whatever the size of the directory."""
+        query = (
+            select(Store.id, Store.country_code)
+            .join(
+                StoreOnboarding,
+                and_(
+                    StoreOnboarding.tenant_id == Store.tenant_id,
+                    StoreOnboarding.store_id == Store.id,
+                ),
+            )
+            .where(Store.tenant_id == self.tenant_id)
+        )
+        return {store_id: cc for store_id, cc in self.session.execute(query)}
 
 
 class SenderGroupRepository(TenantScopedRepository[SenderGroup]):

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -47,11 +47,6 @@ class StoreRepository(TenantScopedRepository[Store]):
 
     def count(self) -> int:
         return self._count()
-
-    def countries(self, store_ids: Collection[str]) -> dict[str, str]:
-        """The country of each of `store_ids` already in the directory."""
-        query = select(Store.id, Store.country_code).where(self._mine(Store.id.in_(store_ids)))
-        return {store_id: cc for store_id, cc in self.session.execute(query)}
 
     def upsert_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert or replace stores (each row: `id` and every one of `FIELDS`) in one

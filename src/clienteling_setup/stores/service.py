@@ -58,10 +58,13 @@ def delete_store(uows: UnitsOfWork, tenant_id: str, store_id: str) -> None:
 def _keep_country(uow: UnitOfWork, store_id: str, country: str, new_country: str) -> None:
     """A store onboarded with a number of its country cannot move to another country."""
     if country != new_country and uow.onboardings.get(store_id) is not None:
-        raise errors.Conflict(
-            f"Store '{store_id}' is onboarded with a number of {country}; "
-            "its country cannot change."
-        )
+        raise _country_fixed(store_id, country)
+
+
+def _country_fixed(store_id: str, country: str) -> errors.Conflict:
+    return errors.Conflict(
+        f"Store '{store_id}' is onboarded with a number of {country}; its country cannot change."
+    )
 
 
 #: Rows per upsert statement of an import (and per look-up of the countries they replace).
@@ -75,13 +78,14 @@ def import_stores(uows: UnitsOfWork, tenant_id: str, rows: Iterable[StoreImportR
     would move an onboarded store to another country (409), nothing is written."""
     count = 0
     with uows.of(tenant_id) as uow:
+        # The stores whose country is fixed by their number, read once (not per chunk).
+        fixed = uow.onboardings.store_countries()
         remaining = iter(rows)
         while chunk := list(islice(remaining, IMPORT_CHUNK)):
-            known = uow.stores.countries([row.id for row in chunk])
             for row in chunk:
-                country = known.get(row.id)
-                if country is not None:
-                    _keep_country(uow, row.id, country, row.country_code)
+                country = fixed.get(row.id)
+                if country is not None and country != row.country_code:
+                    raise _country_fixed(row.id, country)
             uow.stores.upsert_many([row.model_dump() for row in chunk])
             count += len(chunk)
     return count
