@@ -397,3 +397,25 @@ def test_a_pass_that_changes_nothing_keeps_the_status_fingerprint(
     assert sync_all(service.runtime).done == ["acme"]
     assert _fingerprint(service) != before
     assert _country(api, "NL")["regulatory_bundle"]["status"] == "in-review"
+
+
+def test_a_callback_that_changes_nothing_keeps_the_status_fingerprint(
+    api: Api, service: Service, emulator: EmulatorServer
+) -> None:
+    account = _setup(api, {"nl-ams": NL_STORE})
+    nl = emulator_bundle(emulator, account, "NL", "mobile", "twilio-approved")
+    emulator.state.set_bundle_status_callback(
+        account, nl.sid, service.base_url + BUNDLE_CALLBACK_PATH
+    )
+    emulator.state.set_bundle_status(account, nl.sid, "in-review")
+    assert _country(api, "NL")["regulatory_bundle"]["status"] == "in-review"
+    before = _fingerprint(service)
+    sent = len(emulator.state.callbacks)
+
+    emulator.state.set_bundle_status(account, nl.sid, "in-review")  # told again
+
+    assert [c.status_code for c in emulator.state.callbacks[sent:]] == [204]
+    assert _fingerprint(service) == before
+    emulator.state.set_bundle_status(account, nl.sid, "twilio-approved")
+    assert _fingerprint(service) != before
+    assert _country(api, "NL")["regulatory_bundle"]["status"] == "twilio-approved"

@@ -179,7 +179,9 @@ def _same(row: Any, values: dict[str, Any]) -> bool:
 def apply_bundle_status(
     compliance: ComplianceRepository, sid: str, status: str, failure_reason: str | None
 ) -> bool:
-    """Record a status callback on a known bundle; False when the bundle is not known yet."""
+    """Record a status callback on a known bundle; False when the bundle is not known yet.
+    A callback repeating what the row already says writes nothing (the status fingerprint,
+    and the cached document, stay)."""
     row = compliance.bundle_for_update(sid)
     if row is None:
         return False
@@ -187,6 +189,8 @@ def apply_bundle_status(
         failure_reason = None
     elif not failure_reason and row.status == TWILIO_REJECTED:
         failure_reason = row.failure_reason
+    if row.status == status and row.failure_reason == failure_reason:
+        return True
     row.status = status
     row.failure_reason = failure_reason
     row.updated_at = utcnow()
