@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from itertools import islice
 
 from clienteling_setup import errors
@@ -75,17 +76,31 @@ def import_stores(uows: UnitsOfWork, tenant_id: str, rows: Iterable[StoreImportR
     """Upsert validated rows in one transaction (all or none), `IMPORT_CHUNK` rows per
     statement. `rows` is consumed as it comes (a file streamed, any number of rows, bounded
     memory); if it raises, as the command line's reader does after an invalid row, or a row
-    would move an onboarded store to another country (409), nothing is written."""
+    would move an onboarded store to another country (409), nothing is written.
+
+    One chunk is written while the next is read and validated: the write runs on a thread of
+    its own (the database works with the interpreter's lock released), one write at a time on
+    the unit of work's connection, and the transaction ends only after the last one."""
     count = 0
-    with uows.of(tenant_id) as uow:
+    with uows.of(tenant_id) as uow, ThreadPoolExecutor(1, "store-import") as writer:
         # The stores whose country is fixed by their number, read once (not per chunk).
         fixed = uow.onboardings.store_countries()
         remaining = iter(rows)
-        while chunk := list(islice(remaining, IMPORT_CHUNK)):
-            for row in chunk:
-                country = fixed.get(row.id)
-                if country is not None and country != row.country_code:
-                    raise _country_fixed(row.id, country)
-            uow.stores.upsert_many([row.model_dump() for row in chunk])
-            count += len(chunk)
+        writing: Future[None] | None = None
+        try:
+            while chunk := list(islice(remaining, IMPORT_CHUNK)):
+                for row in chunk:
+                    country = fixed.get(row.id)
+                    if country is not None and country != row.country_code:
+                        raise _country_fixed(row.id, country)
+                values = [row.model_dump() for row in chunk]
+                if writing is not None:
+                    writing.result()  # the previous chunk is in (or its error is raised)
+                writing = writer.submit(uow.stores.upsert_many, values)
+                count += len(chunk)
+            if writing is not None:
+                writing.result()
+        finally:
+            if writing is not None:
+                wait([writing])  # never roll back under a write in flight
     return count
