@@ -6,10 +6,14 @@ import codecs
 import csv
 import io
 import json
+import multiprocessing
 import re
 import signal
 import sys
+from collections import deque
 from collections.abc import Callable, Iterator
+from itertools import islice
+from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -239,6 +243,41 @@ class _InvalidRows(Exception):
     """The file had invalid rows: the import's transaction is rolled back."""
 
 
+#: Rows a validation worker checks per task, and tasks in flight at once (memory stays bounded).
+VALIDATION_BATCH = 500
+VALIDATION_AHEAD = 4
+
+
+def _validate(
+    batch: list[tuple[int, dict[str, Any]]],
+) -> list[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line, the row's validated fields or None, the problem or None) of each raw row; runs
+    in a worker process, beside the one that reads the file and writes the database."""
+    from clienteling_setup.stores.schemas import StoreImportRow
+
+    checked: list[tuple[int, dict[str, Any] | None, str | None]] = []
+    for line, raw in batch:
+        try:
+            checked.append((line, StoreImportRow.model_validate(raw).model_dump(), None))
+        except ValidationError as exc:
+            problem = describe_validation_errors([dict(e) for e in exc.errors()])
+            checked.append((line, None, problem))
+    return checked
+
+
+def _validated(
+    pool: Pool, rows: Iterator[tuple[int, dict[str, Any]]]
+) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """`_validate` over `rows` in `pool`, in file order, a few batches ahead of the reader."""
+    ahead: deque[AsyncResult[list[tuple[int, dict[str, Any] | None, str | None]]]] = deque()
+    while batch := list(islice(rows, VALIDATION_BATCH)):
+        ahead.append(pool.apply_async(_validate, (batch,)))
+        if len(ahead) >= VALIDATION_AHEAD:
+            yield from ahead.popleft().get()
+    while ahead:
+        yield from ahead.popleft().get()
+
+
 @stores.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tenant", required=True, help="Tenant whose directory receives the stores.")
@@ -259,26 +298,26 @@ def import_stores(file: Path, tenant: str) -> None:
     problems: list[str] = []
     seen: dict[str, int] = {}
 
-    def valid(rows: Iterator[tuple[int, dict[str, Any]]]) -> Iterator[StoreImportRow]:
+    def valid(pool: Pool, rows: Iterator[tuple[int, dict[str, Any]]]) -> Iterator[StoreImportRow]:
         """The valid rows, until the first invalid one; the rest is still checked so that
-        every problem is reported, and then nothing is written."""
-        for line, raw in rows:
-            try:
-                row = StoreImportRow.model_validate(raw)
-            except ValidationError as exc:
-                problems.append(
-                    f"{label} {line}: {describe_validation_errors([dict(e) for e in exc.errors()])}"
-                )
+        every problem is reported, and then nothing is written. Rows are validated by a
+        worker process while this one reads the file and writes the rows before them."""
+        for line, values, problem in _validated(pool, rows):
+            if values is None:
+                problems.append(f"{label} {line}: {problem}")
                 continue
-            first = seen.setdefault(row.id, line)
+            store_id = values["id"]
+            first = seen.setdefault(store_id, line)
             if first != line:
-                problems.append(f"{label} {line}: id '{row.id}' repeats {label} {first}.")
+                problems.append(f"{label} {line}: id '{store_id}' repeats {label} {first}.")
                 continue
             if not problems:
-                yield row
+                yield StoreImportRow.model_construct(**values)  # validated by the worker
         if problems:
             raise _InvalidRows
 
+    # The worker is forked first, before this process opens any database connection.
+    pool = multiprocessing.get_context("fork").Pool(1)
     url = settings.resolved_database_url()
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -293,13 +332,15 @@ def import_stores(file: Path, tenant: str) -> None:
         with click.progressbar(length=size, label="Importing", file=sys.stderr) as bar:
             rows = read_rows(file, bar.update)
             try:
-                count = load(uows, tenant, valid(rows))
+                count = load(uows, tenant, valid(pool, rows))
             except _InvalidRows:
                 pass
             except AppError as exc:
                 raise click.ClickException(f"{exc.message} Nothing was imported.") from exc
     finally:
         engine.dispose()
+        pool.terminate()
+        pool.join()
     if problems:
         for problem in problems:
             click.echo(problem, err=True)
