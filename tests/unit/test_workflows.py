@@ -4,6 +4,7 @@ earlier attempt left in Twilio. The database is a throwaway SQLite file; Twilio 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from clienteling_setup.onboarding import groups
 from clienteling_setup.onboarding.schemas import OnboardStoreRequest, SenderGroupWrite
 from clienteling_setup.onboarding.service import onboard_store, resume_unfinished
 from clienteling_setup.providers.local_storage import LocalStorage
-from clienteling_setup.providers.messaging import AccountCredentials
+from clienteling_setup.providers.messaging import AccountCredentials, SenderProfile
 from clienteling_setup.stores.schemas import StoreWrite
 from clienteling_setup.stores.service import put_store
 from clienteling_setup.tenants.schemas import ConfigurationCreate
@@ -258,6 +259,34 @@ def test_whatsapp_crash_after_a_step_then_retry_buys_and_registers_once(
     acct = twilio.only_account()
     assert twilio.purchases == [A_NUMBER, "+12125550199"]
     assert [s.sender_id for s in acct.senders.values()] == ["whatsapp:+12125550199"]
+
+
+def test_whatsapp_registration_looks_once_then_creates(
+    uows: UnitsOfWork, twilio: FakeMessagingGateway
+):
+    enabled(uows, twilio)
+    onboard(uows, twilio, "a", A_NUMBER)
+    twilio.calls.clear()
+    assert whatsapp(uows, twilio, "a", None) == "creating"
+    assert list(twilio.calls.elements()) == ["list_senders", "create_sender"]
+
+
+def test_whatsapp_adopts_a_sender_an_earlier_attempt_created(
+    uows: UnitsOfWork, twilio: FakeMessagingGateway
+):
+    enabled(uows, twilio)
+    onboard(uows, twilio, "a", A_NUMBER)
+    earlier = twilio.create_sender(
+        account(twilio),
+        sender_id=f"whatsapp:{A_NUMBER}",
+        waba_id=WABA,
+        profile=SenderProfile(name="Acme"),
+        status_callback_url=BASE_URL,
+    )
+    twilio.calls.clear()
+    assert whatsapp(uows, twilio, "a", None) == "creating"
+    assert twilio.calls == Counter({"list_senders": 1, "update_sender": 1})
+    assert list(twilio.only_account().senders) == [earlier.sid]
 
 
 def test_whatsapp_create_answer_lost_is_adopted(uows: UnitsOfWork, twilio: FakeMessagingGateway):

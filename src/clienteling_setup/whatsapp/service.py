@@ -342,14 +342,9 @@ def _find_sender(
 
 
 def _ensure_sender(gateway: MessagingGateway, reg: Registration) -> WhatsAppSender:
-    """The sender for `reg.sender_id`: adopted if Twilio has it, else created once."""
+    """The sender for `reg.sender_id`: adopted if Twilio has it (an earlier attempt created it
+    without recording it: its profile is brought up to date), else created once."""
     profile = sender_profile(reg.profile)
-    found = _find_sender(gateway, reg.account, reg.sender_id)
-    if found is not None:
-        # Created by an earlier attempt that did not record it: bring its profile up to date.
-        return gateway.update_sender(
-            reg.account, found.sid, profile=profile, status_callback_url=reg.callback_url
-        )
     return adopt_or_create(
         lambda: _find_sender(gateway, reg.account, reg.sender_id),
         lambda: gateway.create_sender(
@@ -358,6 +353,9 @@ def _ensure_sender(gateway: MessagingGateway, reg: Registration) -> WhatsAppSend
             waba_id=reg.waba_id,
             profile=profile,
             status_callback_url=reg.callback_url,
+        ),
+        adopt=lambda found: gateway.update_sender(
+            reg.account, found.sid, profile=profile, status_callback_url=reg.callback_url
         ),
     )
 

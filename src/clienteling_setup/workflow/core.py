@@ -130,13 +130,18 @@ def try_exclusive(
         leases.release(uows.sessions, lease, holder)
 
 
-def adopt_or_create(find: Callable[[], T | None], create: Callable[[], T]) -> T:
-    """The resource `find` locates (an earlier attempt made it), else `create`d once. When the
-    create fails without a definite refusal, Twilio may have acted before the answer was lost:
-    look again before failing."""
+def adopt_or_create(
+    find: Callable[[], T | None],
+    create: Callable[[], T],
+    *,
+    adopt: Callable[[T], T] | None = None,
+) -> T:
+    """The resource `find` locates (an earlier attempt made it; `adopt` brings it up to date
+    when given), else `create`d once. When the create fails without a definite refusal,
+    Twilio may have acted before the answer was lost: look again before failing."""
     found = find()
     if found is not None:
-        return found
+        return adopt(found) if adopt is not None else found
     try:
         return create()
     except InputRejected:
