@@ -27,9 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +44,7 @@ from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.session import make_engine, make_sessionmaker
 from clienteling_setup.status.repository import StatusRepository
 from clienteling_setup.stores.models import Store
+from clienteling_setup.stores.repository import FIELDS
 from clienteling_setup.validation import phone_of_country
 
 START = "<!-- bench.data_paths: start -->"
@@ -114,15 +113,6 @@ class Results:
     imports: list[ImportResult] = field(default_factory=list)
 
 
-@contextmanager
-def database(backend: str, workdir: Path, name: str) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{workdir / f'{name}.db'}"
-    else:
-        with procs.postgres_database() as url:
-            yield url
-
-
 def scrape(srv: procs.Server) -> dict[str, float]:
     text = httpx.get(f"{srv.base_url}/metrics", timeout=30).text
     return {
@@ -143,7 +133,7 @@ def _read(client: httpx.Client) -> bytes:
 
 def measure_rss(results: Results, workdir: Path, emu: procs.Emulator, tenants: int) -> None:
     names = [f"bench-rss-{i:02d}" for i in range(tenants)]
-    with database("sqlite", workdir, "rss") as url:
+    with procs.database("sqlite", workdir, "rss") as url:
         print(f"[sqlite] loading {tenants} tenants of {STORES:,} stores", flush=True)
         fixtures.load(url, dict.fromkeys(names, STORES))
         with procs.server(workdir, url, emu) as srv:
@@ -238,17 +228,7 @@ def measure_flight(
 # -- store import ---------------------------------------------------------------------------------
 
 IMPORT_COUNTRIES = ("US", "DE", "GB", "FR", "IT", "ES", "NL", "CA")
-COLUMNS = (
-    "id",
-    "name",
-    "country_code",
-    "region",
-    "locality",
-    "postal_code",
-    "phone",
-    "latitude",
-    "longitude",
-)
+COLUMNS = ("id", *FIELDS)
 
 
 def _phones(country: str, count: int) -> list[str]:
@@ -334,15 +314,15 @@ def _bulk(workdir: Path, url: str, file: Path, tenant: str) -> float:
 def measure_imports(
     results: Results, backend: str, workdir: Path, files: dict[int, Path], small: Path
 ) -> None:
-    with database(backend, workdir, "import-small") as url:
+    with procs.database(backend, workdir, "import-small") as url:
         migrate.upgrade(url)
         _, small_peak = _import(workdir, url, small, "bench-small")
     for rows, file in files.items():
         print(f"[{backend}] import of {rows:,} rows", flush=True)
-        with database(backend, workdir, f"bulk-{rows}") as url:
+        with procs.database(backend, workdir, f"bulk-{rows}") as url:
             migrate.upgrade(url)
             bulk_s = _bulk(workdir, url, file, "bench-import")
-        with database(backend, workdir, f"import-{rows}") as url:
+        with procs.database(backend, workdir, f"import-{rows}") as url:
             migrate.upgrade(url)
             import_s, peak = _import(workdir, url, file, "bench-import")
         results.imports.append(ImportResult(backend, rows, import_s, bulk_s, peak, small_peak))
@@ -512,7 +492,7 @@ def main() -> None:
         if "sqlite" in backends:
             measure_rss(results, workdir, emu, 8 if args.quick else RSS_TENANTS)
         for backend in backends:
-            with database(backend, workdir, "cold") as url:
+            with procs.database(backend, workdir, "cold") as url:
                 print(f"[{backend}] loading one tenant of {STORES:,} stores", flush=True)
                 fixtures.load(url, {"bench-cold": STORES})
                 measure_cold(results, backend, url, workdir, emu, duration)

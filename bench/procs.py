@@ -224,3 +224,14 @@ def postgres_database() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def database(backend: str, workdir: Path, name: str) -> Iterator[str]:
+    """A fresh database of `backend`: a SQLite file `name` in `workdir`, or a PostgreSQL
+    database dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{workdir / f'{name}.db'}"
+    else:
+        with postgres_database() as url:
+            yield url

@@ -9,23 +9,12 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import data_paths, fixtures, lists, onboarding, procs, report, status
 
 BACKENDS = ("sqlite", "postgresql")
-
-
-@contextmanager
-def database(backend: str, workdir: Path, name: str) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{workdir / f'{name}.db'}"
-    else:
-        with procs.postgres_database() as url:
-            yield url
 
 
 def main() -> None:
@@ -46,7 +35,7 @@ def main() -> None:
     print(f"work folder: {workdir}", flush=True)
     with procs.emulator(workdir) as emu:
         for backend in backends:
-            with database(backend, workdir, "status") as url:
+            with procs.database(backend, workdir, "status") as url:
                 print(f"[{backend}] loading fixtures", flush=True)
                 fixtures.load(url, {status.tenant_for(n): n for n in status.SIZES})
                 with procs.server(workdir, url, emu) as srv:
@@ -58,7 +47,7 @@ def main() -> None:
                         run.status.append(result)
                         if size == max(status.SIZES):
                             run.rss_kb[backend] = srv.memory_kb()
-            with database(backend, workdir, "bulk") as url:
+            with procs.database(backend, workdir, "bulk") as url:
                 fixtures.load(url, {})
                 with procs.server(workdir, url, emu) as srv:
                     if backend == backends[0]:
