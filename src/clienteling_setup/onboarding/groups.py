@@ -14,7 +14,11 @@ from clienteling_setup import errors
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.onboarding.models import SenderGroup
 from clienteling_setup.onboarding.schemas import SenderGroupWrite
-from clienteling_setup.providers.messaging import MessagingGateway, ProviderError
+from clienteling_setup.providers.messaging import (
+    AccountCredentials,
+    MessagingGateway,
+    ProviderError,
+)
 from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
 from clienteling_setup.workflow.core import adopt_or_create, claim, exclusive
 
@@ -71,13 +75,12 @@ def put_group(
         if updated is not None:
             return updated, False
 
-        def write(uow: UnitOfWork) -> None:
+        def write(uow: UnitOfWork) -> AccountCredentials:
             if uow.groups.get(group_id) is None:
                 uow.groups.add(SenderGroup(id=group_id, name=body.name, waba_id=body.waba_id))
+            return uow.tenants.account(uow.tenants.require())
 
-        claim(uows, tenant_id, write, lambda _uow: busy)
-        with uows.of(tenant_id) as uow:
-            account = uow.tenants.account(uow.tenants.require())
+        account = claim(uows, tenant_id, write, lambda _uow: busy)
         name = group_service_name(tenant_id, group_id)
         try:
             service = run.step(
