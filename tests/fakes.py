@@ -237,6 +237,15 @@ class FakeMessagingGateway:
         self._leave("set_number_voice_application")
         return numbers[number.phone_number]
 
+    def release_number(self, account: AccountCredentials, number_sid: str) -> None:
+        self._enter("release_number")
+        numbers = self._account(account).numbers
+        for phone_number, number in list(numbers.items()):
+            if number.sid == number_sid:
+                del numbers[phone_number]
+                self.unavailable.add(phone_number)  # Twilio ages a released number
+        self._leave("release_number")
+
     # -- compliance -----------------------------------------------------------------------
     def list_addresses(self, account: AccountCredentials, iso_country: str) -> list[Address]:
         return []

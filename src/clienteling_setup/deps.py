@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from clienteling_setup.auth.actor import Actor
 from clienteling_setup.cache import TTLCache
 from clienteling_setup.callback_auth import VerifiedCallback, verify_callback
 from clienteling_setup.providers.messaging import AccountCredentials, MessagingGateway
@@ -87,6 +88,11 @@ def current_tenant(
     return tenant
 
 
+def current_actor(request: Request) -> Actor:
+    """Who the ledger names for what this request buys or releases: the token's subject."""
+    return Actor(str(request.state.principal), str(request.state.request_id))
+
+
 UowsDep = Annotated[UnitsOfWork, Depends(get_uows)]
 GatewayDep = Annotated[MessagingGateway, Depends(get_gateway)]
 StorageDep = Annotated[ObjectStorage, Depends(get_storage)]
@@ -96,3 +102,4 @@ TenantDep = Annotated[str, Depends(current_tenant)]
 VerifiedCallbackDep = Annotated[VerifiedCallback, Depends(get_verified_callback)]
 UploadExpiryDep = Annotated[int, Depends(get_upload_expiry_seconds)]
 AfterEnableDep = Annotated[AfterEnable | None, Depends(get_after_enable)]
+ActorDep = Annotated[Actor, Depends(current_actor)]

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clienteling_setup.compliance.repository import ComplianceRepository, RequirementRepository
 from clienteling_setup.crypto import SecretBox
+from clienteling_setup.ledger.repository import LedgerRepository
 from clienteling_setup.numbers.repository import NumberClaimRepository
 from clienteling_setup.onboarding.repository import OnboardingRepository, SenderGroupRepository
 from clienteling_setup.stores.repository import StoreRepository
@@ -68,6 +69,7 @@ class UnitOfWork(_Transaction):
     numbers: NumberClaimRepository
     compliance: ComplianceRepository
     requirements: RequirementRepository
+    ledger: LedgerRepository
 
     def __init__(self, sessions: sessionmaker[Session], secrets: SecretBox, tenant_id: str):
         self._sessions = sessions
@@ -85,6 +87,7 @@ class UnitOfWork(_Transaction):
         self.numbers = NumberClaimRepository(session, tenant)
         self.compliance = ComplianceRepository(session, tenant)
         self.requirements = RequirementRepository(session)
+        self.ledger = LedgerRepository(session, tenant)
         return self
 
 

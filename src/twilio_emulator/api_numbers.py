@@ -262,7 +262,10 @@ def list_numbers(ctx: Ctx) -> tuple[int, Any]:
 
 
 def _release(ctx: Ctx, number: IncomingNumber) -> None:
+    """Twilio ages a released number before selling it again: it leaves the account (a second
+    DELETE of the SID is 20404) and does not come back to the available pool at once."""
     del ctx.state.numbers_by_sid[number.sid]
+    ctx.state.unavailable_numbers.add(number.phone_number)
     for key in [k for k in ctx.state.service_numbers if k[1] == number.sid]:
         del ctx.state.service_numbers[key]
 

@@ -37,6 +37,7 @@ FILES = {
     "messaging": ("twilio_messaging_v1.json", "twilio_messaging_v2.json"),
     "numbers": ("twilio_numbers_v2.json",),
     "trusthub": ("twilio_trusthub_v1.json",),
+    "pricing": ("twilio_pricing_v1.json",),
 }
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")

@@ -192,6 +192,12 @@ def run_scenario(rec: Recorder, state: EmulatorState) -> None:
         {"PhoneNumber": us["available_phone_numbers"][1]["phone_number"]},
     )
     rec.call(creds, "DELETE", "api", f"{numbers}/{extra['sid']}.json", expect=204)
+    # Released: gone from the account (a second release is 20404), and not for sale at once.
+    rec.call(creds, "DELETE", "api", f"{numbers}/{extra['sid']}.json", expect=404)
+    again = rec.call(
+        creds, "POST", "api", f"{numbers}.json", {"PhoneNumber": extra["phone_number"]}, expect=400
+    )
+    assert again["code"] == 21422
 
     svc = rec.call(
         creds, "POST", "messaging", "/v1/Services", {"FriendlyName": "tenant"}, expect=201

@@ -310,6 +310,7 @@ def answer(request: requests.PreparedRequest) -> tuple[int, Any]:
         ),
         ("POST", r"/2010-04-01/Accounts/\w+/IncomingPhoneNumbers\.json", lambda: (201, NUMBER)),
         ("POST", r"/2010-04-01/Accounts/\w+/IncomingPhoneNumbers/\w+\.json", lambda: (200, NUMBER)),
+        ("DELETE", r"/2010-04-01/Accounts/\w+/IncomingPhoneNumbers/\w+\.json", lambda: (204, None)),
         (
             "GET",
             r"/2010-04-01/Accounts/\w+/Addresses\.json",
@@ -406,7 +407,7 @@ class RecordingAdapter(BaseAdapter):
         self.exchanges.append(Exchange(copy.copy(request), status, payload, timeout))
         response = requests.Response()
         response.status_code = status
-        response._content = json.dumps(payload).encode()
+        response._content = b"" if payload is None else json.dumps(payload).encode()
         response.headers = CaseInsensitiveDict({"Content-Type": "application/json"})
         response.encoding = "utf-8"
         response.url = request.url or ""
@@ -496,6 +497,7 @@ CALLS: dict[str, tuple[Call, bool]] = {
         lambda g: g.set_number_voice_application(TENANT, sid("PN"), sid("AP")),
         False,
     ),
+    "release_number": (lambda g: g.release_number(TENANT, sid("PN")), False),
     "list_addresses": (lambda g: g.list_addresses(TENANT, "de"), False),
     "list_bundles": (lambda g: g.list_bundles(TENANT, "DE"), False),
     "fetch_bundle": (lambda g: g.fetch_bundle(TENANT, sid("BU")), False),
@@ -830,6 +832,13 @@ def test_every_gateway_call_against_the_emulator() -> None:
         assert g.fetch_sender(t, sender.sid).sid == sender.sid
         g.update_sender(t, sender.sid, profile=PROFILE, status_callback_url="http://127.0.0.1:9/cb")
         assert [s.sid for s in g.list_senders(t)] == [sender.sid]
+
+        g.release_number(t, number.sid)
+        assert g.find_owned_number(t, number.phone_number) is None
+        g.release_number(t, number.sid)  # Twilio's 404 for a released SID counts as done
+        assert number.phone_number not in [
+            n.phone_number for n in g.search_available_numbers(t, "US", "local", limit=1000)
+        ]
     finally:
         http.session.close()
         server.stop()

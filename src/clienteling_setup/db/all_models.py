@@ -6,6 +6,7 @@ from clienteling_setup.compliance.models import (
     TrustProductRecord,
 )
 from clienteling_setup.db.base import Base
+from clienteling_setup.ledger.models import LedgerEntry
 from clienteling_setup.numbers.models import NumberClaim
 from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding
 from clienteling_setup.stores.models import Store
@@ -18,6 +19,7 @@ __all__ = [
     "BundleRecord",
     "CountryRequirement",
     "Lease",
+    "LedgerEntry",
     "NumberClaim",
     "OptInTemplate",
     "SenderGroup",

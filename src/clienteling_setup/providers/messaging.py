@@ -70,6 +70,14 @@ class OwnedNumber:
 
 
 @dataclass(frozen=True)
+class MonthlyPrice:
+    """What a number costs a month: a decimal amount as Twilio writes it, and its currency."""
+
+    amount: str  # "1.15"
+    currency: str  # ISO 4217, upper-case: "USD"
+
+
+@dataclass(frozen=True)
 class Address:
     sid: str
     friendly_name: str | None
@@ -281,6 +289,11 @@ class MessagingGateway(Protocol):
     def set_number_voice_application(
         self, account: AccountCredentials, number_sid: str, application_sid: str
     ) -> OwnedNumber: ...
+    def release_number(self, account: AccountCredentials, number_sid: str) -> None:
+        """Release (stop paying for) an owned number. Idempotent: a number that is not in the
+        account any more (Twilio's 404, e.g. an earlier attempt released it) counts as
+        released. Twilio does not sell a released number again at once."""
+        ...
 
     # -- compliance -------------------------------------------------------------------------
     def list_addresses(self, account: AccountCredentials, iso_country: str) -> list[Address]: ...

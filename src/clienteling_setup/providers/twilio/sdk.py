@@ -248,6 +248,14 @@ class TwilioGateway(ComplianceCalls):
             voice_application_sid=application_sid,
         )
 
+    def release_number(self, account: AccountCredentials, number_sid: str) -> None:
+        number = self._account(account).incoming_phone_numbers(number_sid)
+        try:
+            # DELETE is safe to repeat: after an ambiguous failure the retry answers 404.
+            self._idempotent_write("release number", number.delete)
+        except NotFound:
+            _logger.info("number %s was already released", number_sid)
+
     # -- WhatsApp senders (/v2/Channels/Senders) ------------------------------------------------
     def create_sender(
         self, account: AccountCredentials, **sender: Unpack[NewSender]

@@ -1,0 +1,75 @@
+"""Recording what starts or stops a cost, called by the workflows that buy and release numbers.
+
+Call these inside the unit of work that records the purchase or the release itself, so that the
+entry and the action are committed together: a crash before the commit loses neither alone,
+and a retry that records the same action again writes nothing (`LedgerRepository.record`).
+"""
+
+from __future__ import annotations
+
+from clienteling_setup.auth.actor import Actor
+from clienteling_setup.ledger.models import NUMBER_BOUGHT, NUMBER_RELEASED, LedgerEntry
+from clienteling_setup.providers.messaging import MonthlyPrice
+from clienteling_setup.unit_of_work import UnitOfWork
+
+
+def record_number_bought(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    account_sid: str,
+    number_sid: str,
+    phone_number: str,
+    store_id: str | None,
+    price: MonthlyPrice | None,
+    reason: str,
+) -> LedgerEntry:
+    """The purchase of `number_sid` (once per SID, whoever records it first)."""
+    return uow.ledger.record(
+        number_sid,
+        NUMBER_BOUGHT,
+        **_who(actor),
+        **_price(price),
+        account_sid=account_sid,
+        phone_number=phone_number,
+        store_id=store_id,
+        reason=reason,
+    )
+
+
+def record_number_released(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    account_sid: str,
+    number_sid: str,
+    phone_number: str,
+    store_id: str | None,
+    price: MonthlyPrice | None = None,
+    reason: str,
+) -> LedgerEntry:
+    """The release of `number_sid` (once per SID). Without `price`, the price its purchase was
+    recorded with: what stops costing is what started."""
+    if price is None and (bought := uow.ledger.find(number_sid, NUMBER_BOUGHT)) is not None:
+        if bought.monthly_price is not None and bought.price_unit is not None:
+            price = MonthlyPrice(bought.monthly_price, bought.price_unit)
+    return uow.ledger.record(
+        number_sid,
+        NUMBER_RELEASED,
+        **_who(actor),
+        **_price(price),
+        account_sid=account_sid,
+        phone_number=phone_number,
+        store_id=store_id,
+        reason=reason,
+    )
+
+
+def _who(actor: Actor) -> dict[str, str | None]:
+    return {"actor": actor.subject[:255], "request_id": actor.request_id}
+
+
+def _price(price: MonthlyPrice | None) -> dict[str, str | None]:
+    if price is None:
+        return {"monthly_price": None, "price_unit": None}
+    return {"monthly_price": price.amount, "price_unit": price.currency}
