@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -26,6 +27,8 @@ from clienteling_setup.storage_endpoints import create_storage_router
 from clienteling_setup.stores import endpoints as store_endpoints
 from clienteling_setup.tenants import endpoints as tenant_endpoints
 from clienteling_setup.whatsapp import endpoints as whatsapp_endpoints
+
+log = logging.getLogger("clienteling_setup.app")
 
 API_DESCRIPTION = (
     "Use this resource to set up retailers and stores for clienteling in the NewStore "
@@ -88,8 +91,15 @@ def _add_operational_routes(app: FastAPI, runtime: Runtime) -> None:
     def readyz() -> JSONResponse:
         try:
             ping(runtime.engine)
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
-            return JSONResponse({"status": "unavailable", "database": str(exc)[:200]}, 503)
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            # The driver's error names hosts, ports and users: logged for the operator,
+            # never sent to whoever asks.
+            log.warning("readiness: the database is unavailable", exc_info=True)
+            return JSONResponse(
+                {"status": "unavailable", "database": "unavailable"},
+                503,
+                headers={"Retry-After": "5"},
+            )
         return JSONResponse({"status": "ok", "database": "ok"})
 
     @app.get("/metrics", include_in_schema=False)

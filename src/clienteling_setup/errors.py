@@ -10,6 +10,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from clienteling_setup.db.session import UNAVAILABLE as DATABASE_UNAVAILABLE
 from clienteling_setup.providers import messaging as provider
 
 if TYPE_CHECKING:
@@ -62,6 +63,19 @@ class UpstreamUnavailable(AppError, status_code=503):
 
     def __init__(self, message: str, *, retry_after: int = 5) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class DatabaseUnavailable(UpstreamUnavailable):
+    """The database could not be reached, or the connection to it broke, during the request."""
+
+    MESSAGE = (
+        "The service's database is unavailable (it could not be reached, or the connection to "
+        "it was lost during this request). Every request is safe to repeat: send the same "
+        "request again in a few seconds."
+    )
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE, retry_after=5)
 
 
 def from_provider(exc: provider.ProviderError, action: str) -> AppError:
@@ -155,6 +169,21 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _provider_error(request: Request, exc: provider.ProviderError) -> JSONResponse:
         err = from_provider(exc, "Twilio request")
         return error_response(request, err.status_code, err.message, err.headers)
+
+    async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The driver's text names hosts and ports: it goes to the log, not to the caller.
+        cause = getattr(exc, "orig", None) or exc
+        log.warning(
+            "database unavailable: %s: %s",
+            type(cause).__name__,
+            str(cause).strip().splitlines()[0] if str(cause).strip() else "",
+            extra={"request_id": request_id_of(request)},
+        )
+        err = DatabaseUnavailable()
+        return error_response(request, err.status_code, err.message, err.headers)
+
+    for kind in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(kind, _database_unavailable)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

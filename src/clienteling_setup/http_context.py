@@ -64,17 +64,27 @@ class RequestContextMiddleware:
             limit = 6 * 1024 * 1024  # uploads: the storage route enforces its own 5 MB cap
 
         received = 0
+        too_large = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    too_large = True
                     raise BodyTooLarge()
             return message
 
         async def send_with_id(message: Message) -> None:
+            if too_large:
+                # A body without Content-Length (chunked) went over the limit while the app
+                # read it, and the app turned the failed read into an answer of its own
+                # (FastAPI's 400 "error parsing the body"): answer 413 instead, once.
+                if message["type"] == "http.response.start" and not status_holder["status"]:
+                    await send_error(scope, send, 413, self._too_large(limit))
+                    status_holder["status"] = 413
+                return
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 MutableHeaders(scope=message)["X-Request-ID"] = rid

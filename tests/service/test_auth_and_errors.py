@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import jwt
 import pytest
 
@@ -166,6 +168,24 @@ def test_body_too_large_is_413(api: Api) -> None:
     response = api.post(
         "/clienteling/configuration", json={"ecom_link": "https://x.example/" + "a" * 2_000_000}
     )
+    assert_error(response, 413, "larger than")
+
+
+def test_chunked_body_too_large_is_413(api: Api) -> None:
+    """A body sent without Content-Length (chunked) is counted as it arrives: 413 too."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"ecom_link": "https://x.example/'
+        for _ in range(40):
+            yield b"a" * 50_000
+        yield b'"}'
+
+    response = api.post(
+        "/clienteling/configuration",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert "content-length" not in response.request.headers
     assert_error(response, 413, "larger than")
 
 

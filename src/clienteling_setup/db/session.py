@@ -8,15 +8,36 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
+
+#: What the driver or the pool raises when the database cannot be reached, dropped the
+#: connection mid-request, or cannot serve now (SQLite's file missing or locked too long,
+#: PostgreSQL refusing connections, a pool with no connection free): the request may succeed
+#: when sent again, so the API answers 503 with Retry-After rather than 500.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+)
+
+#: Seconds to wait for a PostgreSQL connection: a database host that does not answer (a
+#: network cut with no reset) fails the request in bounded time instead of hanging it.
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def make_engine(url: str) -> Engine:
-    kwargs: dict[str, Any] = {"future": True}
+    # Pre-ping: a pooled connection the database or the network dropped (a restart, a
+    # failover) is replaced on checkout, so the first request after an outage succeeds.
+    kwargs: dict[str, Any] = {"future": True, "pool_pre_ping": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
-        kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        kwargs.update(
+            pool_size=10,
+            max_overflow=20,
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        )
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 
