@@ -84,7 +84,8 @@ def create_app(runtime: Runtime) -> FastAPI:
 
 def _add_operational_routes(app: FastAPI, runtime: Runtime) -> None:
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
+        # async: served on the event loop, never queued behind the worker threads.
         return {"status": "ok"}
 
     @app.get("/readyz", include_in_schema=False)

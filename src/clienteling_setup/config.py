@@ -31,6 +31,12 @@ class JwtSettings(BaseModel):
     secret: SecretStr | None = None
     public_key_pem: str | None = None
     jwks_url: str | None = None
+    #: How long fetched JWKS keys are used before a refresh (served meanwhile while it runs).
+    jwks_cache_seconds: float = Field(default=300.0, gt=0)
+    #: At most one JWKS fetch starts per this many seconds (unknown `kid`s, failures).
+    jwks_refresh_interval_seconds: float = Field(default=10.0, ge=0)
+    #: A JWKS fetch gives up after this long; waiting requests then answer 503.
+    jwks_timeout_seconds: float = Field(default=3.0, gt=0)
     issuer: str = "clienteling-setup"
     audience: str = "clienteling-setup"
 

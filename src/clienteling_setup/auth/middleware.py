@@ -11,6 +11,7 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from clienteling_setup.auth.jwks import IdentityProviderUnavailable
 from clienteling_setup.auth.tokens import InvalidToken, TokenVerifier
 from clienteling_setup.http_context import send_error
 
@@ -33,7 +34,12 @@ class AuthMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        problem = self._authenticate(scope)
+        try:
+            problem = await self._authenticate(scope)
+        except IdentityProviderUnavailable as exc:
+            retry = {"Retry-After": str(exc.retry_after)}
+            await send_error(scope, send, 503, f"{exc} Try again later.", retry)
+            return
         if problem is not None:
             status, message = problem
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
@@ -41,7 +47,7 @@ class AuthMiddleware:
             return
         await self.app(scope, receive, send)
 
-    def _authenticate(self, scope: Scope) -> tuple[int, str] | None:
+    async def _authenticate(self, scope: Scope) -> tuple[int, str] | None:
         headers = Headers(scope=scope)
         authorization = headers.get("authorization")
         if not authorization:
@@ -50,7 +56,7 @@ class AuthMiddleware:
         if scheme.lower() != "bearer" or not token.strip():
             return 401, "The Authorization header must be 'Bearer <token>'."
         try:
-            principal = self.verifier.verify(token.strip())
+            principal = await self.verifier.verify(token.strip())
         except InvalidToken as exc:
             return 403, f"The bearer token is not valid ({exc}). Get a new token."
         tenant = headers.get("tenant")
