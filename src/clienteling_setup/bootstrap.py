@@ -3,8 +3,10 @@ may pass their own gateway or storage. Nothing here runs at import time."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clienteling_setup.auth.tokens import TokenVerifier
 from clienteling_setup.cache import TTLCache
@@ -18,6 +20,11 @@ from clienteling_setup.providers.storage import ObjectStorage
 from clienteling_setup.runtime import Runtime
 from clienteling_setup.status.cache import StatusCache
 from clienteling_setup.sync import after_enable
+
+if TYPE_CHECKING:
+    from clienteling_setup.embedded_twilio import Role
+
+log = logging.getLogger(__name__)
 
 
 def _key_file(path: Path, make: object) -> str:
@@ -45,26 +52,25 @@ def encryption_keys(settings: Settings) -> list[str]:
     return [_key_file(settings.data_dir / "encryption.key", SecretBox.generate_key)]
 
 
-def build_gateway(settings: Settings, closers: list[object]) -> MessagingGateway:
+def build_gateway(
+    settings: Settings, closers: list[object], box: SecretBox, role: Role = "serve"
+) -> MessagingGateway:
     from clienteling_setup.providers.twilio.sdk import TwilioGateway
 
     tw = settings.twilio
     if tw.mode == "emulator" and not tw.api_base_url:
-        from twilio_emulator import EmulatorServer, EmulatorState
+        from clienteling_setup.embedded_twilio import open_embedded
 
-        state = EmulatorState()
-        # The emulated Twilio world lives beside the database it matches, so a restart of the
-        # embedded default finds the subaccounts and numbers its tenants recorded.
-        world = settings.data_dir / "twilio-emulator.pickle"
-        state.load(world)
-        closers.append(lambda: state.save(world))
-        # The embedded emulator runs its clock in real time, so senders move on as they would.
-        server = EmulatorServer(state, host="127.0.0.1", port=0, auto_clock=True).start()
-        closers.append(server.stop)
+        # The emulated world lives beside the database it matches, so a restart (or a `sync`
+        # beside a running `serve`) finds the subaccounts and numbers the tenants recorded.
+        embedded = open_embedded(
+            settings.data_dir, box, role=role, notice=lambda text: log.warning("%s", text)
+        )
+        closers.append(embedded.close)
         return TwilioGateway(
-            state.master_account_sid,
-            state.master_auth_token,
-            base_url=server.base_url,
+            embedded.account_sid,
+            embedded.auth_token,
+            base_url=embedded.base_url,
             timeout=tw.timeout_seconds,
         )
     if not tw.account_sid or tw.auth_token is None:
@@ -101,7 +107,10 @@ def build_runtime(
     gateway: MessagingGateway | None = None,
     storage: ObjectStorage | None = None,
     apply_migrations: bool | None = None,
+    role: Role = "serve",
 ) -> Runtime:
+    """`role`: what the process is, for the embedded default's Twilio emulator (a `sync` is
+    short-lived, so it never lends its emulator to a `serve`; see `embedded_twilio`)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.resolved_database_url()
     if apply_migrations if apply_migrations is not None else url.startswith("sqlite"):
@@ -110,12 +119,13 @@ def build_runtime(
     closers: list[object] = []
     hs256 = signing_secret(settings)
     base_url = (settings.public_base_url or public_base_url).rstrip("/")
+    box = SecretBox(encryption_keys(settings))
     runtime = Runtime(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        gateway=gateway if gateway is not None else build_gateway(settings, closers),
-        secrets=SecretBox(encryption_keys(settings)),
+        gateway=gateway if gateway is not None else build_gateway(settings, closers, box, role),
+        secrets=box,
         verifier=TokenVerifier(settings.jwt, secret=hs256),
         storage=storage if storage is not None else build_storage(settings, base_url),
         public_base_url=base_url,

@@ -60,7 +60,7 @@ def serve(host: str, port: int) -> None:
     if runtime.hs256_secret:
         click.echo("  token:         clienteling-setup token --tenant <tenant>")
     # uvicorn re-raises the SIGTERM it caught once it has shut down; turn it into SystemExit
-    # so that the cleanup below (which saves the embedded emulator's world) still runs.
+    # so that the cleanup below (which lets go of the embedded emulator's world) still runs.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     gc_tuning.for_serving()  # start-up is over: its objects are never walked again
     try:
@@ -357,7 +357,9 @@ def sync(tenant: str | None) -> None:
 
     settings = _settings()
     runtime = build_runtime(
-        settings, public_base_url=settings.public_base_url or "http://127.0.0.1:8000"
+        settings,
+        public_base_url=settings.public_base_url or "http://127.0.0.1:8000",
+        role="sync",
     )
     try:
         report = sync_all(runtime, only=tenant, progress=True)

@@ -24,14 +24,16 @@ Python API::
     state.set_sender_properties(xe, quality_rating, messaging_limit); advance_clock(seconds)
     state.make_number_unavailable(e164)
     state.drop_callbacks = True                      # status callbacks are lost, not sent
-    state.save(path); state.load(path)               # the emulated world survives a restart
+    WorldStore(path, cipher).open(state)             # kept in SQLite as it changes (persistence)
     server.stop(); run_emulator(host, port)           # blocking, for a command line
 
 Modules, lowest first (each imports only modules above it in this list): `errors`, `faults`,
-`countries`, `models`, `numbers` (the available-number pools), `regulations`, `world` (the
+`countries`, `models`, `journal` (what a persistent world changed), `numbers` (the
+available-number pools), `regulations`, `world` (the
 records and the clock), `compliance` (bundles, trust products), `senders` (lifecycle and the
 status callback format), `callbacks` (signing, delivery), `seed` (what a new subaccount finds),
-`state` (`EmulatorState`: the world plus faults, request log and controls), `admin` (the same
+`state` (`EmulatorState`: the world plus faults, request log and controls), `persistence` (a
+world kept in a SQLite file as it changes), `admin` (the same
 controls over HTTP under ``/_emulator``), `routing`, `render`, the ``api_*`` handlers (purchase
 rules in `api_numbers`), `app` (request pipeline), `server`.
 """

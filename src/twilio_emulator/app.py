@@ -107,8 +107,9 @@ def _fault_answer(fault: Fault) -> tuple[int, dict[str, Any], dict[str, str]]:
 
 
 class EmulatorApp:
-    def __init__(self, state: EmulatorState) -> None:
+    def __init__(self, state: EmulatorState, *, admin: bool = True) -> None:
         self.state = state
+        self.admin = admin  # False: no /_emulator API (it shows every account's token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -121,7 +122,7 @@ class EmulatorApp:
         if scope["type"] != "http":
             return
         path: str = scope["path"]
-        if path == "/_emulator" or path.startswith("/_emulator/"):
+        if self.admin and (path == "/_emulator" or path.startswith("/_emulator/")):
             body = await read_body(receive)
             status, payload = await admin.handle(self.state, scope["method"], path, scope, body)
             await respond(send, status, payload)
@@ -216,6 +217,7 @@ class EmulatorApp:
         await respond(send, status, payload, headers)
 
 
-def create_emulator_app(state: EmulatorState | None = None) -> EmulatorApp:
-    """The emulator's ASGI application over `state` (a fresh default state if none)."""
-    return EmulatorApp(state or EmulatorState())
+def create_emulator_app(state: EmulatorState | None = None, *, admin: bool = True) -> EmulatorApp:
+    """The emulator's ASGI application over `state` (a fresh default state if none); without
+    `admin`, ``/_emulator/...`` answers 404 like any unknown path."""
+    return EmulatorApp(state or EmulatorState(), admin=admin)

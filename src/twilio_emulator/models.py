@@ -12,6 +12,14 @@ from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
 
+class Record:
+    """A record of the world. While a persistent world is open, `journal.track_changes` gives
+    this class a ``__setattr__`` by which the `journal.Table` holding a record notes a change of
+    one of its fields; an in-memory world's records pay nothing."""
+
+    __slots__ = ()
+
+
 class Owned(Protocol):
     """A record that belongs to one account."""
 
@@ -20,7 +28,7 @@ class Owned(Protocol):
 
 
 @dataclass
-class Account:
+class Account(Record):
     sid: str
     auth_token: str
     friendly_name: str
@@ -36,7 +44,7 @@ class Account:
 
 
 @dataclass
-class Address:
+class Address(Record):
     sid: str
     account_sid: str
     customer_name: str
@@ -55,7 +63,7 @@ class Address:
 
 
 @dataclass
-class NamedResource:
+class NamedResource(Record):
     """What Applications and Messaging Services begin with (their other fields follow)."""
 
     sid: str
@@ -76,7 +84,7 @@ class Application(NamedResource):
 
 
 @dataclass
-class IncomingNumber:
+class IncomingNumber(Record):
     sid: str
     account_sid: str
     phone_number: str
@@ -106,7 +114,7 @@ class MessagingService(NamedResource):
 
 
 @dataclass
-class ServiceNumber:
+class ServiceNumber(Record):
     """A phone number in a Messaging Service (its sid is the PN sid)."""
 
     sid: str
@@ -120,7 +128,7 @@ class ServiceNumber:
 
 
 @dataclass
-class Regulation:
+class Regulation(Record):
     sid: str
     iso_country: str
     number_type: str
@@ -129,7 +137,7 @@ class Regulation:
 
 
 @dataclass
-class SupportingDocument:
+class SupportingDocument(Record):
     sid: str
     account_sid: str
     friendly_name: str
@@ -143,7 +151,7 @@ class SupportingDocument:
 
 
 @dataclass
-class ItemAssignment:
+class ItemAssignment(Record):
     """Bundle item or trust-product entity assignment (sid BV...)."""
 
     sid: str
@@ -154,7 +162,7 @@ class ItemAssignment:
 
 
 @dataclass
-class Evaluation:
+class Evaluation(Record):
     sid: str
     account_sid: str
     regulation_sid: str
@@ -165,7 +173,7 @@ class Evaluation:
 
 
 @dataclass
-class Bundle:
+class Bundle(Record):
     """A regulatory bundle (numbers v2) or a trust product (trusthub v1); both have BU sids."""
 
     sid: str
@@ -185,7 +193,7 @@ class Bundle:
 
 
 @dataclass
-class Sender:
+class Sender(Record):
     sid: str
     account_sid: str
     sender_id: str

@@ -27,8 +27,10 @@ class EmulatorServer:
         *,
         auto_clock: bool = False,
         tick: float = 1.0,
+        admin: bool = True,
     ) -> None:
         self.state = state or EmulatorState()
+        self.admin = admin
         self.host = host
         self.port = port
         self.auto_clock = auto_clock
@@ -45,7 +47,7 @@ class EmulatorServer:
 
     def _config(self) -> uvicorn.Config:
         return uvicorn.Config(
-            create_emulator_app(self.state),
+            create_emulator_app(self.state, admin=self.admin),
             log_level="warning",
             access_log=False,
             lifespan="off",

@@ -10,16 +10,15 @@ the request log, added latency, status callback delivery and the controls tests 
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
+import secrets
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, TypeVar
 
 from .countries import COUNTRIES
+from .journal import CommitLock
 from .models import (
     Account,
     Address,
@@ -53,20 +52,6 @@ def _pools(seed: int, scale: int = 1) -> dict[tuple[str, str], tuple[AvailableNu
     }
 
 
-class _WorldUnpickler(pickle.Unpickler):
-    """Reads what `World.save` wrote, also before the emulator was a package of its own.
-
-    A world saved then names its records' classes ``<...>.emulator.<module>``; they are the same
-    classes, now in this package.
-    """
-
-    def find_class(self, module: str, name: str) -> Any:
-        parent, _, leaf = module.rpartition(".")
-        if parent.endswith(".emulator"):
-            module = f"{__package__}.{leaf}"
-        return super().find_class(module, name)
-
-
 class World:
     """The records of the emulated Twilio, the emulator clock and the callbacks delivered."""
 
@@ -84,12 +69,16 @@ class World:
         self.master_auth_token = (
             master_auth_token or hashlib.sha256(f"master-token:{seed}".encode()).hexdigest()[:32]
         )
-        self.lock = threading.RLock()
+        # A persistent world's is a `journal.CommitLock` (see `persistence.WorldStore`).
+        self.lock: threading.RLock | CommitLock = threading.RLock()
         # Sender lifecycle timings (emulator-clock seconds) and the callback HTTP timeout.
         self.sender_creating_seconds = 30.0
         self.sender_verifying_seconds = 30.0
         self.sender_updating_seconds = 30.0
         self.callback_timeout = 5.0
+        # False: auth tokens follow from the seed (reproducible tests); True: random, for a world
+        # whose tokens protect something (the embedded default's).
+        self.secret_tokens = False
         self.epoch = datetime.now(UTC).replace(microsecond=0)
         self.reset()
 
@@ -129,39 +118,15 @@ class World:
             self.unavailable_numbers: set[str] = set()
 
     # ------------------------------------------------------------------ persistence
-    #: What survives a restart (not faults, logs or test switches).
-    PERSISTED = (
-        "_counter", "clock", "epoch", "accounts", "addresses_by_sid", "applications_by_sid",
-        "numbers_by_sid", "services_by_sid", "service_numbers", "regulations", "bundles_by_sid",
+    #: What survives a restart (not faults, logs or test switches), written as it changes by
+    #: `persistence.WorldStore`: the dicts of records, then the other values.
+    TABLES = (
+        "accounts", "addresses_by_sid", "applications_by_sid", "numbers_by_sid",
+        "services_by_sid", "service_numbers", "regulations", "bundles_by_sid",
         "regulatory_documents", "item_assignments", "evaluations", "trust_products_by_sid",
-        "trust_documents", "entity_assignments", "senders_by_sid", "bad_wabas",
-        "unavailable_numbers",
+        "trust_documents", "entity_assignments", "senders_by_sid",
     )  # fmt: skip
-
-    def save(self, path: Path) -> None:
-        """Write the world to `path` (atomically), for `load` after a restart.
-
-        Pickle, because the world is plain dataclasses; keep the file where only its user
-        writes (the embedded use keeps it in its own data folder).
-        """
-        with self.lock:
-            data = {name: getattr(self, name) for name in self.PERSISTED}
-            blob = pickle.dumps(data)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(blob)
-        os.replace(tmp, path)
-
-    def load(self, path: Path) -> bool:
-        """Restore what `save` wrote; False (and nothing changed) when there is no file."""
-        if not path.exists():
-            return False
-        with path.open("rb") as file:
-            data = _WorldUnpickler(file).load()
-        with self.lock:
-            for name in self.PERSISTED:
-                if name in data:
-                    setattr(self, name, data[name])
-        return True
+    VALUES = ("_counter", "clock", "epoch", "bad_wabas", "unavailable_numbers")
 
     # ------------------------------------------------------------------ clock and SIDs
     def now(self) -> datetime:
@@ -174,6 +139,8 @@ class World:
             return prefix + digest
 
     def new_token(self) -> str:
+        if self.secret_tokens:
+            return secrets.token_hex(16)
         return self.new_sid("tk")[2:]
 
     # ------------------------------------------------------------------ accounts

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,6 @@ from pathlib import Path
 import grimp
 
 import twilio_emulator
-from twilio_emulator import EmulatorState
 
 PACKAGE = Path(twilio_emulator.__file__).parent
 SERVICE = "clienteling_setup"
@@ -79,21 +77,3 @@ def test_python_m_twilio_emulator_help_runs_without_the_service() -> None:
     )
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip() == "[]"
-
-
-def test_a_world_saved_before_the_move_still_loads(tmp_path: Path) -> None:
-    state = EmulatorState(seed=3)
-    account = state.create_subaccount("Old world")
-    data = {name: getattr(state, name) for name in state.PERSISTED}
-    # Protocol 0 names classes as text lines, so the old module path can be put back in place.
-    blob = pickle.dumps(data, protocol=0).replace(
-        b"ctwilio_emulator.", b"c" + SERVICE.encode() + b".providers.twilio.emulator."
-    )
-    assert b"twilio_emulator" not in blob
-    world = tmp_path / "twilio-emulator.pickle"
-    world.write_bytes(blob)
-
-    restored = EmulatorState(seed=3)
-    assert restored.load(world)
-    assert restored.account(account.sid) == account
-    assert restored.bundles(account.sid) == state.bundles(account.sid)
