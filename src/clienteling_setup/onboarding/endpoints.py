@@ -7,6 +7,8 @@ from fastapi import APIRouter, Path, Query, Response
 from clienteling_setup.deps import GatewayDep, TenantDep, UowsDep
 from clienteling_setup.onboarding import groups, service
 from clienteling_setup.onboarding.schemas import (
+    GROUP_ID_PATTERN,
+    GroupId,
     OnboardStoreRequest,
     SenderGroupRead,
     SenderGroupWrite,
@@ -22,10 +24,7 @@ router = APIRouter(prefix="/clienteling", tags=["Stores"])
 groups_router = APIRouter(tags=["Sender groups"])
 
 GroupIdPath = Annotated[
-    str,
-    Path(
-        description="The sender group's identifier.", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
-    ),
+    GroupId, Path(description="The sender group's identifier.", pattern=GROUP_ID_PATTERN)
 ]
 
 

@@ -1,17 +1,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding
 from clienteling_setup.schemas import read_from
 from clienteling_setup.tenants.schemas import StrictBody
+from clienteling_setup.text import Text, column_length
 from clienteling_setup.validation import E164_PATTERN, require_not_blank
 
 BUNDLE_SID_PATTERN = r"^BU[0-9a-fA-F]{32}$"
 ADDRESS_SID_PATTERN = r"^AD[0-9a-fA-F]{32}$"
+GROUP_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+
+#: A Twilio SID (two letters, 32 hex digits), as its columns hold it.
+Sid = Annotated[str, Text(column_length(StoreOnboarding.bundle_sid))]
+PhoneNumber = Annotated[str, Text(column_length(StoreOnboarding.phone_number))]
+GroupId = Annotated[str, Text(column_length(SenderGroup.id))]
+WabaId = Annotated[str, Text(column_length(SenderGroup.waba_id))]
 
 
 def bundle_sid_field(note: str = "") -> Any:
@@ -49,16 +57,16 @@ class OnboardStoreRequest(StrictBody):
         description="Standalone store onboarding (`dedicated`, the default when empty or "
         "omitted) or `join_existing_group` to share a sender group's Messaging Service.",
     )
-    phone_number: str = Field(
+    phone_number: PhoneNumber = Field(
         pattern=E164_PATTERN,
         description="The phone number that will be used to onboard the store.",
         examples=["+4915123456789"],
     )
-    bundle_sid: str | None = bundle_sid_field(" (countries other than US/CA)")
-    address_sid: str | None = address_sid_field()
-    sender_group_id: str | None = Field(
+    bundle_sid: Sid | None = bundle_sid_field(" (countries other than US/CA)")
+    address_sid: Sid | None = address_sid_field()
+    sender_group_id: GroupId | None = Field(
         default="",
-        max_length=128,
+        pattern=f"^$|{GROUP_ID_PATTERN}",
         description="Must be omitted or empty for dedicated store onboarding; the group to "
         "join for join_existing_group.",
     )
@@ -103,14 +111,14 @@ class StoreOnboardingRead(BaseModel):
 
 
 class SenderGroupWrite(StrictBody):
-    name: str = Field(min_length=1, max_length=255)
+    name: Annotated[str, Text(column_length(SenderGroup.name))] = Field(min_length=1)
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
         return require_not_blank(value, "name").strip()
 
-    waba_id: str | None = Field(
+    waba_id: WabaId | None = Field(
         default=None,
         pattern=r"^[0-9]{5,32}$",
         description="WhatsApp Business Account inherited by the group's stores.",

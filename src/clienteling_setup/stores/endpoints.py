@@ -8,6 +8,7 @@ from clienteling_setup import errors
 from clienteling_setup.deps import TenantDep, UowsDep
 from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE, answer, write_responses
 from clienteling_setup.stores import service
+from clienteling_setup.stores.models import Store
 from clienteling_setup.stores.schemas import (
     STORE_ID_PATTERN,
     StorePage,
@@ -15,12 +16,15 @@ from clienteling_setup.stores.schemas import (
     StoreWrite,
     store_read,
 )
+from clienteling_setup.text import Text, column_length
 from clienteling_setup.validation import country_code
 
 router = APIRouter(prefix="/clienteling", tags=["Store directory"])
 
 StoreIdPath = Annotated[
-    str, Path(description="The identifier of the store.", pattern=STORE_ID_PATTERN)
+    str,
+    Path(description="The identifier of the store.", pattern=STORE_ID_PATTERN),
+    Text(column_length(Store.id)),
 ]
 
 
@@ -60,8 +64,14 @@ def list_stores(
     tenant: TenantDep,
     uows: UowsDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
-    country: Annotated[str | None, Query(description="Only stores of this country.")] = None,
+    cursor: Annotated[
+        Annotated[str, Text(column_length(Store.id))] | None,
+        Query(description="next_cursor of the previous page."),
+    ] = None,
+    country: Annotated[
+        Annotated[str, Text(column_length(Store.country_code))] | None,
+        Query(description="Only stores of this country."),
+    ] = None,
 ) -> StorePage:
     try:
         cc = country_code(country) if country is not None else None

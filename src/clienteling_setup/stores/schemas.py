@@ -1,27 +1,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from clienteling_setup.schemas import read_from
 from clienteling_setup.stores.models import Store
 from clienteling_setup.tenants.schemas import StrictBody
+from clienteling_setup.text import Text, column_length
 from clienteling_setup.validation import country_code, phone_of_country
 
 STORE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
 
 class StoreWrite(StrictBody):
-    name: str = Field(min_length=1, max_length=255, examples=["Dodici Potsdamer Platz"])
-    country_code: str = Field(
+    name: Annotated[str, Text(column_length(Store.name))] = Field(
+        min_length=1, examples=["Dodici Potsdamer Platz"]
+    )
+    country_code: Annotated[str, Text(column_length(Store.country_code))] = Field(
         description="ISO 3166-1 alpha-2 country code of the store.", examples=["DE"]
     )
-    region: str | None = Field(default=None, max_length=100, examples=["BE"])
-    locality: str | None = Field(default=None, max_length=100, examples=["Berlin"])
-    postal_code: str | None = Field(default=None, max_length=20, examples=["10785"])
-    phone: str | None = Field(
+    region: Annotated[str, Text(column_length(Store.region))] | None = Field(
+        default=None, examples=["BE"]
+    )
+    locality: Annotated[str, Text(column_length(Store.locality))] | None = Field(
+        default=None, examples=["Berlin"]
+    )
+    postal_code: Annotated[str, Text(column_length(Store.postal_code))] | None = Field(
+        default=None, examples=["10785"]
+    )
+    phone: Annotated[str, Text(column_length(Store.phone))] | None = Field(
         default=None,
         description="The store's own phone line in E.164; calls to its clienteling number "
         "are forwarded to it.",
@@ -60,7 +69,7 @@ class StoreWrite(StrictBody):
 
 
 class StoreImportRow(StoreWrite):
-    id: str = Field(pattern=STORE_ID_PATTERN)
+    id: Annotated[str, Text(column_length(Store.id))] = Field(pattern=STORE_ID_PATTERN)
 
 
 class StoreRead(BaseModel):

@@ -1,12 +1,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from clienteling_setup.schemas import read_from
 from clienteling_setup.tenants.models import OptInTemplate, Tenant
+from clienteling_setup.text import Text
 from clienteling_setup.validation import absolute_url, require_not_blank
+
+#: The longest `ecom_link` accepted (its column is unbounded text; 2,048 is what browsers and
+#: SMS links handle everywhere).
+ECOM_LINK_MAX_LENGTH = 2048
+#: The longest opt-in disclaimer: ten concatenated SMS segments.
+OPT_IN_MAX_LENGTH = 1600
+
+EcomLink = Annotated[str, Text(ECOM_LINK_MAX_LENGTH)]
 
 
 class StrictBody(BaseModel):
@@ -16,7 +26,7 @@ class StrictBody(BaseModel):
 
 
 class ConfigurationCreate(StrictBody):
-    ecom_link: str = Field(
+    ecom_link: EcomLink = Field(
         pattern=r".*\S.*",
         description="The link to the retailer's website. Must not be blank.",
         examples=["https://www.dodici.example"],
@@ -29,7 +39,9 @@ class ConfigurationCreate(StrictBody):
 
 
 class ConfigurationUpdate(StrictBody):
-    ecom_link: str | None = Field(default=None, description="The link to the retailer's website.")
+    ecom_link: EcomLink | None = Field(
+        default=None, description="The link to the retailer's website."
+    )
 
     @field_validator("ecom_link")
     @classmethod
@@ -59,8 +71,7 @@ class ConfigurationRead(BaseModel):
 
 
 class OptInTemplateWrite(StrictBody):
-    body: str = Field(
-        max_length=1600,
+    body: Annotated[str, Text(OPT_IN_MAX_LENGTH, multiline=True)] = Field(
         description="The SMS opt-in disclaimer sent to customers (at most 1,600 characters).",
         examples=["Reply YES to receive messages from Dodici. Msg&data rates may apply."],
     )

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import Annotated, Self
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from clienteling_setup.onboarding.schemas import (
+    PhoneNumber,
+    Sid,
+    WabaId,
     address_sid_field,
     bundle_sid_field,
     check_bundle_pair,
 )
 from clienteling_setup.schemas import read_from
 from clienteling_setup.tenants.schemas import StrictBody
+from clienteling_setup.text import Text
 from clienteling_setup.validation import E164_PATTERN, absolute_url, require_not_blank
 from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 
 WABA_ID_PATTERN = r"^[0-9]{5,32}$"
+#: The longest profile-picture file name (what file systems and S3 keys handle everywhere).
+FILE_NAME_MAX_LENGTH = 255
 _PURCHASE_ONLY = ", used only when purchasing whatsapp_phone_number"
 #: The profile fields a sender may leave out (all but the name).
 _OPTIONAL_PROFILE_FIELDS = ("email", "website", "picture", "description", "about", "address")
@@ -27,46 +33,42 @@ _OPTIONAL_PROFILE_FIELDS = ("email", "website", "picture", "description", "about
 class WhatsAppOnboardRequest(StrictBody):
     """Meta's limits on the profile fields apply (checked here so Twilio never refuses them)."""
 
-    waba_id: str | None = Field(
+    waba_id: WabaId | None = Field(
         default=None,
         pattern=WABA_ID_PATTERN,
         description="WhatsApp Business Account ID to link to the store. Optional when the "
         "store joins a sender group that already has a WABA (then inherited).",
         examples=["1234567890"],
     )
-    profile_name: str = Field(
-        max_length=256,
+    profile_name: Annotated[str, Text(256)] = Field(
         description="The name of the WhatsApp profile that will be shown to customers when "
         "they interact with the store via WhatsApp.",
         examples=["Dodici Potsdamer Platz by NewStore"],
     )
-    profile_email: str | None = Field(
+    profile_email: Annotated[str, Text(128)] | None = Field(
         default=None,
-        max_length=128,
         description="Email address that should appear on the WhatsApp profile.",
         examples=["potsdamer-platz@newstore.com"],
     )
-    profile_website: str | None = Field(
+    profile_website: Annotated[str, Text(256)] | None = Field(
         default=None,
-        max_length=256,
         description="Website URL that should appear on the WhatsApp profile (https://).",
     )
-    profile_picture: str | None = Field(
+    profile_picture: Annotated[str, Text(2048)] | None = Field(
         default=None,
-        max_length=2048,
         description="URL to a logo used as contact image on the WhatsApp profile (https://; "
         "use the public_url of POST /clienteling/whatsapp/profile-picture-upload-url).",
     )
-    profile_description: str | None = Field(
-        default=None, max_length=512, description="A description of the WhatsApp profile."
+    profile_description: Annotated[str, Text(512, multiline=True)] | None = Field(
+        default=None, description="A description of the WhatsApp profile."
     )
-    profile_about: str | None = Field(
-        default=None, max_length=139, description="The 'about' text shown on the WhatsApp profile."
+    profile_about: Annotated[str, Text(139)] | None = Field(
+        default=None, description="The 'about' text shown on the WhatsApp profile."
     )
-    profile_address: str | None = Field(
-        default=None, max_length=256, description="Business address shown on the profile."
+    profile_address: Annotated[str, Text(256)] | None = Field(
+        default=None, description="Business address shown on the profile."
     )
-    whatsapp_phone_number: str | None = Field(
+    whatsapp_phone_number: PhoneNumber | None = Field(
         default=None,
         pattern=E164_PATTERN,
         description="Optional dedicated WhatsApp number in E.164 format. When set, this number "
@@ -74,8 +76,8 @@ class WhatsAppOnboardRequest(StrictBody):
         "the store's SMS number.",
         examples=["+4930901821"],
     )
-    bundle_sid: str | None = bundle_sid_field(_PURCHASE_ONLY)
-    address_sid: str | None = address_sid_field(_PURCHASE_ONLY)
+    bundle_sid: Sid | None = bundle_sid_field(_PURCHASE_ONLY)
+    address_sid: Sid | None = address_sid_field(_PURCHASE_ONLY)
 
     @field_validator("profile_name")
     @classmethod
@@ -151,7 +153,7 @@ class WhatsAppSenderRead(BaseModel):
 
 
 class ProfilePictureUploadRequest(StrictBody):
-    file_name: str = Field(
+    file_name: Annotated[str, Text(FILE_NAME_MAX_LENGTH)] = Field(
         description="Profile picture file name. The file name must have a .png, .jpg or .jpeg "
         "extension and no path.",
         examples=["profile.png"],
