@@ -19,6 +19,7 @@ from clienteling_setup.providers.messaging import (
     Address,
     AvailableNumber,
     Bundle,
+    InputRejected,
     MessagingService,
     NotFound,
     NumberType,
@@ -143,14 +144,16 @@ class FakeMessagingGateway:
         self, account: AccountCredentials, service_sid: str, number_sid: str
     ) -> None:
         self._enter("add_number_to_messaging_service")
-        self._account(account).members[service_sid].append(number_sid)
+        members = self._account(account).members[service_sid]
+        if number_sid not in members:  # Twilio's 21710, which the port counts as success
+            members.append(number_sid)
         self._leave("add_number_to_messaging_service")
 
-    def list_messaging_service_numbers(
-        self, account: AccountCredentials, service_sid: str
-    ) -> list[str]:
-        self._enter("list_messaging_service_numbers")
-        return list(self._account(account).members.get(service_sid, []))
+    def messaging_service_has_number(
+        self, account: AccountCredentials, service_sid: str, number_sid: str
+    ) -> bool:
+        self._enter("messaging_service_has_number")
+        return number_sid in self._account(account).members.get(service_sid, [])
 
     # -- applications ---------------------------------------------------------------------
     def find_application(
@@ -298,6 +301,9 @@ class FakeMessagingGateway:
         status_callback_url: str,
     ) -> WhatsAppSender:
         self._enter("create_sender")
+        senders = self._account(account).senders.values()
+        if any(s.sender_id == sender_id for s in senders):
+            raise InputRejected(f"Sender {sender_id} is already registered", code=20001, status=409)
         sender = WhatsAppSender(self._sid("XE"), sender_id, "CREATING", waba_id, None, None)
         self._account(account).senders[sender.sid] = sender
         self._leave("create_sender")

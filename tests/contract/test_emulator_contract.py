@@ -160,9 +160,12 @@ def run_scenario(rec: Recorder, state: EmulatorState) -> None:
         "api",
         f"{numbers}.json",
         {
+            # Everything onboarding sets, in the purchase itself (one call per number).
             "PhoneNumber": gb["available_phone_numbers"][0]["phone_number"],
             "AddressSid": gb_address,
             "BundleSid": bundle,
+            "FriendlyName": "clienteling:acme:store:gb-1",
+            "VoiceApplicationSid": app["sid"],
         },
         expect=201,
     )

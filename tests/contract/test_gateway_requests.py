@@ -286,11 +286,7 @@ def answer(request: requests.PreparedRequest) -> tuple[int, Any]:
         ("GET", r"/v1/Services", lambda: (200, paged_v("services", [], [SERVICE]))),
         ("POST", r"/v1/Services", lambda: (201, SERVICE)),
         ("POST", r"/v1/Services/\w+/PhoneNumbers", lambda: (201, {"sid": NUMBER["sid"]})),
-        (
-            "GET",
-            r"/v1/Services/\w+/PhoneNumbers",
-            lambda: (200, paged_v("phone_numbers", [{"sid": NUMBER["sid"]}], [])),
-        ),
+        ("GET", r"/v1/Services/\w+/PhoneNumbers/\w+", lambda: (200, {"sid": NUMBER["sid"]})),
         (
             "GET",
             r"/2010-04-01/Accounts/\w+/Applications\.json",
@@ -453,8 +449,8 @@ CALLS: dict[str, tuple[Call, bool]] = {
         lambda g: g.add_number_to_messaging_service(TENANT, sid("MG"), sid("PN")),
         False,
     ),
-    "list_messaging_service_numbers": (
-        lambda g: g.list_messaging_service_numbers(TENANT, sid("MG")),
+    "messaging_service_has_number": (
+        lambda g: g.messaging_service_has_number(TENANT, sid("MG"), sid("PN")),
         False,
     ),
     "find_application": (lambda g: g.find_application(TENANT, "acme-call-forwarding"), False),
@@ -808,8 +804,10 @@ def test_every_gateway_call_against_the_emulator() -> None:
         assert g.find_owned_number(t, us.phone_number) == number
         assert g.list_owned_numbers(t) == [number]
         g.set_number_voice_application(t, number.sid, app.sid)
+        assert not g.messaging_service_has_number(t, service.sid, number.sid)
         g.add_number_to_messaging_service(t, service.sid, number.sid)
-        assert g.list_messaging_service_numbers(t, service.sid) == [number.sid]
+        g.add_number_to_messaging_service(t, service.sid, number.sid)  # 21710: success
+        assert g.messaging_service_has_number(t, service.sid, number.sid)
 
         assert g.list_addresses(t, "DE")
         assert g.list_bundles(t)

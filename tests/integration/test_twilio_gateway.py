@@ -124,9 +124,12 @@ class TestMessagingServices:
         number = gateway.buy_number(
             tenant, first_us_number(gateway, tenant), friendly_name="store-1"
         )
+        other = gateway.buy_number(tenant, first_us_number(gateway, tenant), friendly_name="s-2")
+        assert not gateway.messaging_service_has_number(tenant, service.sid, number.sid)
         gateway.add_number_to_messaging_service(tenant, service.sid, number.sid)
         gateway.add_number_to_messaging_service(tenant, service.sid, number.sid)  # idempotent
-        assert gateway.list_messaging_service_numbers(tenant, service.sid) == [number.sid]
+        assert gateway.messaging_service_has_number(tenant, service.sid, number.sid)
+        assert not gateway.messaging_service_has_number(tenant, service.sid, other.sid)
 
 
 class TestApplications:

@@ -111,7 +111,6 @@ def test_enable_interrupted_after_a_step_then_retried_adopts_it(
 
 # -- SMS onboarding ---------------------------------------------------------------------------
 
-SMS_CALLS = ["find_owned_number", "buy_number", "list_messaging_service_numbers"]
 SMS_WRITES = ["buy_number", "add_number_to_messaging_service"]
 
 
@@ -119,7 +118,8 @@ def test_sms_onboarding_step_sequence(uows: UnitsOfWork, twilio: FakeMessagingGa
     enabled(uows, twilio)
     twilio.calls.clear()
     assert onboard(uows, twilio, "a", A_NUMBER) == ("onboarded", True)
-    assert list(twilio.calls) == [*SMS_CALLS, "add_number_to_messaging_service"]
+    # A first attempt: the purchase, then the Messaging Service; no look-up, no list.
+    assert list(twilio.calls.elements()) == SMS_WRITES
     number = twilio.only_account().numbers[A_NUMBER]
     assert number.friendly_name == number_friendly_name(TENANT, "a")
     assert number.voice_application_sid is not None  # set in the purchase itself
@@ -170,17 +170,32 @@ def test_sms_onboarding_adopts_a_number_already_owned_and_in_the_service(
     service_sid = next(iter(twilio.only_account().services))
     twilio.add_number_to_messaging_service(acct, service_sid, owned.sid)
     twilio.calls.clear()
-    assert onboard(uows, twilio, "a", A_NUMBER) == ("onboarded", True)
+    row, created = onboard_store(
+        uows,
+        twilio,
+        TENANT,
+        "a",
+        OnboardStoreRequest(phone_number=A_NUMBER, phone_number_already_purchased=True),
+        enable=False,
+    )
+    assert (row.status, created) == ("onboarded", True)
+    assert twilio.calls["find_owned_number"] == 1
     assert twilio.calls["buy_number"] == 0
-    assert twilio.calls["add_number_to_messaging_service"] == 0
+    # Added again: Twilio's "already in this service" counts as success, no list is read.
+    assert twilio.calls["add_number_to_messaging_service"] == 1
     assert twilio.calls["set_number_voice_application"] == 1  # bought without it earlier
     assert twilio.only_account().members[service_sid] == [owned.sid]
 
 
-def test_sms_onboarding_refuses_a_number_bought_for_another_store(
+def test_sms_onboarding_retry_refuses_a_number_bought_for_another_store(
     uows: UnitsOfWork, twilio: FakeMessagingGateway
 ):
     enabled(uows, twilio)
+    twilio.crash_before("buy_number")
+    with pytest.raises(SimulatedCrash):
+        onboard(uows, twilio, "a", A_NUMBER)
+    # Meanwhile the number was bought in Twilio for store b (outside the registry): the
+    # retry, which looks the number up because an earlier attempt exists, does not take it.
     twilio.buy_number(account(twilio), A_NUMBER, friendly_name=number_friendly_name(TENANT, "b"))
     with pytest.raises(errors.Conflict, match="was bought for store 'b'"):
         onboard(uows, twilio, "a", A_NUMBER)
@@ -261,22 +276,37 @@ def test_whatsapp_crash_after_a_step_then_retry_buys_and_registers_once(
     assert [s.sender_id for s in acct.senders.values()] == ["whatsapp:+12125550199"]
 
 
-def test_whatsapp_registration_looks_once_then_creates(
+def test_whatsapp_registration_creates_without_looking(
     uows: UnitsOfWork, twilio: FakeMessagingGateway
 ):
     enabled(uows, twilio)
     onboard(uows, twilio, "a", A_NUMBER)
     twilio.calls.clear()
     assert whatsapp(uows, twilio, "a", None) == "creating"
-    assert list(twilio.calls.elements()) == ["list_senders", "create_sender"]
+    assert list(twilio.calls.elements()) == ["create_sender"]
 
 
-def test_whatsapp_adopts_a_sender_an_earlier_attempt_created(
+def test_whatsapp_retry_adopts_the_sender_an_earlier_attempt_created(
     uows: UnitsOfWork, twilio: FakeMessagingGateway
 ):
     enabled(uows, twilio)
     onboard(uows, twilio, "a", A_NUMBER)
-    earlier = twilio.create_sender(
+    twilio.crash_after("create_sender")
+    with pytest.raises(SimulatedCrash):
+        whatsapp(uows, twilio, "a", None)
+    (earlier,) = twilio.only_account().senders
+    twilio.calls.clear()
+    assert whatsapp(uows, twilio, "a", None) == "creating"
+    assert twilio.calls == Counter({"list_senders": 1, "update_sender": 1})
+    assert list(twilio.only_account().senders) == [earlier]
+
+
+def test_whatsapp_adopts_a_sender_made_outside_the_service(
+    uows: UnitsOfWork, twilio: FakeMessagingGateway
+):
+    enabled(uows, twilio)
+    onboard(uows, twilio, "a", A_NUMBER)
+    outside = twilio.create_sender(
         account(twilio),
         sender_id=f"whatsapp:{A_NUMBER}",
         waba_id=WABA,
@@ -285,8 +315,9 @@ def test_whatsapp_adopts_a_sender_an_earlier_attempt_created(
     )
     twilio.calls.clear()
     assert whatsapp(uows, twilio, "a", None) == "creating"
-    assert twilio.calls == Counter({"list_senders": 1, "update_sender": 1})
-    assert list(twilio.only_account().senders) == [earlier.sid]
+    # The create's refusal reveals it; only then is the list read.
+    assert list(twilio.calls.elements()) == ["create_sender", "list_senders", "update_sender"]
+    assert list(twilio.only_account().senders) == [outside.sid]
 
 
 def test_whatsapp_create_answer_lost_is_adopted(uows: UnitsOfWork, twilio: FakeMessagingGateway):

@@ -1,11 +1,15 @@
 """Owning a store's number exactly once.
 
 Shared by SMS onboarding and WhatsApp registration (a dedicated WhatsApp number). The caller
-has committed the number's claim in the registry (`numbers.models.NumberClaim`) first.
-Ownership is decided by looking the number up in the tenant's account (Twilio answers a
-purchase of an owned number with success, as an update, so a blind retry proves nothing and a
-purchase's success is never taken as proof that the number was free), a purchase is keyed to
-its store by a friendly name, and a number bought for another store or purpose is never taken.
+has committed the number's claim in the registry (`numbers.models.NumberClaim`) first, and
+knows whether an earlier attempt of the same workflow exists (its row was there before this
+request's claim). A first attempt buys at once, with the friendly name, voice application,
+bundle and address set in the purchase itself: its claim was committed just now, so nothing
+this service did can own the number yet. Only a retry looks the number up in the tenant's
+account (one filtered call): Twilio answers a purchase of an owned number with success, as an
+update, so a blind repeat proves nothing, and a number bought for another store or purpose is
+never taken. The bundle is not read before buying either: Twilio's refusal of the purchase is
+the check, and only then is the bundle read, to say precisely what is wrong with it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from clienteling_setup.providers.messaging import (
     NotFound,
     OwnedNumber,
     ProviderError,
+    RegulatoryRejected,
 )
 from clienteling_setup.unit_of_work import UnitsOfWork
 from clienteling_setup.workflow.core import Run, exclusive, try_exclusive
@@ -63,6 +68,28 @@ def check_bundle(
             "Twilio sells regulated numbers only with an approved bundle; wait for the review "
             "or use an approved bundle."
         )
+
+
+def explain_refusal(
+    gateway: MessagingGateway,
+    account: AccountCredentials,
+    refusal: ProviderError,
+    *,
+    bundle_sid: str | None,
+    store_id: str,
+    store_country: str,
+) -> None:
+    """After Twilio refused a purchase over its compliance terms: raise `check_bundle`'s
+    precise 400 when the bundle explains it (read only now, off the happy path). Returns when
+    it does not, or cannot be read, so the caller reports Twilio's own reason."""
+    if bundle_sid is None or not isinstance(refusal, RegulatoryRejected):
+        return
+    try:
+        check_bundle(gateway, account, bundle_sid, store_id, store_country)
+    except errors.BadRequest:
+        raise
+    except errors.AppError:
+        return  # the bundle could not be read: Twilio's reason stands
 
 
 @dataclass(frozen=True)
@@ -157,23 +184,29 @@ def ensure_number(
     gateway: MessagingGateway,
     purchase: Purchase,
     *,
+    earlier_attempt: bool,
     release: Callable[[], None],
     refuse_purchase: errors.AppError | None = None,
 ) -> OwnedNumber:
     """Own `purchase.phone_number` exactly once. The caller has committed its claim already.
 
-    `release` frees the caller's claim when no number was bought and none will be (Twilio
-    definitely refused, or `refuse_purchase` forbids buying); it is not called otherwise, so a
-    retry of the same request finds the number by lookup. Raises `ProviderError`s.
+    The number is looked up (one filtered call) only when it may be owned already: an
+    `earlier_attempt` of the workflow exists, or `refuse_purchase` forbids buying (the caller
+    says the account owns it). A first attempt buys it in one call. `release` frees the
+    caller's claim when no number was bought and none will be (Twilio definitely refused, or
+    `refuse_purchase`); it is not called otherwise, so a retry finds the number by lookup.
+    Raises `ProviderError`s.
     """
-    owned = gateway.find_owned_number(purchase.account, purchase.phone_number)
-    if owned is not None:
-        _check_owner(purchase, owned)
-        return owned
-    if refuse_purchase is not None:
-        release()
-        raise refuse_purchase
+    if earlier_attempt or refuse_purchase is not None:
+        owned = gateway.find_owned_number(purchase.account, purchase.phone_number)
+        if owned is not None:
+            check_owner(purchase, owned)
+            return owned
+        if refuse_purchase is not None:
+            release()
+            raise refuse_purchase
     try:
+        # An ambiguous failure is resolved inside: the gateway looks the number up then.
         return gateway.buy_number(
             purchase.account,
             purchase.phone_number,
@@ -188,7 +221,7 @@ def ensure_number(
         raise
 
 
-def _check_owner(purchase: Purchase, owned: OwnedNumber) -> None:
+def check_owner(purchase: Purchase, owned: OwnedNumber) -> None:
     """A number bought by this service for another store (or purpose) is not ours to take."""
     prefix = f"clienteling:{purchase.tenant_id}:store:"
     if owned.friendly_name.startswith(prefix) and owned.friendly_name != purchase.friendly_name:

@@ -1,13 +1,17 @@
 """Store onboarding for SMS, on the durable-workflow core (`workflow.core`).
 
-1. validate (one unit of work, no Twilio), then check the bundle in Twilio;
+1. validate (one unit of work, no Twilio);
 2. under the store's lease, claim: the store's `store_onboardings` row and the number's entry
    in the tenant's registry of claimed numbers (`numbers`), committed together before any
    purchase. The registry's key (tenant, number) makes a number another store holds, for SMS
-   or as its WhatsApp number, a 409 that names that store;
-3. steps, each adopting what an earlier attempt did and recorded before the next: number owned
-   (looked up; bought only if not owned, with a friendly name naming tenant and store) → in the
-   Messaging Service → voice handled by call forwarding → onboarded.
+   or as its WhatsApp number, a 409 that names that store. Whether the row was there already
+   says whether an earlier attempt exists;
+3. steps, each recorded before the next: number owned → in the Messaging Service → voice
+   handled by call forwarding → onboarded. A first attempt makes two Twilio calls whatever the
+   tenant's size: the purchase (friendly name naming tenant and store, voice application,
+   bundle and address all set in it; Twilio's refusal is the bundle check) and adding the
+   number to the Messaging Service (Twilio's "already in this service" counts as success).
+   Only a retry looks the number up first (`numbers.purchase.ensure_number`).
 
 A crash between any two steps leaves the claim; the same request, or `clienteling-setup sync`
 (`resume_unfinished`), resumes from it. A purchase Twilio definitely refused releases the claim
@@ -25,8 +29,9 @@ from clienteling_setup.numbers.models import SMS
 from clienteling_setup.numbers.purchase import (
     StoreNumber,
     StoreWorkflow,
-    check_bundle,
+    check_owner,
     ensure_number,
+    explain_refusal,
 )
 from clienteling_setup.numbers.registry import number_taken
 from clienteling_setup.onboarding.models import StoreOnboarding
@@ -69,13 +74,26 @@ def onboard_store(
         plan, finished = _validate(uow, store_id, body, enable=enable)
     if finished is not None:
         return finished, False
-    if plan.bundle_sid is not None:
-        check_bundle(gateway, plan.account, plan.bundle_sid, plan.store_id, plan.country)
     with SMS_ONBOARDING.exclusive(uows, tenant_id, store_id) as run:
-        done = _claim(uows, gateway, plan)
+        done, earlier_attempt = _claim(uows, gateway, plan)
         if done is not None:
             return done, False
-        return _run_steps(uows, gateway, plan, run, enable=enable), True
+        try:
+            return _run_steps(
+                uows, gateway, plan, run, enable=enable, earlier_attempt=earlier_attempt
+            ), True
+        except errors.AppError as exc:
+            refusal = exc.__cause__
+            if isinstance(refusal, ProviderError):
+                explain_refusal(
+                    gateway,
+                    plan.account,
+                    refusal,
+                    bundle_sid=plan.bundle_sid,
+                    store_id=store_id,
+                    store_country=plan.country,
+                )
+            raise
 
 
 def _validate(
@@ -137,13 +155,17 @@ def _validate(
     return plan, None
 
 
-def _claim(uows: UnitsOfWork, gateway: MessagingGateway, plan: Plan) -> StoreOnboarding | None:
-    """Commit the claim on (store, number) before any purchase; resolve a stale claim."""
+def _claim(
+    uows: UnitsOfWork, gateway: MessagingGateway, plan: Plan
+) -> tuple[StoreOnboarding | None, bool]:
+    """Commit the claim on (store, number) before any purchase; resolve a stale claim.
+    Returns the finished onboarding when another request finished it meanwhile, and whether
+    an earlier attempt with this number exists (it may have bought the number already)."""
     with uows.of(plan.tenant_id) as uow:
         existing = uow.onboardings.get(plan.store_id)
         if existing is not None and existing.status == "onboarded":
             if existing.phone_number == plan.phone_number:
-                return existing
+                return existing, True
             raise _already_onboarded(plan.store_id, existing.phone_number)
         stale = existing.phone_number if existing is not None else None
     if stale is not None and stale != plan.phone_number:
@@ -166,7 +188,7 @@ def _claim(uows: UnitsOfWork, gateway: MessagingGateway, plan: Plan) -> StoreOnb
             )
 
     claim(uows, plan.tenant_id, write, lambda uow: number_taken(uow, plan.phone_number))
-    return None
+    return None, stale == plan.phone_number
 
 
 def _already_onboarded(store_id: str, number: str) -> errors.Conflict:
@@ -222,12 +244,24 @@ def _record(uows: UnitsOfWork, plan: Plan, **changes: object) -> StoreOnboarding
 
 
 def _run_steps(
-    uows: UnitsOfWork, gateway: MessagingGateway, plan: Plan, run: Run, *, enable: bool
+    uows: UnitsOfWork,
+    gateway: MessagingGateway,
+    plan: Plan,
+    run: Run,
+    *,
+    enable: bool,
+    earlier_attempt: bool,
+    owned: OwnedNumber | None = None,
 ) -> StoreOnboarding:
+    """The steps after the claim; `owned` is the number when the caller looked it up."""
     try:
-        number = run.step(lambda: _ensure_number(uows, gateway, plan))
+        number = owned or run.step(lambda: _ensure_number(uows, gateway, plan, earlier_attempt))
         _record(uows, plan, number_sid=number.sid, step="number_owned", last_error=None)
-        run.step(lambda: _ensure_in_messaging_service(gateway, plan, number))
+        run.step(
+            lambda: gateway.add_number_to_messaging_service(
+                plan.account, plan.messaging_service_sid, number.sid
+            )
+        )
         _record(uows, plan, step="in_messaging_service")
         if number.voice_application_sid != plan.voice_app_sid:
             run.step(
@@ -243,7 +277,9 @@ def _run_steps(
         raise errors.from_provider(exc, f"Onboarding store '{plan.store_id}'") from exc
 
 
-def _ensure_number(uows: UnitsOfWork, gateway: MessagingGateway, plan: Plan) -> OwnedNumber:
+def _ensure_number(
+    uows: UnitsOfWork, gateway: MessagingGateway, plan: Plan, earlier_attempt: bool
+) -> OwnedNumber:
     refuse = (
         errors.BadRequest(
             f"'phone_number_already_purchased' is true, but {plan.phone_number} does not belong "
@@ -255,19 +291,10 @@ def _ensure_number(uows: UnitsOfWork, gateway: MessagingGateway, plan: Plan) -> 
     return ensure_number(
         gateway,
         plan.purchase(SMS),
+        earlier_attempt=earlier_attempt,
         release=lambda: _release_claim(uows, plan, plan.phone_number),
         refuse_purchase=refuse,
     )
-
-
-def _ensure_in_messaging_service(
-    gateway: MessagingGateway, plan: Plan, number: OwnedNumber
-) -> None:
-    members = gateway.list_messaging_service_numbers(plan.account, plan.messaging_service_sid)
-    if number.sid not in members:
-        gateway.add_number_to_messaging_service(
-            plan.account, plan.messaging_service_sid, number.sid
-        )
 
 
 def _record_failure(uows: UnitsOfWork, plan: Plan, exc: ProviderError) -> None:
@@ -309,9 +336,13 @@ def resume_unfinished(uows: UnitsOfWork, gateway: MessagingGateway, tenant_id: s
             if run is None:
                 continue
             try:
-                if gateway.find_owned_number(account, plan.phone_number) is None:
+                owned = gateway.find_owned_number(account, plan.phone_number)
+                if owned is None:
                     continue  # the purchase never happened; the caller's retry decides
-                _run_steps(uows, gateway, plan, run, enable=enabled)
+                check_owner(plan.purchase(SMS), owned)
+                _run_steps(
+                    uows, gateway, plan, run, enable=enabled, earlier_attempt=True, owned=owned
+                )
                 finished += 1
             except (errors.AppError, ProviderError):
                 continue

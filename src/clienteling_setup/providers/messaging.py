@@ -248,10 +248,11 @@ class MessagingGateway(Protocol):
         """Idempotent: a number already in the service counts as success."""
         ...
 
-    def list_messaging_service_numbers(
-        self, account: AccountCredentials, service_sid: str
-    ) -> list[str]:
-        """SIDs (PN...) of the numbers in the service."""
+    def messaging_service_has_number(
+        self, account: AccountCredentials, service_sid: str, number_sid: str
+    ) -> bool:
+        """Whether the number (PN...) is in the service: one fetch by SID, never a list, so
+        its cost does not grow with the service's size."""
         ...
 
     # -- voice applications (call forwarding) ---------------------------------------------

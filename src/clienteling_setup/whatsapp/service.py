@@ -9,10 +9,13 @@ Registering a sender is a small resumable workflow, like SMS onboarding:
    before anything is bought or registered; a lease in the database lets one request at a
    time work on the store;
 3. a dedicated `whatsapp_phone_number` is owned exactly once through the SMS workflow's
-   purchase step (looked up first, bought with a friendly name naming tenant, store and
-   purpose);
-4. the sender is looked up in Twilio by ``whatsapp:+E164`` and created only if absent, then
-   recorded. A crash between creating and recording is adopted by the retry (or by `sync`).
+   purchase step (bought with a friendly name naming tenant, store and purpose; looked up
+   first only on a retry);
+4. the sender is created, then recorded: one Twilio call for a store registering its SMS
+   number, whatever the tenant's size. Only when an earlier attempt exists (the store's row
+   was there before this request's claim, without a sender SID) may the sender exist
+   unrecorded: then it is looked up by ``whatsapp:+E164`` first and adopted. A sender whose
+   SID is recorded is updated by that SID, never searched for.
 
 A store that has a sender gets its profile updated instead (200). Status, quality rating,
 messaging limit and offline reasons then follow Twilio's status callbacks, and reconciliation
@@ -32,8 +35,8 @@ from clienteling_setup.numbers.models import WHATSAPP
 from clienteling_setup.numbers.purchase import (
     StoreNumber,
     StoreWorkflow,
-    check_bundle,
     ensure_number,
+    explain_refusal,
     number_friendly_name,
 )
 from clienteling_setup.numbers.registry import number_taken
@@ -150,8 +153,21 @@ def onboard_whatsapp(
             return _update(uows, ports.gateway, reg, existing_sid), False
         if reg.dedicated:
             _check_purchase_terms(ports.gateway, reg)
-        _claim(uows, ports.gateway, reg)
-        return _register(uows, ports.gateway, reg, run), True
+        earlier_attempt = _claim(uows, ports.gateway, reg)
+        try:
+            return _register(uows, ports.gateway, reg, run, earlier_attempt), True
+        except errors.AppError as exc:
+            refusal = exc.__cause__
+            if reg.dedicated and isinstance(refusal, ProviderError):
+                explain_refusal(
+                    ports.gateway,
+                    reg.account,
+                    refusal,
+                    bundle_sid=reg.bundle_sid,
+                    store_id=reg.store_id,
+                    store_country=reg.country,
+                )
+            raise
 
 
 def _check_picture_url(storage: ObjectStorage, url: str | None) -> None:
@@ -250,11 +266,9 @@ def _validate(
 
 
 def _check_purchase_terms(gateway: MessagingGateway, reg: Registration) -> None:
-    """Before claiming: a number to buy needs an approved bundle where the country wants one."""
-    if reg.bundle_sid is not None:
-        check_bundle(gateway, reg.account, reg.bundle_sid, reg.store_id, reg.country)
-        return
-    if not reg.needs_bundle:
+    """Before claiming: a number to buy needs a bundle where the country wants one (the
+    purchase itself checks the bundle given, see `numbers.purchase`)."""
+    if reg.bundle_sid is not None or not reg.needs_bundle:
         return
     try:
         owned = gateway.find_owned_number(reg.account, reg.phone_number)
@@ -268,11 +282,13 @@ def _check_purchase_terms(gateway: MessagingGateway, reg: Registration) -> None:
         )
 
 
-def _claim(uows: UnitsOfWork, gateway: MessagingGateway, reg: Registration) -> None:
+def _claim(uows: UnitsOfWork, gateway: MessagingGateway, reg: Registration) -> bool:
     """Commit the store's sender row, and a dedicated number's claim in the registry, before
-    buying or registering anything."""
+    buying or registering anything. Returns whether an earlier attempt on the same number
+    exists (it may have bought the number or created the sender without recording it)."""
     with uows.of(reg.tenant_id) as uow:
         row = uow.senders.get(reg.store_id)
+        earlier_attempt = row is not None and row.phone_number == reg.phone_number
         stale = (
             row.phone_number if row is not None and row.phone_number != reg.phone_number else None
         )
@@ -295,6 +311,7 @@ def _claim(uows: UnitsOfWork, gateway: MessagingGateway, reg: Registration) -> N
         row.last_error = None
 
     claim(uows, reg.tenant_id, write, lambda uow: number_taken(uow, reg.phone_number))
+    return earlier_attempt
 
 
 def _check_stale_claim(gateway: MessagingGateway, reg: Registration, stale: str) -> None:
@@ -316,17 +333,24 @@ def _check_stale_claim(gateway: MessagingGateway, reg: Registration, stale: str)
 
 
 def _register(
-    uows: UnitsOfWork, gateway: MessagingGateway, reg: Registration, run: Run
+    uows: UnitsOfWork,
+    gateway: MessagingGateway,
+    reg: Registration,
+    run: Run,
+    earlier_attempt: bool,
 ) -> WhatsAppSenderRecord:
     try:
         if reg.dedicated:
             number = run.step(
                 lambda: ensure_number(
-                    gateway, reg.purchase(WHATSAPP), release=lambda: _release_claim(uows, reg)
+                    gateway,
+                    reg.purchase(WHATSAPP),
+                    earlier_attempt=earlier_attempt,
+                    release=lambda: _release_claim(uows, reg),
                 )
             )
             _record(uows, reg, number_sid=number.sid)
-        sender = run.step(lambda: _ensure_sender(gateway, reg))
+        sender = run.step(lambda: _ensure_sender(gateway, reg, earlier_attempt))
     except ProviderError as exc:
         _record_failure(uows, reg, f"{type(exc).__name__}: {exc.message}")
         raise errors.from_provider(
@@ -341,9 +365,12 @@ def _find_sender(
     return next((s for s in gateway.list_senders(account) if s.sender_id == sender_id), None)
 
 
-def _ensure_sender(gateway: MessagingGateway, reg: Registration) -> WhatsAppSender:
-    """The sender for `reg.sender_id`: adopted if Twilio has it (an earlier attempt created it
-    without recording it: its profile is brought up to date), else created once."""
+def _ensure_sender(
+    gateway: MessagingGateway, reg: Registration, earlier_attempt: bool
+) -> WhatsAppSender:
+    """The sender for `reg.sender_id`, created once. Twilio may have it only if an earlier
+    attempt created it without recording it (or someone outside the service did, which the
+    create's refusal reveals): then it is adopted, its profile brought up to date."""
     profile = sender_profile(reg.profile)
     return adopt_or_create(
         lambda: _find_sender(gateway, reg.account, reg.sender_id),
@@ -357,6 +384,7 @@ def _ensure_sender(gateway: MessagingGateway, reg: Registration) -> WhatsAppSend
         adopt=lambda found: gateway.update_sender(
             reg.account, found.sid, profile=profile, status_callback_url=reg.callback_url
         ),
+        look_first=earlier_attempt,
     )
 
 

@@ -14,7 +14,9 @@ sender group all follow the same five moves, and each move is here once:
 4. **Steps**, each *adopting* what an earlier attempt already did (`adopt_or_create`: look the
    resource up by the name or value the claim fixed, create it only when absent, and look
    again when the create failed ambiguously) and *recording* its outcome in a unit of work of
-   its own before the next step starts. No transaction stays open across a Twilio call.
+   its own before the next step starts. No transaction stays open across a Twilio call. A
+   first attempt (the claim found no earlier one) creates without looking first, so its cost
+   in Twilio calls does not grow with what the tenant already has.
 5. **Release on a definite refusal**: when Twilio definitely did not act (`InputRejected`), the
    claim is deleted so that the caller can choose again; after any other failure it stays,
    and the same request, or `clienteling-setup sync`, resumes from the last recorded step.
@@ -135,17 +137,29 @@ def adopt_or_create(
     create: Callable[[], T],
     *,
     adopt: Callable[[T], T] | None = None,
+    look_first: bool = True,
 ) -> T:
     """The resource `find` locates (an earlier attempt made it; `adopt` brings it up to date
-    when given), else `create`d once. When the create fails without a definite refusal,
-    Twilio may have acted before the answer was lost: look again before failing."""
-    found = find()
-    if found is not None:
-        return adopt(found) if adopt is not None else found
+    when given), else `create`d once.
+
+    `look_first=False` is for a first attempt, where nothing of this workflow can exist yet:
+    it creates at once, so the happy path costs one call whatever the tenant's size, and
+    looks only when the create fails (a resource made outside the workflow shows as a
+    refusal). When the create fails without a definite refusal, Twilio may have acted before
+    the answer was lost: look again before failing."""
+    if look_first:
+        found = find()
+        if found is not None:
+            return adopt(found) if adopt is not None else found
     try:
         return create()
     except InputRejected:
-        raise
+        if look_first:
+            raise
+        found = find()
+        if found is None:
+            raise
+        return adopt(found) if adopt is not None else found
     except ProviderError:
         found = find()
         if found is None:

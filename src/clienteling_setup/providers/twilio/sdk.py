@@ -118,18 +118,21 @@ class TwilioGateway(ComplianceCalls):
         except InputRejected as exc:
             if exc.code == _ALREADY_IN_SERVICE:
                 return
-            if number_sid in self.list_messaging_service_numbers(account, service_sid):
+            # Another refusal may still hide a number that is there (a repeat whose first
+            # answer was lost): one fetch by SID tells, whatever the service's size.
+            if self.messaging_service_has_number(account, service_sid, number_sid):
                 return
             raise
 
-    def list_messaging_service_numbers(
-        self, account: AccountCredentials, service_sid: str
-    ) -> list[str]:
-        numbers = self._call(
-            "list messaging service numbers",
-            self._services(account)(service_sid).phone_numbers.list,
-        )
-        return [sid for n in numbers if (sid := mapping.text(n, "sid"))]
+    def messaging_service_has_number(
+        self, account: AccountCredentials, service_sid: str, number_sid: str
+    ) -> bool:
+        entry = self._services(account)(service_sid).phone_numbers(number_sid)
+        try:
+            self._call("fetch messaging service number", entry.fetch)
+        except NotFound:
+            return False
+        return True
 
     # -- voice applications (call forwarding) ---------------------------------------------------
     def find_application(
