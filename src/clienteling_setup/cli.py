@@ -375,10 +375,12 @@ def sync(tenant: str | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8099, show_default=True, type=int)
 def twilio_emulator(host: str, port: int) -> None:
-    """Run the built-in Twilio emulator on its own."""
+    """Run the built-in Twilio emulator on its own; it prints the variables that point the
+    service at it."""
+    from clienteling_setup.config import twilio_environment
     from twilio_emulator import run_emulator
 
-    run_emulator(host, port)
+    run_emulator(host, port, environment=twilio_environment)
 
 
 if __name__ == "__main__":

@@ -68,3 +68,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'clienteling.db').resolve()}"
+
+
+def twilio_environment(base_url: str, account_sid: str, auth_token: str) -> dict[str, str]:
+    """The environment that points the service at a Twilio (an emulator) at `base_url`, named
+    as `Settings` reads it (prefix, then ``twilio``, the nested delimiter and the field)."""
+    config = Settings.model_config
+    prefix = f"{config.get('env_prefix', '')}twilio{config.get('env_nested_delimiter', '')}"
+    values = {"api_base_url": base_url, "account_sid": account_sid, "auth_token": auth_token}
+    return {f"{prefix}{name}".upper(): value for name, value in values.items()}

@@ -7,6 +7,17 @@ import argparse
 from .server import run_emulator
 
 
+def clienteling_environment(base_url: str, account_sid: str, auth_token: str) -> dict[str, str]:
+    """The variables that point the clienteling-setup service at this emulator (its settings
+    are nested under ``CLIENTELING_TWILIO__``; the service's own `twilio-emulator` command
+    derives the same names from its settings, and a test checks they agree)."""
+    return {
+        "CLIENTELING_TWILIO__API_BASE_URL": base_url,
+        "CLIENTELING_TWILIO__ACCOUNT_SID": account_sid,
+        "CLIENTELING_TWILIO__AUTH_TOKEN": auth_token,
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m twilio_emulator",
@@ -32,6 +43,7 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         master_account_sid=args.account_sid,
         master_auth_token=args.auth_token,
+        environment=clienteling_environment,
     )
 
 

@@ -8,9 +8,11 @@ call `EmulatorState.advance_clock`.
 
 from __future__ import annotations
 
+import shlex
 import socket
 import threading
 import time
+from collections.abc import Callable, Mapping
 
 import uvicorn
 
@@ -113,8 +115,12 @@ def run_emulator(
     seed: int = 1,
     master_account_sid: str | None = None,
     master_auth_token: str | None = None,
+    environment: Callable[[str, str, str], Mapping[str, str]] | None = None,
 ) -> None:
-    """Serve the emulator in the foreground (Ctrl-C stops it), its clock running in real time."""
+    """Serve the emulator in the foreground (Ctrl-C stops it), its clock running in real time.
+
+    `environment(base_url, account_sid, auth_token)` names the variables that point a client
+    at it; they are printed as ``export NAME=value`` lines, to paste into a shell."""
     state = EmulatorState(master_account_sid, master_auth_token, seed)
     server = EmulatorServer(state, host, port, auto_clock=True).start()
     print(f"Twilio emulator listening on {server.base_url}", flush=True)
@@ -125,6 +131,11 @@ def run_emulator(
         flush=True,
     )
     print(f"  admin API: {server.base_url}/_emulator/state", flush=True)
+    if environment is not None:
+        variables = environment(server.base_url, state.master_account_sid, state.master_auth_token)
+        print("Point a service at it (paste into its shell):", flush=True)
+        for name, value in variables.items():
+            print(f"export {name}={shlex.quote(value)}", flush=True)
     try:
         while server._thread is not None and server._thread.is_alive():
             time.sleep(0.5)

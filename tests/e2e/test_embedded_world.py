@@ -21,14 +21,15 @@ WORLD = "twilio-emulator.sqlite3"
 
 
 @contextmanager
-def serve(data_dir: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`clienteling-setup serve` on the embedded default; stopped with SIGKILL at the end (a
-    test may kill it earlier)."""
+def serve(
+    data_dir: Path, extra: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`clienteling-setup serve` on the embedded default (or with `extra` variables); stopped
+    with SIGKILL at the end (a test may kill it earlier)."""
     port = free_port()
     log = (data_dir / f"serve-{port}.log").open("w")
-    proc = subprocess.Popen(
-        [CLI, "serve", "--port", str(port)], env=_env(data_dir), stdout=log, stderr=log
-    )
+    env = _env(data_dir) | (extra or {})
+    proc = subprocess.Popen([CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
