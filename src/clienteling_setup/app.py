@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from clienteling_setup import console, webhooks
 from clienteling_setup.auth.middleware import TENANT_PATTERN, AuthMiddleware
@@ -36,12 +37,14 @@ API_DESCRIPTION = (
     "regulatory requirements, register WhatsApp senders, and follow onboarding progress."
 )
 
-REDOC_PAGE = """<!doctype html>
+# Redoc comes from the fastapi-offline package (pinned), served by us: /docs needs no CDN.
+REDOC_SCRIPT = "/docs/redoc.standalone.js"
+REDOC_PAGE = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Clienteling Setup API</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body><redoc spec-url="/openapi.json"></redoc>
 <noscript>The reference is at <a href="/openapi.json">/openapi.json</a>.</noscript>
-<script src="https://cdn.redoc.ly/redoc/latest/bundles/redoc.standalone.js"></script>
+<script src="{REDOC_SCRIPT}"></script>
 </body></html>"""
 
 
@@ -111,6 +114,15 @@ def _add_operational_routes(app: FastAPI, runtime: Runtime) -> None:
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return HTMLResponse(REDOC_PAGE)
+
+    @app.get(REDOC_SCRIPT, include_in_schema=False)
+    def redoc_script() -> FileResponse:
+        # The file changes only with the pinned package, so browsers may keep it a day.
+        return FileResponse(
+            str(files("fastapi_offline") / "static" / "redoc.standalone.js"),
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
 
 _WEBHOOK_FORBIDDEN = {
