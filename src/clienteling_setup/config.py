@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     jwt: JwtSettings = JwtSettings()
     sync_interval_seconds: float = 300.0
     max_body_bytes: int = 1_000_000
+    lease_heartbeat_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A workflow lease whose holder has not heartbeaten for this long is taken "
+        "over (its process died, hangs or lost the database, on any host).",
+    )
     status_cache_bytes: int = Field(
         default=64 * 1024 * 1024,
         ge=0,

@@ -23,6 +23,7 @@ from clienteling_setup.providers.messaging import AccountCredentials, MessagingG
 from clienteling_setup.providers.storage import ObjectStorage
 from clienteling_setup.status.cache import StatusCache, StatusCacheCollector
 from clienteling_setup.unit_of_work import UnitsOfWork
+from clienteling_setup.workflow.leases import TakeoverCollector
 
 
 @dataclass
@@ -46,8 +47,13 @@ class Runtime:
     uows: UnitsOfWork = field(init=False)
 
     def __post_init__(self) -> None:
-        self.uows = UnitsOfWork(self.sessions, self.secrets)
+        self.uows = UnitsOfWork(
+            self.sessions,
+            self.secrets,
+            lease_timeout=self.settings.lease_heartbeat_timeout_seconds,
+        )
         self.metrics.register(StatusCacheCollector(self.status_cache))
+        self.metrics.register(TakeoverCollector(self.sessions))
 
     def close(self) -> None:
         for closer in reversed(self.closers):

@@ -111,9 +111,14 @@ class PlatformUnitOfWork(_Transaction):
 class UnitsOfWork:
     """The factory services receive: `of(tenant)` for a use case, `platform()` across tenants."""
 
-    def __init__(self, sessions: sessionmaker[Session], secrets: SecretBox) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], secrets: SecretBox, *, lease_timeout: float = 10.0
+    ) -> None:
         self.sessions = sessions
         self.secrets = secrets
+        #: Seconds a workflow lease's heartbeat may be silent before another worker takes it
+        #: over (the `lease_heartbeat_timeout_seconds` setting; see `workflow.leases`).
+        self.lease_timeout = lease_timeout
 
     def of(self, tenant_id: str) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.secrets, tenant_id)

@@ -16,6 +16,7 @@ it checks every cell and reports each failing cell by name.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,8 +217,8 @@ def recover(
     retry_co, sync_co = tenants["retry-co"], tenants["sync-co"]
     with client(server, retry_co.id) as api:
         retries = {
-            cell.name: api.post(
-                f"/clienteling/stores/{cell.name}/onboard", json=onboard_body(retry_co, cell)
+            cell.name: retried(
+                api, f"/clienteling/stores/{cell.name}/onboard", onboard_body(retry_co, cell)
             )
             for cell in CELLS
         }
@@ -240,6 +241,21 @@ def recover(
         with client(server, tenant.id) as api:
             final[tenant.id] = api.get("/clienteling/onboarding-status").json()
     return Outcome(state, tenants, crashed, retries, synced.stdout, after_sync, late, final)
+
+
+def retried(api: httpx.Client, path: str, body: dict[str, Any]) -> httpx.Response:
+    """The same request again, as a client does: while the killed server's lease on the store
+    still looks alive (its heartbeat is not yet older than the timeout, 10 s), the answer is
+    409 'being onboarded by another request', and the client sends it again a moment later.
+    Every lease of the killed server goes stale at once, so `sync` after these finds them
+    stale too."""
+    deadline = time.monotonic() + 60
+    while True:
+        response = api.post(path, json=body)
+        busy = response.status_code == 409 and "by another request" in response.text
+        if not busy or time.monotonic() > deadline:
+            return response
+        time.sleep(0.25)
 
 
 def store_of(status: dict[str, Any], store_id: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Database outages: while the database cannot be reached, or drops the connection in the
 middle of a request, the API answers 503 with Retry-After and a message the caller can act on
 (never a bare 500), `/readyz` says the database is unavailable without the driver's text, and
-once the database is back the same requests succeed.
+once the database is back the same requests succeed, an interrupted onboarding included.
 
 PostgreSQL is reached through a TCP proxy the test cuts (`tests.tcp_proxy`): new connections
 are refused and open ones are dropped, as when the database host or the network goes down.
@@ -26,16 +26,22 @@ from clienteling_setup.app import create_app
 from clienteling_setup.bootstrap import build_runtime
 from clienteling_setup.db.migrate import upgrade
 from tests.conftest import Service, make_settings
-from tests.service.helpers import put_store
+from tests.service.helpers import available_number, enable, put_store
 from tests.support import Api, ThreadedServer, assert_error, free_port, postgres_database
 from tests.tcp_proxy import TcpProxy
 from twilio_emulator import EmulatorServer
 
+PURCHASE = r"/IncomingPhoneNumbers\.json$"
+#: The services' lease heartbeat timeout here (10 s by default), so that a retry sent to
+#: another server, which must wait for the lease to go stale, is quick.
+LEASE_TIMEOUT = 3.0
+
 
 def start_service(url: str, emulator: EmulatorServer, data_dir: Path, *, migrate: bool) -> Service:
     port = free_port()
+    settings = make_settings(data_dir, url, emulator)
     runtime = build_runtime(
-        make_settings(data_dir, url, emulator),
+        settings.model_copy(update={"lease_heartbeat_timeout_seconds": LEASE_TIMEOUT}),
         public_base_url=f"http://127.0.0.1:{port}",
         apply_migrations=migrate,
     )
@@ -152,6 +158,72 @@ def _wait_for_lock_waiter(conn: psycopg.Connection[Any]) -> None:
     while (row := conn.execute(query).fetchone()) is None or row[0] == 0:
         assert time.monotonic() < deadline, "the request never reached the database"
         time.sleep(0.02)
+
+
+@pytest.mark.parametrize("retried_on", ["the same server", "another server"])
+def test_postgres_cut_between_purchase_and_record_then_same_request_succeeds(
+    api: Api,
+    proxy: TcpProxy,
+    emulator: EmulatorServer,
+    postgres_url: str,
+    tmp_path: Path,
+    retried_on: str,
+) -> None:
+    """The database goes down while Twilio is buying the number: the purchase happens, its
+    record cannot be written, nor the store's lease released. Once the database is back, the
+    same request finishes the onboarding within seconds with that number, one number owned:
+    at once on the same server (it knows the lease it could not release), and on another
+    server (another host) once the lease's heartbeat is stale."""
+    config = enable(api)
+    put_store(api, "us-nyc")
+    number = available_number(api, "us-nyc")
+    body = {"phone_number": number}
+    slow = emulator.state.add_fault(method="POST", path=PURCHASE, kind="latency", delay=1.0)
+    answers: list[httpx.Response] = []
+    request = threading.Thread(
+        target=lambda: answers.append(api.post("/clienteling/stores/us-nyc/onboard", json=body))
+    )
+    request.start()
+    deadline = time.monotonic() + 10
+    while slow.hits == 0:  # the purchase is on its way to Twilio
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    proxy.cut()
+    request.join(timeout=30)
+    assert_database_unavailable(answers[0])
+    sub = config["twilio"]["sid"]
+    assert [n.phone_number for n in emulator.state.owned_numbers(sub)] == [number]
+
+    proxy.restore()
+    started = time.monotonic()
+    if retried_on == "the same server":
+        retry = api.post("/clienteling/stores/us-nyc/onboard", json=body)
+    else:
+        # Another host of the deployment: the same keys (data folder), its own connections.
+        other = start_service(postgres_url, emulator, tmp_path, migrate=False)
+        try:
+            for other_api in client_of(other):
+                retry = retry_while_busy(other_api, "/clienteling/stores/us-nyc/onboard", body)
+        finally:
+            other.server.stop()
+            other.runtime.close()
+    assert retry.status_code == 201, retry.text
+    assert time.monotonic() - started < LEASE_TIMEOUT + 5
+    assert retry.json()["phone_number"] == number
+    assert [n.phone_number for n in emulator.state.owned_numbers(sub)] == [number]
+    purchases = [r for r in emulator.state.requests if r.method == "POST" and "Incoming" in r.path]
+    assert len(purchases) == 1
+
+
+def retry_while_busy(api: Api, path: str, body: dict[str, Any]) -> httpx.Response:
+    """What a client does with 409 'being onboarded by another request': send it again."""
+    deadline = time.monotonic() + 30
+    while True:
+        response = api.post(path, json=body)
+        busy = response.status_code == 409 and "by another request" in response.text
+        if not busy or time.monotonic() > deadline:
+            return response
+        time.sleep(0.2)
 
 
 def test_sqlite_file_that_cannot_be_opened_is_503_until_it_can(

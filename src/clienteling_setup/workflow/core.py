@@ -8,9 +8,10 @@ sender group all follow the same five moves, and each move is here once:
    registry, the group) is committed *before* any side effect. A second request, or a second
    store wanting the same number, fails on that key in the database, not in Twilio.
 3. **Lease** (`exclusive`, `try_exclusive`): one worker per subject at a time, across
-   processes and hosts, held in the database with an expiry, so a crashed worker never blocks
-   the subject for good. The lease is renewed before each step (`Run.step`) once a quarter of
-   its life has passed, and a worker that lost it stops before touching Twilio again.
+   processes and hosts, held in the database and kept by a heartbeat (`workflow.leases`), so
+   a worker that died, hangs or lost the database is taken over within seconds. The lease is
+   also renewed before each step (`Run.step`) once a quarter of its life has passed, and a
+   worker that lost it stops before touching Twilio again.
 4. **Steps**, each *adopting* what an earlier attempt already did (`adopt_or_create`: look the
    resource up by the name or value the claim fixed, create it only when absent, and look
    again when the create failed ambiguously) and *recording* its outcome in a unit of work of
@@ -77,12 +78,14 @@ class Run:
         holder: str,
         lost: errors.AppError,
         *,
+        stale_after: float,
         renew_after: float = RENEW_AFTER_SECONDS,
     ) -> None:
         self._sessions = sessions
         self.lease = lease
         self.holder = holder
         self._lost = lost
+        self._stale_after = stale_after
         self._renew_after = renew_after
         self._extended = time.monotonic()
 
@@ -96,7 +99,9 @@ class Run:
         extra write. A lease lost anyway stops this worker with `lost`."""
         if time.monotonic() - self._extended < self._renew_after:
             return
-        if not leases.acquire(self._sessions, self.lease, self.holder, LEASE_SECONDS):
+        if not leases.acquire(
+            self._sessions, self.lease, self.holder, LEASE_SECONDS, stale_after=self._stale_after
+        ):
             raise self._lost
         self._extended = time.monotonic()
 
@@ -113,8 +118,13 @@ def exclusive(
 ) -> Iterator[Run]:
     """Run the block as the lease's only holder (waiting up to `wait` seconds for another
     holder to finish, then raising `busy`); the lease is released however the block ends."""
-    with leases.held(uows.sessions, lease, LEASE_SECONDS, busy=busy, wait=wait) as holder:
-        yield Run(uows.sessions, lease, holder, lost, renew_after=renew_after)
+    stale_after = uows.lease_timeout
+    with leases.held(
+        uows.sessions, lease, LEASE_SECONDS, busy=busy, wait=wait, stale_after=stale_after
+    ) as holder:
+        yield Run(
+            uows.sessions, lease, holder, lost, stale_after=stale_after, renew_after=renew_after
+        )
 
 
 @contextmanager
@@ -122,14 +132,12 @@ def try_exclusive(
     uows: UnitsOfWork, lease: str, *, lost: errors.AppError, seconds: float = LEASE_SECONDS
 ) -> Iterator[Run | None]:
     """For background work (reconciliation): the run, or None when another worker has it."""
-    holder = leases.new_holder()
-    if not leases.acquire(uows.sessions, lease, holder, seconds):
-        yield None
-        return
-    try:
-        yield Run(uows.sessions, lease, holder, lost)
-    finally:
-        leases.release(uows.sessions, lease, holder)
+    stale_after = uows.lease_timeout
+    with leases.held_if_free(uows.sessions, lease, seconds, stale_after=stale_after) as holder:
+        if holder is None:
+            yield None
+        else:
+            yield Run(uows.sessions, lease, holder, lost, stale_after=stale_after)
 
 
 def adopt_or_create(
