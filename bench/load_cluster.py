@@ -28,7 +28,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,8 +96,15 @@ def postgres_database() -> Iterator[str]:
 
 
 @contextmanager
-def cluster(processes: int = 2) -> Iterator[tuple[list[str], str]]:
-    """The emulator and `processes` servers; yields the servers' and the emulator's URLs."""
+def cluster(
+    processes: int = 2,
+    *,
+    database_via: Callable[[str], str] | None = None,
+    twilio_via: Callable[[str], str] | None = None,
+) -> Iterator[tuple[list[str], str]]:
+    """The emulator and `processes` servers; yields the servers' and the emulator's URLs.
+    `database_via` and `twilio_via` map the database URL and the emulator's base URL to those
+    the servers use (a proxy the outage benchmark cuts, `bench.outages`)."""
     procs: list[subprocess.Popen[bytes]] = []
     data_dir = Path(tempfile.mkdtemp(prefix="clienteling-load-"))
     try:
@@ -127,6 +134,10 @@ def cluster(processes: int = 2) -> Iterator[tuple[list[str], str]]:
             }
             cli = str(Path(sys.executable).with_name("clienteling-setup"))
             subprocess.run([cli, "migrate"], env=env, check=True, capture_output=True)
+            if database_via is not None:
+                env["CLIENTELING_DATABASE_URL"] = database_via(database_url)
+            if twilio_via is not None:
+                env["CLIENTELING_TWILIO__API_BASE_URL"] = twilio_via(emulator_url)
             urls = []
             for _ in range(processes):
                 port = free_port()
@@ -245,6 +256,10 @@ class Workload:
         self.results.add(operation, time.perf_counter() - began, response.status_code)
         return response
 
+    def _untimed(self, operation: str, client: httpx.Client, path: str) -> httpx.Response:
+        """A GET that prepares an operation (not counted in the load figures)."""
+        return client.get(path)
+
     def _one(
         self, operation: str, client: httpx.Client, other: httpx.Client, rng: random.Random
     ) -> None:
@@ -263,7 +278,9 @@ class Workload:
                     return
                 store = self.stores[self.next_store]
                 self.next_store += 1
-            numbers = client.get(f"/clienteling/stores/{store}/available-phone-numbers")
+            numbers = self._untimed(
+                "available numbers", client, f"/clienteling/stores/{store}/available-phone-numbers"
+            )
             if numbers.status_code != 200 or not numbers.json():
                 return
             body = {"phone_number": rng.choice(numbers.json())["phone_number"]}

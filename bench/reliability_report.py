@@ -5,7 +5,8 @@
 1. the fault matrix (tests/e2e/test_fault_matrix.py) on SQLite and PostgreSQL, each cell's
    outcome read from the junit properties the test records;
 2. the isolation, secrets, webhook and hostile-input suites (pass/fail per test);
-3. bench/load_cluster.py: two server processes on one PostgreSQL under a mixed workload.
+3. bench/load_cluster.py: two server processes on one PostgreSQL under a mixed workload;
+4. bench/outages.py: the same cluster with one dependency (database, Twilio) cut for a while.
 
 Needs PostgreSQL on 127.0.0.1:5432, like `scripts/test`.
 """
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.load_cluster import measure
+from bench.outages import measure_outages
+from bench.outages import render_section as outages_section
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITES = {
@@ -94,6 +97,7 @@ def render(
     backends: dict[str, Outcome],
     suites: dict[str, Outcome],
     load: dict[str, Any],
+    outages: dict[str, Any],
 ) -> str:
     uname = " ".join(platform.uname())
     lines = [
@@ -172,6 +176,7 @@ def render(
         "the first finished, 409 while it is still running or when the first was itself a "
         "409. Neither buys a second number (duplicate purchases above).",
         "",
+        *outages_section(outages),
         "## Isolation, secrets, webhooks, hostile input",
         "",
         "| suite | tests (SQLite + PostgreSQL) | passed | failed |",
@@ -202,6 +207,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="load seconds (60)")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "reliability.md")
+    parser.add_argument(
+        "--quick-outages", action="store_true", help="short outage runs (to check the report)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         matrix_junit = Path(tmp) / "matrix.xml"
@@ -223,8 +231,9 @@ def main() -> None:
             suites[name] = outcome
     load = measure(args.duration, args.clients, stores=400)
     load["duration_requested"] = args.duration
+    outages = measure_outages(quick=args.quick_outages)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(matrix, backends, suites, load))
+    args.out.write_text(render(matrix, backends, suites, load, outages))
     print(f"wrote {args.out}")
 
 
