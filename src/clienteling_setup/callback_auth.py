@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 
 from clienteling_setup import errors
+from clienteling_setup.openapi_docs import ErrorBody
 from clienteling_setup.providers.twilio.webhooks import signature_is_valid
 from clienteling_setup.text import check_bounded_text
 from clienteling_setup.unit_of_work import UnitsOfWork
@@ -22,7 +23,12 @@ CALLBACK_VALUE_MAX_LENGTH = 8192
 
 def webhook_router() -> APIRouter:
     """A router of Twilio callbacks: under `WEBHOOK_PREFIX`, tagged so in the API reference."""
-    return APIRouter(prefix=WEBHOOK_PREFIX, tags=["Twilio webhooks"])
+    bad_field = {
+        "model": ErrorBody,
+        "description": "A signed callback with a field that is not bounded text, or not a "
+        "value of the callback: the message names the field.",
+    }
+    return APIRouter(prefix=WEBHOOK_PREFIX, tags=["Twilio webhooks"], responses={400: bad_field})
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ and supporting documents) is refreshed through the gateway, best effort.
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import Response
 from starlette.concurrency import run_in_threadpool
@@ -36,6 +37,8 @@ log = logging.getLogger("clienteling_setup.compliance")
 BUNDLE_STATUSES = frozenset(
     {DRAFT, PENDING_REVIEW, IN_REVIEW, TWILIO_REJECTED, TWILIO_APPROVED, PROVISIONALLY_APPROVED}
 )
+
+_BUNDLE_SID = re.compile(r"BU[0-9a-fA-F]{32}")
 
 router = webhook_router()
 
@@ -67,10 +70,11 @@ def apply_bundle_callback(
 ) -> None:
     sid = params.get("BundleSid", "")
     status = params.get("Status", "")
-    if not sid.startswith("BU") or status not in BUNDLE_STATUSES:
+    if not _BUNDLE_SID.fullmatch(sid) or status not in BUNDLE_STATUSES:
         raise errors.BadRequest(
-            "A bundle status callback needs 'BundleSid' (BU...) and 'Status' (one of "
-            f"{', '.join(sorted(BUNDLE_STATUSES))}); got {sid!r} and {status!r}."
+            "A bundle status callback needs 'BundleSid' (BU and 32 hex digits) and 'Status' "
+            f"(one of {', '.join(sorted(BUNDLE_STATUSES))}); got {sid[:40]!r} and "
+            f"{status[:40]!r}."
         )
     with uows.of(tenant_id) as uow:
         records.apply_bundle_status(

@@ -15,7 +15,7 @@ from clienteling_setup.deps import (
     UploadExpiryDep,
     VerifiedCallbackDep,
 )
-from clienteling_setup.openapi_docs import ERRORS_WRITE, answer, write_responses
+from clienteling_setup.openapi_docs import ERRORS_WRITE, ErrorBody, answer, write_responses
 from clienteling_setup.stores.endpoints import StoreIdPath
 from clienteling_setup.whatsapp import callbacks, service, uploads
 from clienteling_setup.whatsapp.schemas import (
@@ -84,6 +84,13 @@ def profile_picture_upload_url(
     "/whatsapp-sender-status",
     status_code=204,
     summary="Twilio's WhatsApp sender status callback",
+    responses={
+        409: {
+            "model": ErrorBody,
+            "description": "The callback is older than the sender's recorded status (by "
+            "Twilio's Timestamp, else by the status's place in the sender's life); not applied.",
+        }
+    },
 )
 async def whatsapp_sender_status(callback: VerifiedCallbackDep, uows: UowsDep) -> Response:
     tenant_id, params = callback.tenant_id, callback.params

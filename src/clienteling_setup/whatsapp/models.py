@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,5 +23,7 @@ class WhatsAppSenderRecord(Timestamps, TenantOwned):
     quality_rating: Mapped[str | None] = mapped_column(String(20), default=None)
     messaging_limit: Mapped[str | None] = mapped_column(String(40), default=None)
     offline_reasons: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    #: Twilio's `Timestamp` of the last status callback applied: an older one is refused.
+    status_at: Mapped[datetime | None] = mapped_column(default=None)
     profile: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
