@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import json
 import multiprocessing
-import re
 import signal
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from itertools import islice
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import click
 from pydantic import ValidationError
 
 from clienteling_setup.config import Settings
 from clienteling_setup.errors import describe_validation_errors
+from clienteling_setup.stores.files import (
+    RawRow,
+    RowProblem,
+    StoreFileError,
+    check_file,
+    read_rows,
+)
 
 
 def _settings() -> Settings:
@@ -77,16 +79,38 @@ def _redact(url: str) -> str:
     return url
 
 
+def _tenant_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """A `--tenant` the API could serve: the rule of the Tenant header."""
+    from clienteling_setup.auth.middleware import TENANT_PATTERN
+
+    if not TENANT_PATTERN.fullmatch(value):
+        raise click.BadParameter(
+            f"{value!r} is not a tenant name: it must match {TENANT_PATTERN.pattern} "
+            "(lower-case letters, digits and hyphens), as the Tenant header does."
+        )
+    return value
+
+
+def _tenant_names(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    return tuple(_tenant_name(ctx, param, value) for value in values)
+
+
 @main.command()
 @click.option(
-    "--tenant", "tenants", required=True, multiple=True, help="Tenant to grant (repeatable)."
+    "--tenant",
+    "tenants",
+    required=True,
+    multiple=True,
+    callback=_tenant_names,
+    help="Tenant to grant (repeatable).",
 )
 @click.option("--hours", default=12, show_default=True, type=int, help="Lifetime of the token.")
 def token(tenants: tuple[str, ...], hours: int) -> None:
     """Print a bearer token the running configuration accepts (embedded signing key only)."""
     from datetime import timedelta
 
-    from clienteling_setup.auth.middleware import TENANT_PATTERN
     from clienteling_setup.auth.tokens import issue_token
     from clienteling_setup.bootstrap import signing_secret
 
@@ -97,11 +121,6 @@ def token(tenants: tuple[str, ...], hours: int) -> None:
             f"The service verifies {settings.jwt.algorithm} tokens issued by your identity "
             "provider; it holds no signing key to issue one."
         )
-    for tenant in tenants:
-        if not TENANT_PATTERN.match(tenant):
-            raise click.BadParameter(
-                f"'{tenant}' must match {TENANT_PATTERN.pattern}", param_hint="--tenant"
-            )
     click.echo(
         issue_token(
             secret,
@@ -129,116 +148,6 @@ def stores() -> None:
     """Manage the store directory."""
 
 
-#: Bytes read from a store file at a time (the file is streamed, never held whole).
-READ_CHUNK = 1 << 16
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
-
-
-def read_rows(path: Path, progress: Callable[[int], None]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, raw row) pairs from a CSV with a header row or a JSON array, read as
-    they come; `progress` is told how many bytes each step read."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _csv_rows(path, progress)
-    if suffix == ".json":
-        return _json_rows(path, progress)
-    raise click.ClickException("The file must end in .csv or .json.")
-
-
-def _csv_rows(path: Path, progress: Callable[[int], None]) -> Iterator[tuple[int, dict[str, Any]]]:
-    # utf-8-sig: the file may open with a byte order mark. Progress is told every 1,000 rows.
-    with path.open("rb") as raw, io.TextIOWrapper(raw, "utf-8-sig", newline="") as text:
-        reader = csv.DictReader(text)
-        told = 0
-        for row in reader:
-            yield reader.line_num, {k: (v if v != "" else None) for k, v in row.items() if k}
-            if reader.line_num % 1000 == 0:
-                position = raw.tell()
-                progress(position - told)
-                told = position
-        progress(raw.tell() - told)
-
-
-def _json_rows(path: Path, progress: Callable[[int], None]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """The objects of a top-level JSON array, one at a time (row numbers from 1)."""
-    not_an_array = click.ClickException("A JSON store file must be a top-level array of objects.")
-    with path.open("rb") as handle:
-        reader = _JsonReader(handle, progress)
-        if reader.peek() != "[":
-            raise not_an_array
-        reader.take()
-        if reader.peek() == "]":
-            reader.take()
-        else:
-            index = 0
-            while True:
-                value = reader.value(index + 1)
-                if not isinstance(value, dict):
-                    raise not_an_array
-                index += 1
-                yield index, value
-                separator = reader.peek()
-                reader.take()
-                if separator == "]":
-                    break
-                if separator != ",":
-                    raise click.ClickException(
-                        f"row {index}: the JSON array is not valid after this row "
-                        "(expected ',' or ']')."
-                    )
-        if reader.peek() != "":
-            raise not_an_array
-
-
-class _JsonReader:
-    """A JSON text read from a binary file a chunk at a time, one value at a time."""
-
-    def __init__(self, handle: BinaryIO, progress: Callable[[int], None]) -> None:
-        self.handle = handle
-        self.progress = progress
-        self.text = codecs.getincrementaldecoder("utf-8")()
-        self.decoder = json.JSONDecoder()
-        self.buffer = ""
-        self.pos = 0
-        self.eof = False
-
-    def _fill(self) -> bool:
-        chunk = self.handle.read(READ_CHUNK)
-        self.progress(len(chunk))
-        self.eof = not chunk
-        self.buffer = self.buffer[self.pos :] + self.text.decode(chunk, final=self.eof)
-        self.pos = 0
-        return not self.eof
-
-    def peek(self) -> str:
-        """The next character that is not whitespace ("" at the end of the file)."""
-        while True:
-            match = _WHITESPACE.match(self.buffer, self.pos)
-            self.pos = match.end() if match else self.pos
-            if self.pos < len(self.buffer):
-                return self.buffer[self.pos]
-            if not self._fill():
-                return ""
-
-    def take(self) -> None:
-        self.pos += 1
-
-    def value(self, row: int) -> Any:
-        """The JSON value that starts here (reading on until it is whole)."""
-        self.peek()
-        while True:
-            try:
-                value, end = self.decoder.raw_decode(self.buffer, self.pos)
-            except json.JSONDecodeError as exc:
-                if not self.eof and self._fill():
-                    continue
-                raise click.ClickException(f"row {row}: not valid JSON ({exc.msg}).") from exc
-            if end == len(self.buffer) and not self.eof and self._fill():
-                continue  # a number or literal may go on in the next chunk
-            self.pos = end
-            return value
-
-
 class _InvalidRows(Exception):
     """The file had invalid rows: the import's transaction is rolled back."""
 
@@ -249,7 +158,7 @@ VALIDATION_AHEAD = 4
 
 
 def _validate(
-    batch: list[tuple[int, dict[str, Any]]],
+    batch: list[tuple[int, RawRow]],
 ) -> list[tuple[int, dict[str, Any] | None, str | None]]:
     """(line, the row's validated fields or None, the problem or None) of each raw row; runs
     in a worker process, beside the one that reads the file and writes the database."""
@@ -257,6 +166,9 @@ def _validate(
 
     checked: list[tuple[int, dict[str, Any] | None, str | None]] = []
     for line, raw in batch:
+        if isinstance(raw, RowProblem):
+            checked.append((line, None, str(raw)))
+            continue
         try:
             checked.append((line, StoreImportRow.model_validate(raw).model_dump(), None))
         except ValidationError as exc:
@@ -266,7 +178,7 @@ def _validate(
 
 
 def _validated(
-    pool: Pool, rows: Iterator[tuple[int, dict[str, Any]]]
+    pool: Pool, rows: Iterator[tuple[int, RawRow]]
 ) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     """`_validate` over `rows` in `pool`, in file order, a few batches ahead of the reader."""
     ahead: deque[AsyncResult[list[tuple[int, dict[str, Any] | None, str | None]]]] = deque()
@@ -280,7 +192,12 @@ def _validated(
 
 @stores.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--tenant", required=True, help="Tenant whose directory receives the stores.")
+@click.option(
+    "--tenant",
+    required=True,
+    callback=_tenant_name,
+    help="Tenant whose directory receives the stores (as in the Tenant header).",
+)
 def import_stores(file: Path, tenant: str) -> None:
     """Load stores from CSV or JSON: every row loads, or none does."""
     from clienteling_setup.crypto import SecretBox
@@ -291,14 +208,16 @@ def import_stores(file: Path, tenant: str) -> None:
     from clienteling_setup.stores.service import import_stores as load
     from clienteling_setup.unit_of_work import UnitsOfWork
 
-    if file.suffix.lower() not in (".csv", ".json"):
-        raise click.ClickException("The file must end in .csv or .json.")
+    try:
+        check_file(file)
+    except StoreFileError as exc:
+        raise click.ClickException(str(exc)) from exc
     settings = _settings()
     label = "row" if file.suffix.lower() == ".json" else "line"
     problems: list[str] = []
     seen: dict[str, int] = {}
 
-    def valid(pool: Pool, rows: Iterator[tuple[int, dict[str, Any]]]) -> Iterator[StoreImportRow]:
+    def valid(pool: Pool, rows: Iterator[tuple[int, RawRow]]) -> Iterator[StoreImportRow]:
         """The valid rows, until the first invalid one; the rest is still checked so that
         every problem is reported, and then nothing is written. Rows are validated by a
         worker process while this one reads the file and writes the rows before them."""
@@ -335,6 +254,8 @@ def import_stores(file: Path, tenant: str) -> None:
                 count = load(uows, tenant, valid(pool, rows))
             except _InvalidRows:
                 pass
+            except StoreFileError as exc:
+                raise click.ClickException(f"{exc} Nothing was imported.") from exc
             except AppError as exc:
                 raise click.ClickException(f"{exc.message} Nothing was imported.") from exc
     finally:
