@@ -122,6 +122,16 @@ class FakeMessagingGateway:
         self._enter("fetch_subaccount")
         return self.accounts[sid].sub
 
+    def close_subaccount(self, sid: str) -> Subaccount:
+        self._enter("close_subaccount")
+        account = self.accounts[sid]
+        account.sub = replace(account.sub, status="closed")
+        for phone_number in account.numbers:
+            self.unavailable.add(phone_number)  # Twilio releases what a closed account owned
+        account.numbers.clear()
+        self._leave("close_subaccount")
+        return account.sub
+
     # -- messaging services ---------------------------------------------------------------
     def find_messaging_service(
         self, account: AccountCredentials, friendly_name: str
@@ -155,6 +165,21 @@ class FakeMessagingGateway:
         self._enter("messaging_service_has_number")
         return number_sid in self._account(account).members.get(service_sid, [])
 
+    def remove_number_from_messaging_service(
+        self, account: AccountCredentials, service_sid: str, number_sid: str
+    ) -> None:
+        self._enter("remove_number_from_messaging_service")
+        members = self._account(account).members.get(service_sid, [])
+        if number_sid in members:
+            members.remove(number_sid)
+        self._leave("remove_number_from_messaging_service")
+
+    def delete_messaging_service(self, account: AccountCredentials, sid: str) -> None:
+        self._enter("delete_messaging_service")
+        self._account(account).services.pop(sid, None)
+        self._account(account).members.pop(sid, None)
+        self._leave("delete_messaging_service")
+
     # -- applications ---------------------------------------------------------------------
     def find_application(
         self, account: AccountCredentials, friendly_name: str
@@ -179,6 +204,11 @@ class FakeMessagingGateway:
         app = replace(self._account(account).apps[sid], voice_url=voice_url)
         self._account(account).apps[sid] = app
         return app
+
+    def delete_application(self, account: AccountCredentials, sid: str) -> None:
+        self._enter("delete_application")
+        self._account(account).apps.pop(sid, None)
+        self._leave("delete_application")
 
     # -- numbers --------------------------------------------------------------------------
     def search_available_numbers(
@@ -247,6 +277,9 @@ class FakeMessagingGateway:
             if number.sid == number_sid:
                 del numbers[phone_number]
                 self.unavailable.add(phone_number)  # Twilio ages a released number
+        for members in self._account(account).members.values():
+            if number_sid in members:
+                members.remove(number_sid)
         self._leave("release_number")
 
     # -- compliance -----------------------------------------------------------------------
@@ -327,3 +360,8 @@ class FakeMessagingGateway:
     def list_senders(self, account: AccountCredentials) -> list[WhatsAppSender]:
         self._enter("list_senders")
         return list(self._account(account).senders.values())
+
+    def delete_sender(self, account: AccountCredentials, sid: str) -> None:
+        self._enter("delete_sender")
+        self._account(account).senders.pop(sid, None)
+        self._leave("delete_sender")

@@ -32,6 +32,16 @@ def list_accounts(ctx: Ctx) -> tuple[int, Any]:
     return page_2010(ctx, "accounts", found, render.account)
 
 
+def _account_record(ctx: Ctx) -> Account:
+    """The account itself: its owner still sees (and may close again) a closed subaccount,
+    as at Twilio; nothing else of a closed account is reachable."""
+    target = ctx.state.accounts.get(ctx.groups["AccountSid"])
+    if target is not None and target.status == "closed" and target.is_subaccount:
+        if target.owner_account_sid == ctx.account.sid:
+            return target
+    return ctx.target_account()
+
+
 def _update_account(ctx: Ctx, account: Account) -> None:
     if name := ctx.params.get("FriendlyName"):
         account.friendly_name = name
@@ -40,11 +50,26 @@ def _update_account(ctx: Ctx, account: Account) -> None:
             raise TwilioError(
                 400, 20001, f"Status must be active, suspended or closed, not {status!r}"
             )
+        if account.status == "closed" and status != "closed":
+            raise TwilioError(400, 20001, "A closed account cannot be reopened")
+        if status == "closed" and account.status != "closed":
+            _release_everything(ctx, account)
         account.status = status
     account.date_updated = ctx.state.now()
 
 
-record_routes("api", ACC + r"\.json", Ctx.target_account, render.account, _update_account)
+def _release_everything(ctx: Ctx, account: Account) -> None:
+    """Twilio releases the numbers of an account it closes (they age before being sold
+    again, like any released number) and its Messaging Services' members with them."""
+    state = ctx.state
+    for number in state.owned_numbers(account.sid):
+        del state.numbers_by_sid[number.sid]
+        state.unavailable_numbers.add(number.phone_number)
+        for key in [k for k in state.service_numbers if k[1] == number.sid]:
+            del state.service_numbers[key]
+
+
+record_routes("api", ACC + r"\.json", _account_record, render.account, _update_account)
 
 
 @route("GET", "api", ACC + r"/Addresses\.json")

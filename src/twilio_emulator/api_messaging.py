@@ -51,8 +51,20 @@ def _update_service(ctx: Ctx, svc: MessagingService) -> None:
     svc.date_updated = ctx.state.now()
 
 
+def _delete_service(ctx: Ctx, svc: MessagingService) -> None:
+    """The numbers in a deleted service stay owned; they only leave the service."""
+    del ctx.state.services_by_sid[svc.sid]
+    for key in [k for k in ctx.state.service_numbers if k[0] == svc.sid]:
+        del ctx.state.service_numbers[key]
+
+
 record_routes(
-    "messaging", rf"/v1/Services/(?P<Sid>MG{SID})", _service, render.service, _update_service
+    "messaging",
+    rf"/v1/Services/(?P<Sid>MG{SID})",
+    _service,
+    render.service,
+    _update_service,
+    _delete_service,
 )
 
 

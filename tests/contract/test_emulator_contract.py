@@ -215,6 +215,9 @@ def run_scenario(rec: Recorder, state: EmulatorState) -> None:
         {"FriendlyName": "tenant services"},
         expect=200,
     )
+    spare_svc = rec.call(creds, "POST", "messaging", "/v1/Services", {"FriendlyName": "spare"})
+    rec.call(creds, "DELETE", "messaging", f"/v1/Services/{spare_svc['sid']}", expect=204)
+    rec.call(creds, "DELETE", "messaging", f"/v1/Services/{spare_svc['sid']}", expect=404)
     svc_numbers = f"/v1/Services/{svc['sid']}/PhoneNumbers"
     rec.call(creds, "POST", "messaging", svc_numbers, {"PhoneNumberSid": bought["sid"]}, expect=201)
     rec.call(creds, "POST", "messaging", svc_numbers, {"PhoneNumberSid": bought["sid"]}, expect=409)
@@ -305,6 +308,17 @@ def run_scenario(rec: Recorder, state: EmulatorState) -> None:
         if item["object_sid"].startswith("RD"):
             rec.call(creds, "GET", "trusthub", f"/v1/SupportingDocuments/{item['object_sid']}")
     rec.call(creds, "GET", "trusthub", "/v1/SupportingDocuments", expect=200)
+
+    # closing a subaccount: its owner still sees it, closed; its own credentials stop working
+    other = rec.call(master, "POST", "api", f"{api}.json", {"FriendlyName": "closing"})
+    closed = {"Status": "closed"}
+    rec.call(master, "POST", "api", f"{api}/{other['sid']}.json", closed, expect=200)
+    rec.call(master, "POST", "api", f"{api}/{other['sid']}.json", closed, expect=200)
+    rec.call(master, "GET", "api", f"{api}/{other['sid']}.json", expect=200)
+    reopen = {"Status": "active"}
+    rec.call(master, "POST", "api", f"{api}/{other['sid']}.json", reopen, expect=400)
+    own = (other["sid"], other["auth_token"])
+    rec.call(own, "GET", "api", f"{api}/{other['sid']}.json", expect=401)
 
     # error answers
     rec.call(("AC" + "f" * 32, "nope"), "GET", "trusthub", "/v1/TrustProducts", expect=401)

@@ -283,6 +283,11 @@ def answer(request: requests.PreparedRequest) -> tuple[int, Any]:
             lambda: (200, paged_2010("accounts", [], [ACCOUNT])),
         ),
         ("GET", r"/2010-04-01/Accounts/\w+\.json", lambda: (200, ACCOUNT)),
+        ("POST", r"/2010-04-01/Accounts/\w+\.json", lambda: (200, {**ACCOUNT, "status": "closed"})),
+        ("DELETE", r"/v1/Services/\w+/PhoneNumbers/\w+", lambda: (204, None)),
+        ("DELETE", r"/v1/Services/\w+", lambda: (204, None)),
+        ("DELETE", r"/2010-04-01/Accounts/\w+/Applications/\w+\.json", lambda: (204, None)),
+        ("DELETE", r"/v2/Channels/Senders/\w+", lambda: (204, None)),
         ("GET", r"/v1/Services", lambda: (200, paged_v("services", [], [SERVICE]))),
         ("POST", r"/v1/Services", lambda: (201, SERVICE)),
         ("POST", r"/v1/Services/\w+/PhoneNumbers", lambda: (201, {"sid": NUMBER["sid"]})),
@@ -443,6 +448,14 @@ CALLS: dict[str, tuple[Call, bool]] = {
     "create_subaccount": (lambda g: g.create_subaccount("tenant-acme"), True),
     "find_subaccount": (lambda g: g.find_subaccount("tenant-acme"), True),
     "fetch_subaccount": (lambda g: g.fetch_subaccount(sid("AC", 0xB)), True),
+    "close_subaccount": (lambda g: g.close_subaccount(sid("AC", 0xB)), True),
+    "delete_messaging_service": (lambda g: g.delete_messaging_service(TENANT, sid("MG")), False),
+    "remove_number_from_messaging_service": (
+        lambda g: g.remove_number_from_messaging_service(TENANT, sid("MG"), sid("PN")),
+        False,
+    ),
+    "delete_application": (lambda g: g.delete_application(TENANT, sid("AP")), False),
+    "delete_sender": (lambda g: g.delete_sender(TENANT, sid("XE")), False),
     "find_messaging_service": (lambda g: g.find_messaging_service(TENANT, "acme-sms"), False),
     "create_messaging_service": (lambda g: g.create_messaging_service(TENANT, "acme-sms"), False),
     "add_number_to_messaging_service": (
@@ -831,12 +844,27 @@ def test_every_gateway_call_against_the_emulator() -> None:
         g.update_sender(t, sender.sid, profile=PROFILE, status_callback_url="http://127.0.0.1:9/cb")
         assert [s.sid for s in g.list_senders(t)] == [sender.sid]
 
-        g.release_number(t, number.sid)
+        # Taking it all down; each delete repeated finds it gone (Twilio's 404) and succeeds.
+        for _ in range(2):
+            g.delete_sender(t, sender.sid)
+            g.remove_number_from_messaging_service(t, service.sid, number.sid)
+        assert g.list_senders(t) == []
+        assert g.list_messaging_service_numbers(t, service.sid) == []
+        for _ in range(2):
+            g.release_number(t, number.sid)  # Twilio's 404 for a released SID counts as done
+            g.delete_application(t, app.sid)
+            g.delete_messaging_service(t, service.sid)
         assert g.find_owned_number(t, number.phone_number) is None
-        g.release_number(t, number.sid)  # Twilio's 404 for a released SID counts as done
         assert number.phone_number not in [
             n.phone_number for n in g.search_available_numbers(t, "US", "local", limit=1000)
         ]
+        assert g.list_owned_numbers(t) == []
+        assert g.find_application(t, "contract-fwd") is None
+        assert g.find_messaging_service(t, "contract-sms") is None
+        assert g.close_subaccount(sub.sid).status == "closed"
+        assert g.close_subaccount(sub.sid).status == "closed"
+        assert g.fetch_subaccount(sub.sid).status == "closed"
+        assert g.find_subaccount("tenant-contract") is None
     finally:
         http.session.close()
         server.stop()

@@ -234,6 +234,10 @@ class MessagingGateway(Protocol):
     def create_subaccount(self, friendly_name: str) -> Subaccount: ...
     def find_subaccount(self, friendly_name: str) -> Subaccount | None: ...
     def fetch_subaccount(self, sid: str) -> Subaccount: ...
+    def close_subaccount(self, sid: str) -> Subaccount:
+        """Close a subaccount for good (Twilio releases what it still owns). Idempotent: a
+        subaccount closed already answers as closed."""
+        ...
 
     # -- tenant account: messaging services ----------------------------------------------
     def find_messaging_service(
@@ -255,6 +259,16 @@ class MessagingGateway(Protocol):
         its cost does not grow with the service's size."""
         ...
 
+    def remove_number_from_messaging_service(
+        self, account: AccountCredentials, service_sid: str, number_sid: str
+    ) -> None:
+        """Idempotent: a number not in the service (Twilio's 404) counts as removed."""
+        ...
+
+    def delete_messaging_service(self, account: AccountCredentials, sid: str) -> None:
+        """Idempotent: a service that is gone already (Twilio's 404) counts as deleted."""
+        ...
+
     # -- voice applications (call forwarding) ---------------------------------------------
     def find_application(
         self, account: AccountCredentials, friendly_name: str
@@ -265,6 +279,9 @@ class MessagingGateway(Protocol):
     def update_application(
         self, account: AccountCredentials, sid: str, voice_url: str
     ) -> VoiceApplication: ...
+    def delete_application(self, account: AccountCredentials, sid: str) -> None:
+        """Idempotent: an application that is gone already (Twilio's 404) counts as deleted."""
+        ...
 
     # -- phone numbers ----------------------------------------------------------------------
     def search_available_numbers(
@@ -327,3 +344,6 @@ class MessagingGateway(Protocol):
         self, account: AccountCredentials, sid: str, **settings: Unpack[SenderSettings]
     ) -> WhatsAppSender: ...
     def list_senders(self, account: AccountCredentials) -> list[WhatsAppSender]: ...
+    def delete_sender(self, account: AccountCredentials, sid: str) -> None:
+        """Idempotent: a sender that is gone already (Twilio's 404) counts as deleted."""
+        ...

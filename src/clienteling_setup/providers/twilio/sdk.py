@@ -86,6 +86,11 @@ class TwilioGateway(ComplianceCalls):
             lambda: mapping.subaccount(self._master.api.v2010.accounts(sid).fetch()),
         )
 
+    def close_subaccount(self, sid: str) -> Subaccount:
+        # Setting the status is safe to repeat; Twilio answers a closed account as closed.
+        account = self._master.api.v2010.accounts(sid)
+        return self._update("close subaccount", account, mapping.subaccount, status="closed")
+
     # -- tenant account: messaging services -----------------------------------------------------
     def find_messaging_service(
         self, account: AccountCredentials, friendly_name: str
@@ -134,6 +139,15 @@ class TwilioGateway(ComplianceCalls):
             return False
         return True
 
+    def remove_number_from_messaging_service(
+        self, account: AccountCredentials, service_sid: str, number_sid: str
+    ) -> None:
+        member = self._services(account)(service_sid).phone_numbers(number_sid)
+        self._delete("remove number from messaging service", member)
+
+    def delete_messaging_service(self, account: AccountCredentials, sid: str) -> None:
+        self._delete("delete messaging service", self._services(account)(sid))
+
     # -- voice applications (call forwarding) ---------------------------------------------------
     def find_application(
         self, account: AccountCredentials, friendly_name: str
@@ -167,6 +181,9 @@ class TwilioGateway(ComplianceCalls):
             voice_url=voice_url,
             voice_method="POST",
         )
+
+    def delete_application(self, account: AccountCredentials, sid: str) -> None:
+        self._delete("delete application", self._account(account).applications(sid))
 
     # -- phone numbers --------------------------------------------------------------------------
     def search_available_numbers(
@@ -293,10 +310,21 @@ class TwilioGateway(ComplianceCalls):
         )
         return [mapping.whatsapp_sender(s) for s in found]
 
+    def delete_sender(self, account: AccountCredentials, sid: str) -> None:
+        self._delete("delete sender", self._senders(account)(sid))
+
     # -- the tenant's resources -----------------------------------------------------------------
     def _services(self, account: AccountCredentials) -> Any:
         """Messaging Services (messaging v1) of the tenant's subaccount."""
         return self._tenant(account).messaging.v1.services
+
+    def _delete(self, operation: str, resource: Any) -> None:
+        """`resource.delete()`, safe to repeat: a resource gone already (404, an earlier
+        attempt's DELETE applied without its answer) counts as deleted."""
+        try:
+            self._idempotent_write(operation, resource.delete)
+        except NotFound:
+            _logger.info("%s: already gone", operation)
 
     def _senders(self, account: AccountCredentials) -> Any:
         """WhatsApp senders (messaging v2 Channels/Senders) of the tenant's subaccount."""
