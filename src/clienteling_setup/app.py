@@ -20,6 +20,7 @@ from clienteling_setup.db.session import ping
 from clienteling_setup.errors import install_error_handlers
 from clienteling_setup.http_context import RequestContextMiddleware
 from clienteling_setup.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from clienteling_setup.offboarding import endpoints as offboarding_endpoints
 from clienteling_setup.onboarding import endpoints as onboarding_endpoints
 from clienteling_setup.providers.local_storage import LocalStorage
 from clienteling_setup.runtime import Runtime
@@ -67,6 +68,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(status_endpoints.router)
     app.include_router(store_endpoints.router)
     app.include_router(onboarding_endpoints.router)
+    app.include_router(offboarding_endpoints.router)
     app.include_router(compliance_callbacks.router)
     app.include_router(compliance_endpoints.router)
     app.include_router(whatsapp_endpoints.router)

@@ -18,6 +18,7 @@ from clienteling_setup.cache import TTLCache
 from clienteling_setup.compliance import records
 from clienteling_setup.compliance.rules import load_rules, merge_regulations
 from clienteling_setup.db.base import utcnow
+from clienteling_setup.offboarding.service import resume_offboardings
 from clienteling_setup.onboarding.service import resume_unfinished
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
@@ -115,6 +116,7 @@ def _sync(ports: SyncPorts, tenant_id: str) -> None:
     sync_compliance(ports, tenant_id, account)
     refresh_senders(uows, gateway, tenant_id, account)
     resume_unfinished(uows, gateway, tenant_id)
+    resume_offboardings(uows, gateway, tenant_id)
 
 
 def sync_compliance(ports: SyncPorts, tenant_id: str, account: AccountCredentials) -> None:

@@ -28,6 +28,7 @@ from clienteling_setup.compliance.repository import ComplianceRepository, Requir
 from clienteling_setup.crypto import SecretBox
 from clienteling_setup.ledger.repository import LedgerRepository
 from clienteling_setup.numbers.repository import NumberClaimRepository
+from clienteling_setup.offboarding.repository import OffboardingRepository
 from clienteling_setup.onboarding.repository import OnboardingRepository, SenderGroupRepository
 from clienteling_setup.stores.repository import StoreRepository
 from clienteling_setup.tenants.repository import PlatformTenantRepository, TenantRepository
@@ -67,6 +68,7 @@ class UnitOfWork(_Transaction):
     groups: SenderGroupRepository
     senders: SenderRepository
     numbers: NumberClaimRepository
+    offboardings: OffboardingRepository
     compliance: ComplianceRepository
     requirements: RequirementRepository
     ledger: LedgerRepository
@@ -85,6 +87,7 @@ class UnitOfWork(_Transaction):
         self.groups = SenderGroupRepository(session, tenant)
         self.senders = SenderRepository(session, tenant)
         self.numbers = NumberClaimRepository(session, tenant)
+        self.offboardings = OffboardingRepository(session, tenant)
         self.compliance = ComplianceRepository(session, tenant)
         self.requirements = RequirementRepository(session)
         self.ledger = LedgerRepository(session, tenant)

@@ -10,7 +10,9 @@ repeats the same request without the fault and runs one reconciliation pass
   retry of the same request cannot finish);
 * the emulator holds exactly what the service recorded: one subaccount, Messaging Service and
   call-forwarding application (the recorded ones), the recorded numbers and no other, each in
-  the recorded Messaging Service and forwarding calls, and the recorded WhatsApp senders only.
+  the recorded Messaging Service and forwarding calls, and the recorded WhatsApp senders only;
+  the numbers it owns are exactly those the registry says stores claim, and no store records
+  a number that was released (offboarding rows).
 
 Every cell records its outcome as junit properties (`first`, `retry`, `twilio_attempts`), which
 `bench/reliability_report.py` turns into the table of docs/reliability.md.
@@ -27,6 +29,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from clienteling_setup.numbers.models import NumberClaim
 from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding
 from clienteling_setup.sync import sync_all
 from clienteling_setup.tenants.models import Tenant
@@ -94,6 +97,15 @@ CALLS = [
     TwilioCall("WhatsApp dedicated number", "create sender", "POST", r"/v2/Channels/Senders$"),
     TwilioCall("sender group", "find messaging service", "GET", r"/v1/Services$"),
     TwilioCall("sender group", "create messaging service", "POST", r"/v1/Services$"),
+    TwilioCall(
+        "offboard store", "remove from service", "DELETE", r"/v1/Services/MG[0-9a-f]+/PhoneNumbers/"
+    ),
+    TwilioCall("offboard store", "release number", "DELETE", r"/IncomingPhoneNumbers/PN"),
+    TwilioCall("offboard WhatsApp store", "delete sender", "DELETE", r"/v2/Channels/Senders/XE"),
+    # The dedicated WhatsApp number is released first: the fault hits its release.
+    TwilioCall("offboard WhatsApp store", "release number", "DELETE", r"/IncomingPhoneNumbers/PN"),
+    TwilioCall("release kept number", "find number", "GET", r"/IncomingPhoneNumbers\.json"),
+    TwilioCall("release kept number", "release number", "DELETE", r"/IncomingPhoneNumbers/PN"),
 ]
 
 STORE = "us-nyc"
@@ -142,6 +154,33 @@ def _prepare_whatsapp_dedicated(api: Api) -> dict[str, Any]:
     }
 
 
+def _prepare_onboarded(api: Api) -> dict[str, Any]:
+    sms = _prepare_store(api)
+    response = api.post(f"/clienteling/stores/{STORE}/onboard", json=sms)
+    assert response.status_code == 201, response.text
+    return {}
+
+
+def _prepare_whatsapp_offboarding(api: Api) -> dict[str, Any]:
+    """A store on SMS and on WhatsApp with a number of its own: offboarding takes down both."""
+    body = _prepare_whatsapp_dedicated(api)
+    response = api.post(f"/clienteling/stores/{STORE}/whatsapp/onboard", json=body)
+    assert response.status_code == 202, response.text
+    return {}
+
+
+def _prepare_kept_number(api: Api) -> dict[str, Any]:
+    """A store offboarded keeping its number, which the next offboarding releases."""
+    _prepare_onboarded(api)
+    response = api.post(f"/clienteling/stores/{STORE}/offboard", json={"release_number": False})
+    assert response.status_code == 200, response.text
+    return {}
+
+
+def _offboard_request(api: Api, body: dict[str, Any]) -> httpx.Response:
+    return api.post(f"/clienteling/stores/{STORE}/offboard", json=body)
+
+
 @dataclass(frozen=True)
 class Operation:
     prepare: Callable[[Api, Service], dict[str, Any]]
@@ -183,6 +222,21 @@ OPERATIONS = {
         ),
         done=lambda r: r.status_code in (200, 201),
     ),
+    "offboard store": Operation(
+        prepare=lambda api, service: _prepare_onboarded(api),
+        send=_offboard_request,
+        done=lambda r: r.status_code == 200 and r.json()["status"] == "offboarded",
+    ),
+    "offboard WhatsApp store": Operation(
+        prepare=lambda api, service: _prepare_whatsapp_offboarding(api),
+        send=_offboard_request,
+        done=lambda r: r.status_code == 200 and len(r.json()["released_numbers"]) == 2,
+    ),
+    "release kept number": Operation(
+        prepare=lambda api, service: _prepare_kept_number(api),
+        send=_offboard_request,
+        done=lambda r: r.status_code == 200 and r.json()["released_numbers"] != [],
+    ),
 }
 
 
@@ -212,7 +266,14 @@ def assert_emulator_matches_records(api: Api, service: Service, emulator: Emulat
         groups = list(
             session.scalars(select(SenderGroup).where(SenderGroup.tenant_id == api.tenant))
         )
-    subaccounts = [a for a in state.subaccounts() if a.friendly_name == subaccount_name(api.tenant)]
+        claims = list(
+            session.scalars(select(NumberClaim).where(NumberClaim.tenant_id == api.tenant))
+        )
+    subaccounts = [
+        a
+        for a in state.subaccounts()
+        if a.friendly_name == subaccount_name(api.tenant) and a.status != "closed"
+    ]
     if tenant is None:
         assert subaccounts == [], "a subaccount exists that the service never recorded"
         return
@@ -236,6 +297,11 @@ def assert_emulator_matches_records(api: Api, service: Service, emulator: Emulat
         assert owned[number].voice_application_sid == tenant.voice_app_sid
     senders = {w.sender_sid for w in whatsapp}
     assert {s.sid for s in state.senders(sub)} == senders - {None}
+    # The registry: the emulator holds exactly the numbers stores claim (a kept number
+    # included), and no store records a number that was released.
+    assert sorted(owned) == sorted(c.phone_number for c in claims), "owned differ from claims"
+    assert {o.phone_number for o in onboardings} <= set(owned), "a released number is recorded"
+    assert {w.phone_number for w in whatsapp} <= set(owned), "a released number is recorded"
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])

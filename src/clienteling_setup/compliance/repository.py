@@ -90,6 +90,11 @@ class ComplianceRepository(TenantScoped):
         """Delete the tenant's trust products not in `keep`, unless written after `read_since`."""
         self._delete_except(TrustProductRecord, keep, read_since)
 
+    def forget_all(self) -> None:
+        """Delete every bundle and trust product record (their account was closed)."""
+        for model in (BundleRecord, TrustProductRecord):
+            self.session.execute(delete(model).where(model.tenant_id == self.tenant_id))
+
     def _upsert(
         self,
         model: _Record,

@@ -8,9 +8,10 @@ from clienteling_setup.compliance.models import (
 from clienteling_setup.db.base import Base
 from clienteling_setup.ledger.models import LedgerEntry
 from clienteling_setup.numbers.models import NumberClaim
+from clienteling_setup.offboarding.models import StoreOffboarding
 from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding
 from clienteling_setup.stores.models import Store
-from clienteling_setup.tenants.models import OptInTemplate, Tenant
+from clienteling_setup.tenants.models import OptInTemplate, Tenant, TenantDisabling
 from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 from clienteling_setup.workflow.models import Lease
 
@@ -24,8 +25,10 @@ __all__ = [
     "OptInTemplate",
     "SenderGroup",
     "Store",
+    "StoreOffboarding",
     "StoreOnboarding",
     "Tenant",
+    "TenantDisabling",
     "TrustProductRecord",
     "WhatsAppSenderRecord",
 ]

@@ -39,6 +39,14 @@ class NumberClaimRepository(TenantScopedRepository[NumberClaim]):
             )
         )
 
+    def of_store(self, store_id: str) -> list[NumberClaim]:
+        return self._all(NumberClaim.store_id == store_id)
+
+    def stores_holding(self) -> list[str]:
+        """The stores that still claim a number, each once, in order."""
+        query = select(NumberClaim.store_id).where(self._mine()).distinct()
+        return sorted(self.session.scalars(query))
+
     def claimed_among(self, phone_numbers: Iterable[str]) -> set[str]:
         wanted = list(phone_numbers)
         if not wanted:

@@ -113,7 +113,7 @@ def _update_if_created(
 ) -> SenderGroup | None:
     with uows.of(tenant_id) as uow:
         if require_tenant:
-            uow.tenants.require()
+            uow.tenants.require_open()
         group = uow.groups.get(group_id)
         if group is None or group.messaging_service_sid is None:
             return None

@@ -33,7 +33,7 @@ from clienteling_setup.numbers.purchase import (
     ensure_number,
     explain_refusal,
 )
-from clienteling_setup.numbers.registry import number_taken
+from clienteling_setup.numbers.registry import number_taken, refuse_while_offboarding
 from clienteling_setup.onboarding.models import StoreOnboarding
 from clienteling_setup.onboarding.schemas import OnboardStoreRequest
 from clienteling_setup.providers.messaging import (
@@ -57,7 +57,8 @@ class Plan(StoreNumber):
     messaging_service_sid: str
 
 
-SMS_ONBOARDING = StoreWorkflow("onboard", title="onboarding", doing="onboarded")
+#: Offboarding (`offboarding.service`) holds this lease too, so the two never interleave.
+SMS_ONBOARDING = StoreWorkflow("onboard", title="onboarding", doing="onboarded or offboarded")
 
 
 def onboard_store(
@@ -100,7 +101,8 @@ def _validate(
     uow: UnitOfWork, store_id: str, body: OnboardStoreRequest, *, enable: bool
 ) -> tuple[Plan, StoreOnboarding | None]:
     store = uow.stores.require(store_id)
-    tenant = uow.tenants.require()
+    tenant = uow.tenants.require_open()
+    refuse_while_offboarding(uow, store_id)
     require_supported(store.country_code)
     try:
         number = phone_of_country(body.phone_number, store.country_code, "phone_number")
@@ -162,6 +164,7 @@ def _claim(
     Returns the finished onboarding when another request finished it meanwhile, and whether
     an earlier attempt with this number exists (it may have bought the number already)."""
     with uows.of(plan.tenant_id) as uow:
+        refuse_while_offboarding(uow, plan.store_id)
         existing = uow.onboardings.get(plan.store_id)
         if existing is not None and existing.status == "onboarded":
             if existing.phone_number == plan.phone_number:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from clienteling_setup import errors
 from clienteling_setup.deps import TenantDep, UowsDep
-from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE, answer, write_responses
+from clienteling_setup.openapi_docs import ERRORS_READ, answer, write_responses
 from clienteling_setup.stores import service
 from clienteling_setup.stores.models import Store
 from clienteling_setup.stores.schemas import (
@@ -46,17 +46,6 @@ def put_store(
 @router.get("/stores/{store_id}", summary="Retrieve a store", responses=ERRORS_READ)
 def get_store(store_id: StoreIdPath, tenant: TenantDep, uows: UowsDep) -> StoreRead:
     return store_read(service.get_store(uows, tenant, store_id))
-
-
-@router.delete(
-    "/stores/{store_id}",
-    status_code=204,
-    summary="Remove a store from the directory",
-    responses=ERRORS_WRITE,
-)
-def delete_store(store_id: StoreIdPath, tenant: TenantDep, uows: UowsDep) -> Response:
-    service.delete_store(uows, tenant, store_id)
-    return Response(status_code=204)
 
 
 @router.get("/stores", summary="List the store directory", responses=ERRORS_READ)

@@ -46,14 +46,31 @@ def _put(uow: UnitOfWork, store_id: str, body: StoreWrite) -> tuple[Store, bool]
 
 
 def delete_store(uows: UnitsOfWork, tenant_id: str, store_id: str) -> None:
+    """Remove a store that holds nothing in Twilio (and its finished offboarding's record)."""
     with uows.of(tenant_id) as uow:
         store = uow.stores.require(store_id)
-        if uow.onboardings.get(store_id) is not None:
+        if holds_anything(uow, store_id):
             raise errors.Conflict(
-                f"Store '{store_id}' is onboarded to clienteling and its number is in use; "
-                "it cannot be removed from the directory."
+                f"Store '{store_id}' is onboarded to clienteling (or keeps a number). Offboard "
+                f"it first with POST /clienteling/stores/{store_id}/offboard, or send "
+                f"DELETE /clienteling/stores/{store_id}?offboard=true, which offboards it "
+                "(releasing its numbers) and then deletes it."
             )
+        offboarding = uow.offboardings.get(store_id)
+        if offboarding is not None:
+            uow.offboardings.delete(offboarding)
         uow.stores.delete(store)
+
+
+def holds_anything(uow: UnitOfWork, store_id: str) -> bool:
+    """An onboarding (under way or done), a WhatsApp sender, a claimed number, or an
+    offboarding under way: something in Twilio is, or may be, the store's."""
+    return (
+        uow.onboardings.get(store_id) is not None
+        or uow.senders.get(store_id) is not None
+        or bool(uow.numbers.of_store(store_id))
+        or uow.offboardings.in_progress(store_id) is not None
+    )
 
 
 def _keep_country(uow: UnitOfWork, store_id: str, country: str, new_country: str) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clienteling_setup.db.base import Base, TenantOwned, Timestamps
@@ -31,3 +31,21 @@ class OptInTemplate(Timestamps, TenantOwned):
 
     id: Mapped[str] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text)
+
+
+class TenantDisabling(Timestamps, TenantOwned):
+    """Disabling a retailer: taking down everything it has in Twilio, then closing its
+    subaccount. Claimed (committed) before anything is taken down; each stage is recorded as
+    it ends, so a crash is resumed where it stopped (`sync`, or a repeated DELETE). Kept once
+    finished, as the status's record of it, until the tenant is enabled again."""
+
+    __tablename__ = "tenant_disablings"
+
+    status: Mapped[str] = mapped_column(String(20), default="in_progress")  # or "disabled"
+    stage: Mapped[str] = mapped_column(String(40), default="claimed")  # the last stage done
+    subaccount_sid: Mapped[str] = mapped_column(String(34))
+    stores_total: Mapped[int] = mapped_column(Integer, default=0)
+    stores_offboarded: Mapped[int] = mapped_column(Integer, default=0)
+    numbers_released: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

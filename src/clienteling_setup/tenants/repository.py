@@ -10,7 +10,7 @@ from clienteling_setup import errors
 from clienteling_setup.crypto import SecretBox
 from clienteling_setup.db.repository import TenantScoped
 from clienteling_setup.providers.messaging import AccountCredentials
-from clienteling_setup.tenants.models import OptInTemplate, Tenant
+from clienteling_setup.tenants.models import OptInTemplate, Tenant, TenantDisabling
 
 
 class TenantRepository(TenantScoped):
@@ -30,6 +30,37 @@ class TenantRepository(TenantScoped):
                 "Enable it first with POST /clienteling/configuration."
             )
         return tenant
+
+    def require_open(self) -> Tenant:
+        """`require`, and a 409 while the retailer is being disabled: nothing new may start in
+        an account that is being taken down."""
+        tenant = self.require()
+        disabling = self.disabling()
+        if disabling is not None and disabling.status == "in_progress":
+            raise errors.Conflict(
+                f"Clienteling is being disabled for tenant '{self.tenant_id}' (see "
+                "'disabling' in GET /clienteling/onboarding-status). Enable it again with "
+                "POST /clienteling/configuration once that is finished."
+            )
+        return tenant
+
+    def disabling(self) -> TenantDisabling | None:
+        return self.session.get(TenantDisabling, self.tenant_id)
+
+    def add_disabling(self, row: TenantDisabling) -> TenantDisabling:
+        row.tenant_id = self.tenant_id
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def forget(self, tenant: Tenant) -> None:
+        """Delete the configuration (its subaccount is closed); the opt-in template stays."""
+        self.session.delete(tenant)
+
+    def forget_disabling(self) -> None:
+        row = self.disabling()
+        if row is not None:
+            self.session.delete(row)
 
     def add(self, tenant: Tenant, auth_token: str) -> Tenant:
         tenant.id = self.tenant_id

@@ -39,7 +39,7 @@ from clienteling_setup.numbers.purchase import (
     explain_refusal,
     number_friendly_name,
 )
-from clienteling_setup.numbers.registry import number_taken
+from clienteling_setup.numbers.registry import number_taken, refuse_while_offboarding
 from clienteling_setup.providers.local_storage import LocalStorage
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
@@ -127,8 +127,9 @@ class WhatsAppPorts:
         return f"{self.public_base_url.rstrip('/')}{STATUS_CALLBACK_PATH}"
 
 
+#: Offboarding (`offboarding.service`) holds this lease too, so the two never interleave.
 WHATSAPP_ONBOARDING = StoreWorkflow(
-    "whatsapp", title="WhatsApp onboarding", doing="onboarded to WhatsApp"
+    "whatsapp", title="WhatsApp onboarding", doing="onboarded to WhatsApp or offboarded"
 )
 
 
@@ -186,7 +187,8 @@ def _validate(
 ) -> tuple[Registration, str | None]:
     """The registration to do, and the SID of the store's sender when it already has one."""
     store = uow.stores.require(store_id)
-    tenant = uow.tenants.require()
+    tenant = uow.tenants.require_open()
+    refuse_while_offboarding(uow, store_id)
     sms = uow.onboardings.get(store_id)
     if sms is None or sms.status != "onboarded":
         raise errors.BadRequest(
