@@ -114,9 +114,10 @@ def _sync(ports: SyncPorts, tenant_id: str) -> None:
         if row is not None and row.subaccount_status != subaccount.status:
             row.subaccount_status = subaccount.status
     sync_compliance(ports, tenant_id, account)
+    # Offboardings first: a sender an interrupted offboarding deleted is no longer to refresh.
+    resume_offboardings(uows, gateway, tenant_id)
     refresh_senders(uows, gateway, tenant_id, account)
     resume_unfinished(uows, gateway, tenant_id)
-    resume_offboardings(uows, gateway, tenant_id)
 
 
 def sync_compliance(ports: SyncPorts, tenant_id: str, account: AccountCredentials) -> None:
