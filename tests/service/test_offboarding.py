@@ -56,7 +56,7 @@ def _whatsapp(api: Api, store_id: str = STORE, **extra: Any) -> dict[str, Any]:
 
 
 def test_offboarding_releases_the_number_and_answers_the_same_when_repeated(
-    api: Api, emulator: EmulatorServer
+    api: Api, service: Service, emulator: EmulatorServer
 ) -> None:
     enable(api)
     number = _onboarded(api)
@@ -85,6 +85,12 @@ def test_offboarding_releases_the_number_and_answers_the_same_when_repeated(
     again = _offboard(api)
     assert again.status_code == 200
     assert again.json() == body
+
+    # The ledger has the release once, named after the request that asked for it.
+    with service.runtime.uows.of(api.tenant) as uow:
+        (entry,) = uow.ledger.page(after=None, limit=10, actions=("number_released",))
+    assert (entry.phone_number, entry.store_id, entry.reason) == (number, STORE, "offboarding")
+    assert entry.request_id == first.headers["X-Request-ID"]
 
 
 def test_a_kept_number_stays_owned_and_the_store_onboards_again_with_it(

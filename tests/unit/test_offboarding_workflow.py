@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from clienteling_setup import errors
+from clienteling_setup.auth.actor import Actor
 from clienteling_setup.crypto import SecretBox
 from clienteling_setup.db.all_models import Base
 from clienteling_setup.db.session import make_engine, make_sessionmaker
@@ -67,7 +68,7 @@ def twilio(uows: UnitsOfWork, tmp_path: Path) -> FakeMessagingGateway:
 
 
 def offboard(uows: UnitsOfWork, twilio: FakeMessagingGateway) -> StoreOffboarding:
-    return offboard_store(uows, twilio, TENANT, STORE, ALL, release=True)
+    return offboard_store(uows, twilio, TENANT, STORE, ALL, release=True, actor=Actor("ops"))
 
 
 def assert_all_taken_down(uows: UnitsOfWork, twilio: FakeMessagingGateway) -> None:
@@ -77,6 +78,9 @@ def assert_all_taken_down(uows: UnitsOfWork, twilio: FakeMessagingGateway) -> No
     assert all(members == [] for members in acct.members.values())
     assert twilio.calls["release_number"] <= 3  # two numbers, one of them perhaps twice
     with uows.of(TENANT) as uow:
+        released = uow.ledger.page(after=None, limit=10, actions=("number_released",))
+        assert sorted(e.phone_number or "" for e in released) == [SMS_NUMBER, WHATSAPP_NUMBER]
+        assert {(e.actor, e.reason) for e in released} == {("ops", "offboarding")}
         assert uow.onboardings.get(STORE) is None
         assert uow.senders.get(STORE) is None
         assert uow.numbers.of_store(STORE) == []

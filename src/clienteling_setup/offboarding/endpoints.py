@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from clienteling_setup.deps import GatewayDep, TenantDep, UowsDep
+from clienteling_setup.deps import ActorDep, GatewayDep, TenantDep, UowsDep
 from clienteling_setup.offboarding import service
 from clienteling_setup.offboarding.models import OFFBOARDED
 from clienteling_setup.offboarding.schemas import (
@@ -43,11 +43,13 @@ def offboard_store(
     uows: UowsDep,
     gateway: GatewayDep,
     response: Response,
+    actor: ActorDep,
     body: OffboardStoreRequest | None = None,
 ) -> StoreOffboardingRead:
     body = body or OffboardStoreRequest()
+    channels = frozenset(body.channels)
     row = service.offboard_store(
-        uows, gateway, tenant, store_id, frozenset(body.channels), release=body.release_number
+        uows, gateway, tenant, store_id, channels, release=body.release_number, actor=actor
     )
     response.status_code = 200 if row.status == OFFBOARDED else 202
     return offboarding_read(row)
@@ -69,11 +71,12 @@ def delete_store(
     tenant: TenantDep,
     uows: UowsDep,
     gateway: GatewayDep,
+    actor: ActorDep,
     offboard: Annotated[
         bool, Query(description="Offboard the store (releasing its numbers), then delete it.")
     ] = False,
 ) -> Response:
-    under_way = service.close_store(uows, gateway, tenant, store_id, offboard=offboard)
+    under_way = service.close_store(uows, gateway, tenant, store_id, offboard=offboard, actor=actor)
     if under_way is not None:
         return Response(
             status_code=202,

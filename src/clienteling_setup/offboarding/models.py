@@ -37,6 +37,10 @@ class StoreOffboarding(Timestamps, TenantOwned):
     whatsapp_number_sid: Mapped[str | None] = mapped_column(String(34), default=None)
     # [{"step": name, "at": ISO time, ...}] in the order they were done.
     steps: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # Who asked (the ledger names them for each release, even one finished by `sync`), and why.
+    actor: Mapped[str] = mapped_column(String(255), default="")
+    request_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    reason: Mapped[str] = mapped_column(String(32), default="offboarding")
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
 

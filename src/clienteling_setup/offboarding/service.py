@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from clienteling_setup import errors
+from clienteling_setup.auth.actor import Actor
 from clienteling_setup.db.base import utcnow
+from clienteling_setup.ledger.costs import record_number_released
 from clienteling_setup.numbers.models import SMS, WHATSAPP
 from clienteling_setup.offboarding.models import IN_PROGRESS, OFFBOARDED, StoreOffboarding
 from clienteling_setup.onboarding.service import SMS_ONBOARDING
@@ -62,6 +64,8 @@ class Plan:
     tenant_id: str
     store_id: str
     account: AccountCredentials
+    actor: Actor
+    reason: str
     release: bool
     phone_number: str | None
     number_sid: str | None
@@ -119,9 +123,12 @@ def offboard_store(
     channels: frozenset[str],
     *,
     release: bool,
+    actor: Actor,
+    reason: str = "offboarding",
 ) -> StoreOffboarding:
     """Offboard the store's `channels` (running the steps here), or answer the offboarding
-    under way in another request (status in progress: the caller answers 202)."""
+    under way in another request (status in progress: the caller answers 202). `actor` and
+    `reason` are what the ledger records with each number released."""
     with uows.of(tenant_id) as uow:
         uow.stores.require(store_id)
         account = uow.tenants.account(uow.tenants.require())
@@ -129,7 +136,9 @@ def offboard_store(
     while True:
         with store_leases(uows, tenant_id, store_id) as run:
             if run is not None:
-                row = claim(uows, tenant_id, store_id, channels, release=release)
+                row = claim(
+                    uows, tenant_id, store_id, channels, release=release, by=(actor, reason)
+                )
                 if row.status == OFFBOARDED:
                     return row
                 return run_steps(uows, gateway, account, row, run)
@@ -143,7 +152,13 @@ def offboard_store(
 
 
 def close_store(
-    uows: UnitsOfWork, gateway: MessagingGateway, tenant_id: str, store_id: str, *, offboard: bool
+    uows: UnitsOfWork,
+    gateway: MessagingGateway,
+    tenant_id: str,
+    store_id: str,
+    *,
+    offboard: bool,
+    actor: Actor,
 ) -> StoreOffboarding | None:
     """Delete the store from the directory; with `offboard`, offboard it first (both channels,
     releasing). Returns the offboarding when another request is still running it."""
@@ -152,7 +167,9 @@ def close_store(
             uow.stores.require(store_id)
             busy = holds_anything(uow, store_id)
         if busy:
-            row = offboard_store(uows, gateway, tenant_id, store_id, ALL, release=True)
+            row = offboard_store(
+                uows, gateway, tenant_id, store_id, ALL, release=True, actor=actor, reason="closed"
+            )
             if row.status != OFFBOARDED:
                 return row
     delete_store(uows, tenant_id, store_id)
@@ -160,7 +177,13 @@ def close_store(
 
 
 def claim(
-    uows: UnitsOfWork, tenant_id: str, store_id: str, channels: frozenset[str], *, release: bool
+    uows: UnitsOfWork,
+    tenant_id: str,
+    store_id: str,
+    channels: frozenset[str],
+    *,
+    release: bool,
+    by: tuple[Actor, str],
 ) -> StoreOffboarding:
     """Under the store's leases: the offboarding under way, else a new one claimed (committed)
     for what the store has on `channels`, else the finished one (the same answer again)."""
@@ -187,6 +210,9 @@ def claim(
         fields: dict[str, Any] = {
             "channels": sorted(channels),
             "release_number": release,
+            "actor": by[0].subject[:255],
+            "request_id": by[0].request_id,
+            "reason": by[1],
             "status": IN_PROGRESS,
             "phone_number": None,
             "number_sid": None,
@@ -252,6 +278,8 @@ def plan_of(row: StoreOffboarding, account: AccountCredentials) -> Plan:
         tenant_id=row.tenant_id,
         store_id=row.store_id,
         account=account,
+        actor=Actor(row.actor, row.request_id),
+        reason=row.reason,
         release=row.release_number,
         phone_number=row.phone_number,
         number_sid=row.number_sid,
@@ -348,7 +376,7 @@ def _release_or_keep(
         sid = number_sid
         run.step(lambda: gateway.release_number(plan.account, sid))
     outcome = "released" if number_sid is not None else "not_owned"
-    entry = _entry(step, outcome=outcome, phone_number=phone_number)
+    entry = _entry(step, outcome=outcome, phone_number=phone_number, sid=number_sid or "")
     return _record(uows, plan, entry, forget=channel, release=(phone_number, channel))
 
 
@@ -380,6 +408,16 @@ def _record(
                 uow.onboardings.delete(onboarding)
         if release is not None:
             uow.numbers.release(release[0], plan.store_id, release[1])
+            if entry.get("sid"):  # the ledger's entry goes with the release's record
+                record_number_released(
+                    uow,
+                    plan.actor,
+                    account_sid=plan.account.account_sid,
+                    number_sid=entry["sid"],
+                    phone_number=release[0],
+                    store_id=plan.store_id,
+                    reason=plan.reason,
+                )
         for key, value in changes.items():
             setattr(row, key, value)
         row.steps = [*row.steps, entry]
