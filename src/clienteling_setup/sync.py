@@ -18,6 +18,7 @@ from clienteling_setup.cache import TTLCache
 from clienteling_setup.compliance import records
 from clienteling_setup.compliance.rules import load_rules, merge_regulations
 from clienteling_setup.db.base import utcnow
+from clienteling_setup.offboarding.disabling import resume_disabling
 from clienteling_setup.offboarding.service import resume_offboardings
 from clienteling_setup.onboarding.service import resume_unfinished
 from clienteling_setup.providers.messaging import (
@@ -103,6 +104,8 @@ def sync_tenant(ports: SyncPorts, tenant_id: str, report: SyncReport) -> None:
 
 def _sync(ports: SyncPorts, tenant_id: str) -> None:
     gateway, uows = ports.gateway, ports.uows
+    if resume_disabling(uows, gateway, tenant_id):
+        return  # being taken down: nothing else to refresh
     with uows.of(tenant_id) as uow:
         tenant = uow.tenants.get()
         if tenant is None:

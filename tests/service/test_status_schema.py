@@ -11,11 +11,12 @@ level, and `/openapi.json` publishes that model for the endpoint's 200 response.
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any, get_args
 
 from pydantic import BaseModel
 
-from clienteling_setup.status.schemas import OnboardingStatus
+from clienteling_setup.status.schemas import DisablingStatus, OnboardingStatus
 from clienteling_setup.sync import SyncReport, sync_tenant
 from tests.conftest import Service
 from tests.service.compliance_helpers import emulator_bundle
@@ -146,8 +147,9 @@ def test_a_tenant_with_stores_senders_and_bundles_matches_the_model(
     assert report.done == ["acme"], report
 
     doc, seen = _assert_matches_the_model(api)
-    # The document exercised every model of the schema, so every level was compared.
-    assert seen == _every_model(OnboardingStatus)
+    # With the disabling below, the documents exercise every model of the schema, so every
+    # level is compared.
+    assert seen | {DisablingStatus} == _every_model(OnboardingStatus)
     assert doc["onboarded"] is True
     assert isinstance(doc["onboarded_at"], str)
     countries = {c["country_code"]: c for c in doc["countries"]}
@@ -161,6 +163,17 @@ def test_a_tenant_with_stores_senders_and_bundles_matches_the_model(
     assert stores["us-bos"]["phone_number"] is None
     # Served again, from the status cache: the same bytes, so the same verdict.
     assert _status(api)[0] == api.get(STATUS_PATH).content
+
+    # Disabled: the extra `disabling` key, beyond the reference's.
+    body = {"confirm_tenant": "acme"}
+    assert api.request("DELETE", "/clienteling/configuration", json=body).status_code == 202
+    deadline = time.monotonic() + 60
+    while (doc := _status(api)[1])["disabling"]["status"] != "disabled":
+        assert time.monotonic() < deadline, doc["disabling"]
+        time.sleep(0.1)
+    doc, seen = _assert_matches_the_model(api)
+    assert DisablingStatus in seen
+    assert doc["twilio"]["sid"] is None
 
 
 def test_the_key_comparison_sees_an_extra_and_a_missing_key(api: Api) -> None:

@@ -5,11 +5,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from clienteling_setup.deps import ActorDep, GatewayDep, TenantDep, UowsDep
-from clienteling_setup.offboarding import service
+from clienteling_setup.offboarding import disabling, service
 from clienteling_setup.offboarding.models import OFFBOARDED
 from clienteling_setup.offboarding.schemas import (
+    DisableRequest,
+    DisablingRead,
     OffboardStoreRequest,
     StoreOffboardingRead,
+    disabling_read,
     offboarding_read,
 )
 from clienteling_setup.openapi_docs import ERRORS_WRITE
@@ -84,3 +87,35 @@ def delete_store(
             media_type="application/json",
         )
     return Response(status_code=204)
+
+
+@router.delete(
+    "/configuration",
+    tags=["Configuration"],
+    summary="Disable clienteling for the retailer",
+    description=(
+        "Offboards every store and releases every number (their monthly cost stops), "
+        "deletes the sender groups' and the tenant's Messaging Services and the voice "
+        "application, then closes the tenant's Twilio subaccount. The body repeats the "
+        "tenant's name. It runs in the background: 202 while under way (its progress is also "
+        "under `disabling` in GET /clienteling/onboarding-status), 200 once done; repeating "
+        "it is harmless and resumes one that stopped. Enabling again afterwards starts afresh "
+        "with a new subaccount."
+    ),
+    responses={
+        202: {"description": "Under way.", "model": DisablingRead},
+        **ERRORS_WRITE,
+    },
+)
+def disable_configuration(
+    tenant: TenantDep,
+    uows: UowsDep,
+    gateway: GatewayDep,
+    actor: ActorDep,
+    response: Response,
+    body: DisableRequest | None = None,
+) -> DisablingRead:
+    confirm = body.confirm_tenant if body is not None else None
+    row = disabling.disable(uows, gateway, tenant, confirm, actor=actor)
+    response.status_code = 200 if row.status == disabling.DISABLED else 202
+    return disabling_read(row)

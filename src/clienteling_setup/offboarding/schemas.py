@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from clienteling_setup.offboarding.models import StoreOffboarding
 from clienteling_setup.schemas import read_from
+from clienteling_setup.tenants.models import TenantDisabling
 from clienteling_setup.tenants.schemas import StrictBody
 
 Channel = Literal["sms", "whatsapp"]
@@ -84,3 +85,33 @@ def offboarding_read(row: StoreOffboarding) -> StoreOffboardingRead:
         ],
         started_at=row.created_at,
     )
+
+
+class DisableRequest(StrictBody):
+    confirm_tenant: str = Field(
+        description="The tenant's name, repeated: disabling releases every number and closes "
+        "the tenant's Twilio account.",
+        examples=["dodici"],
+    )
+
+
+class DisablingRead(BaseModel):
+    """Disabling a retailer, as `GET /clienteling/onboarding-status` shows it too."""
+
+    status: str = Field(description="in_progress (202) or disabled (200).")
+    stage: str = Field(
+        description="The last stage done: claimed, stores_offboarded, numbers_released, "
+        "groups_deleted, messaging_service_deleted, voice_application_deleted, "
+        "subaccount_closed."
+    )
+    subaccount_sid: str
+    stores_total: int
+    stores_offboarded: int
+    numbers_released: int
+    last_error: str | None = Field(description="Why it stopped, until it resumes.")
+    started_at: datetime
+    finished_at: datetime | None
+
+
+def disabling_read(row: TenantDisabling) -> DisablingRead:
+    return read_from(DisablingRead, row, started_at=row.created_at)

@@ -31,6 +31,10 @@ class OnboardingRepository(TenantScopedRepository[StoreOnboarding]):
         )
         return bool(deleted.rowcount)  # type: ignore[attr-defined]
 
+    def store_ids(self) -> list[str]:
+        query = select(StoreOnboarding.store_id).where(self._mine())
+        return list(self.session.scalars(query))
+
     def count_onboarded(self) -> int:
         return self._count(StoreOnboarding.status == "onboarded")
 

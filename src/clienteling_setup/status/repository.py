@@ -21,7 +21,7 @@ from clienteling_setup.compliance.models import (
 from clienteling_setup.db.repository import TenantScoped
 from clienteling_setup.onboarding.models import StoreOnboarding
 from clienteling_setup.stores.models import Store
-from clienteling_setup.tenants.models import OptInTemplate, Tenant
+from clienteling_setup.tenants.models import OptInTemplate, Tenant, TenantDisabling
 from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 
 #: The tenant's tables the document is built from (each with `tenant_id` and `updated_at`).
@@ -34,6 +34,9 @@ class StatusRepository(TenantScoped):
 
     def opt_in(self) -> OptInTemplate | None:
         return self.session.get(OptInTemplate, self.tenant_id)
+
+    def disabling(self) -> TenantDisabling | None:
+        return self.session.get(TenantDisabling, self.tenant_id)
 
     def stores(self) -> list[tuple[str, str, str]]:
         """(id, name, country_code) of every store, by id."""
@@ -106,8 +109,9 @@ class StatusRepository(TenantScoped):
 
     def fingerprint(self) -> tuple[Any, ...]:
         """(count, newest `updated_at`) of each of the tenant's tables the document shows, the
-        configuration's and opt-in template's `updated_at`, and (count, newest) of the refreshed
-        requirements: it changes whenever the document could (see `status.cache`). One query."""
+        configuration's, opt-in template's and disabling's `updated_at`, and (count, newest)
+        of the refreshed requirements: it changes whenever the document could (see
+        `status.cache`). One query."""
         columns: list[Any] = []
         for model in _PER_TENANT:
             mine = model.tenant_id == self.tenant_id
@@ -119,6 +123,11 @@ class StatusRepository(TenantScoped):
         columns.append(
             select(OptInTemplate.updated_at)
             .where(OptInTemplate.tenant_id == self.tenant_id)
+            .scalar_subquery()
+        )
+        columns.append(
+            select(TenantDisabling.updated_at)
+            .where(TenantDisabling.tenant_id == self.tenant_id)
             .scalar_subquery()
         )
         columns.append(select(func.count()).select_from(CountryRequirement).scalar_subquery())

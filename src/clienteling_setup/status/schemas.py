@@ -93,6 +93,19 @@ class StoreOnboardingStatus(BaseModel):
     channels: StoreChannels
 
 
+class DisablingStatus(BaseModel):
+    """Not in the reference: disabling the retailer (DELETE /clienteling/configuration)."""
+
+    status: str = Field(description="in_progress or disabled.")
+    stage: str = Field(description="The last stage done.")
+    stores_total: int
+    stores_offboarded: int
+    numbers_released: int
+    last_error: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
 class OnboardingStatus(BaseModel):
     tenant: str = Field(examples=["dodici"])
     onboarded: bool
@@ -101,3 +114,7 @@ class OnboardingStatus(BaseModel):
     opt_in: OptInStatus
     countries: list[CountryOnboarding]
     stores: list[StoreOnboardingStatus]
+    disabling: DisablingStatus | None = Field(
+        description="Beyond the reference: the retailer's disabling, under way or last done; "
+        "null when there is none.",
+    )

@@ -10,6 +10,7 @@ to its declared model, `status.schemas.OnboardingStatus`, key for key.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
@@ -28,6 +29,7 @@ from clienteling_setup.compliance.repository import RequirementRepository
 from clienteling_setup.compliance.requirements import effective_rules
 from clienteling_setup.status.cache import StatusCache
 from clienteling_setup.status.repository import StatusRepository
+from clienteling_setup.tenants.models import TenantDisabling
 from clienteling_setup.unit_of_work import UnitsOfWork
 
 # Which of several bundles (or trust products) of a country speaks for it: the most advanced.
@@ -252,4 +254,24 @@ def build_status(status: StatusRepository, requirements: RequirementRepository) 
         },
         "countries": countries,
         "stores": stores,
+        "disabling": _disabling(status.disabling()),
+    }
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat().replace("+00:00", "Z") if at is not None else None
+
+
+def _disabling(row: TenantDisabling | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {
+        "status": row.status,
+        "stage": row.stage,
+        "stores_total": row.stores_total,
+        "stores_offboarded": row.stores_offboarded,
+        "numbers_released": row.numbers_released,
+        "last_error": row.last_error,
+        "started_at": _iso(row.created_at),
+        "finished_at": _iso(row.finished_at),
     }

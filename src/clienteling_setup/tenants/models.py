@@ -47,5 +47,8 @@ class TenantDisabling(Timestamps, TenantOwned):
     stores_total: Mapped[int] = mapped_column(Integer, default=0)
     stores_offboarded: Mapped[int] = mapped_column(Integer, default=0)
     numbers_released: Mapped[int] = mapped_column(Integer, default=0)
+    # Who asked (the ledger names them for each release), even when sync finishes it.
+    actor: Mapped[str] = mapped_column(String(255), default="")
+    request_id: Mapped[str | None] = mapped_column(String(64), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)

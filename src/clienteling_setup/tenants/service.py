@@ -46,6 +46,7 @@ def enable(
     )
     with uows.of(tenant_id) as uow:
         if uow.tenants.get() is not None:
+            uow.tenants.require_open()  # being disabled: say so
             raise conflict
     with exclusive(uows, f"enable:{tenant_id}", busy=busy, lost=busy) as run:
         with uows.of(tenant_id) as uow:
@@ -68,6 +69,7 @@ def enable(
                 ),
                 provisioned.subaccount.auth_token,
             )
+            uow.tenants.forget_disabling()  # enabled afresh: the last disabling is history
             account = uow.tenants.account(tenant)
     if after is not None:
         after(tenant_id, account)
