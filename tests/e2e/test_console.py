@@ -477,3 +477,113 @@ def test_onboarding_where_the_country_needs_a_bundle_and_an_address(
     dialog.get_by_role("button", name="Close").click()
     expect(store_row(page, "ber-pp").locator(".store-sms")).to_have_text("onboarded")
     expect(store_row(page, "ber-pp").locator(".store-number")).to_have_text(chosen)
+
+
+def _onboarded_tenant(embedded: EmbeddedService, tenant: str, stores: list[str]) -> dict[str, str]:
+    """The tenant enabled, `stores` onboarded for SMS through the API; their numbers."""
+    embedded.import_stores(
+        tenant, STORES[:1] + [(s, f"Dodici {s}", *STORES[0][2:]) for s in stores[1:]]
+    )
+    numbers = {}
+    with embedded.api(tenant) as client:
+        assert client.post(
+            "/clienteling/configuration", json={"ecom_link": f"https://www.{tenant}.example"}
+        ).is_success
+        for store_id in stores:
+            offered = client.get(f"/clienteling/stores/{store_id}/available-phone-numbers").json()
+            number = next(
+                n["phone_number"] for n in offered if n["phone_number"] not in numbers.values()
+            )
+            onboarded = client.post(
+                f"/clienteling/stores/{store_id}/onboard", json={"phone_number": number}
+            )
+            assert onboarded.status_code == 201, onboarded.text
+            numbers[store_id] = number
+    return numbers
+
+
+def test_offboarding_and_closing_stores_say_what_is_released(
+    embedded: EmbeddedService, page: Page
+) -> None:
+    tenant = "offco"
+    numbers = _onboarded_tenant(embedded, tenant, ["nyc-5th", "nyc-soho"])
+    sign_in(page, embedded, tenant)
+    row = store_row(page, "nyc-5th")
+    expect(row.locator(".store-number")).to_have_text(numbers["nyc-5th"])
+
+    # Offboard, keeping the number: the confirmation says it keeps costing.
+    row.get_by_role("button", name="Offboard").click()
+    dialog = page.get_by_role("dialog", name="Offboard store")
+    dialog.get_by_label("Keep the number for this store").check()
+    dialog.get_by_role("button", name="Review").click()
+    confirm = dialog.locator("#offboard-confirm-list")
+    expect(confirm).to_contain_text(f"{numbers['nyc-5th']} leaves the Messaging Service")
+    expect(confirm).to_contain_text(f"{numbers['nyc-5th']} is kept")
+    expect(confirm).to_contain_text("keeps costing every month")
+    dialog.get_by_role("button", name="Back").click()
+
+    # Offboard, releasing: the confirmation says the cost stops.
+    dialog.get_by_label("Keep the number for this store").uncheck()
+    dialog.get_by_role("button", name="Review").click()
+    expect(confirm).to_contain_text(f"{numbers['nyc-5th']} is released")
+    expect(confirm).to_contain_text("stops charging the retailer's account for it every month")
+    shot(page, "console-desktop-offboard-confirm")
+    with page.expect_response(re.compile(r"/offboard$")) as answered:
+        dialog.get_by_role("button", name="Offboard and release").click()
+    assert answered.value.status == 200
+    expect(dialog.locator(".form-ok")).to_have_text(
+        f"Dodici Fifth Avenue is offboarded. Released: {numbers['nyc-5th']}."
+    )
+    dialog.get_by_role("button", name="Close").click()
+    expect(row.locator(".store-sms")).to_have_text("not onboarded")
+    expect(row.get_by_role("button", name="Offboard")).to_have_count(0)
+
+    # Close a store: offboarded (releasing), then gone from the directory.
+    store_row(page, "nyc-soho").get_by_role("button", name="Offboard").click()
+    dialog.get_by_label("Also remove the store from the directory").check()
+    dialog.get_by_role("button", name="Review").click()
+    expect(confirm).to_contain_text(f"{numbers['nyc-soho']} is released")
+    expect(confirm).to_contain_text("is removed from the store directory")
+    dialog.get_by_role("button", name="Offboard and remove store").click()
+    expect(dialog.locator(".form-ok")).to_contain_text("offboarded and removed from the directory")
+    dialog.get_by_role("button", name="Close").click()
+    expect(store_row(page, "nyc-soho")).to_have_count(0)
+    with embedded.api(tenant) as client:
+        assert client.get("/clienteling/stores/nyc-soho").status_code == 404
+
+
+def test_disabling_the_retailer_from_the_console(embedded: EmbeddedService, page: Page) -> None:
+    tenant = "closeco"
+    numbers = _onboarded_tenant(embedded, tenant, ["nyc-5th", "nyc-soho"])
+    sign_in(page, embedded, tenant)
+    page.get_by_role("button", name="Disable clienteling…").click()
+    dialog = page.get_by_role("dialog", name="Disable clienteling")
+    listed = dialog.locator("#disable-confirm-list")
+    expect(listed).to_contain_text("All 2 onboarded stores are offboarded")
+    expect(listed).to_contain_text("Twilio stops charging for each of them every month")
+    expect(listed).to_contain_text("Twilio account is closed")
+    shot(page, "console-desktop-disable-confirm")
+
+    dialog.get_by_label("Type the retailer's name to confirm").fill("someone-else")
+    dialog.get_by_role("button", name="Disable and release everything").click()
+    expect(dialog.locator(".form-error")).to_contain_text(f"Type the retailer's name, {tenant}")
+    dialog.get_by_label("Type the retailer's name to confirm").fill(tenant)
+    with page.expect_response(re.compile(r"/clienteling/configuration$")) as answered:
+        dialog.get_by_role("button", name="Disable and release everything").click()
+    assert answered.value.status in (200, 202)
+    dialog.get_by_role("button", name="Close").click()
+    expect(page.locator("#disabling-state")).to_be_visible()
+    # Progress shows under Clienteling until it is done (Refresh reloads the status).
+    for _ in range(100):
+        if "Disabled" in page.locator("#disabling-state").inner_text():
+            break
+        page.get_by_role("button", name="Refresh").click()
+        page.wait_for_timeout(200)
+    expect(page.locator("#disabling-state")).to_contain_text("2 of 2 stores offboarded")
+    expect(page.locator("#disabling-state")).to_contain_text("2 numbers released")
+    expect(page.locator("#enabled-state")).to_contain_text("Not enabled")
+    expect(page.get_by_role("button", name="Disable clienteling…")).to_be_hidden()
+    with embedded.api(tenant) as client:
+        status = client.get("/clienteling/onboarding-status").json()
+    assert status["disabling"]["status"] == "disabled"
+    assert all(store["phone_number"] not in numbers.values() for store in status["stores"])

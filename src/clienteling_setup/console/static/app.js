@@ -216,6 +216,8 @@ function renderGlance() {
     h("dd", {}, twilio.call_forwarding.name || twilio.call_forwarding.sid || "—"),
   );
 
+  renderDisabling(status.disabling, Boolean(configuration));
+
   const optin = $("optin-body");
   if (document.activeElement !== optin) optin.value = status.opt_in.body || "";
   $("optin-form").querySelector("button[type=submit]").textContent =
@@ -407,6 +409,7 @@ function storeRow(store) {
       h("div", { class: "row" },
         canOnboard ? h("button", { type: "button", class: "button small primary", "aria-label": `Onboard ${store.name}`, onclick: () => openOnboard(store) }, "Onboard") : null,
         sms === "onboarded" ? h("button", { type: "button", class: "button small secondary", "aria-label": `WhatsApp for ${store.name}`, onclick: () => openWhatsApp(store) }, wa.status === "not_onboarded" ? "WhatsApp" : "Update WhatsApp") : null,
+        sms !== "not_onboarded" || wa.status !== "not_onboarded" ? h("button", { type: "button", class: "button small secondary", "aria-label": `Offboard ${store.name}`, onclick: () => openOffboard(store) }, "Offboard") : null,
       )),
   );
 }
@@ -531,6 +534,186 @@ async function submitOnboard() {
       `${store.name} is onboarded with ${result.phone_number} (SMS ${humanize(result.sms.status)}${result.enabled ? ", switched on for associates" : ""}).`);
     $("onboard-back").hidden = true;
     $("onboard-confirm").hidden = true;
+    finishDialog(form, button);
+    await refresh();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offboard a store, or close it (offboard releasing, then remove it from the directory). The
+// confirmation says what is taken down, what is released and what stops costing.
+
+const offboard = { store: null };
+
+function offboardStep(confirming) {
+  $("offboard-choose").hidden = confirming;
+  $("offboard-confirm").hidden = !confirming;
+  $("offboard-review").hidden = confirming;
+  $("offboard-back").hidden = !confirming;
+  $("offboard-submit").hidden = !confirming;
+}
+
+function openOffboard(store) {
+  const form = $("offboard-form");
+  offboard.store = store;
+  form.reset();
+  showError(form.querySelector(".form-error"), null);
+  showOk(form.querySelector(".form-ok"), "");
+  form.querySelector("[data-close]").textContent = "Cancel";
+  const hasWhatsApp = store.channels.whatsapp.status !== "not_onboarded";
+  $("offboard-whatsapp").checked = hasWhatsApp;
+  $("offboard-whatsapp").disabled = !hasWhatsApp;
+  $("offboard-store").textContent = `${store.name} (${store.id}), ${store.phone_number || "no number yet"}`;
+  offboardStep(false);
+  $("offboard-dialog").showModal();
+}
+
+function offboardPlan() {
+  const closing = $("offboard-close").checked;
+  const hasWhatsApp = offboard.store.channels.whatsapp.status !== "not_onboarded";
+  return {
+    store: offboard.store,
+    closing,
+    sms: closing || $("offboard-sms").checked,
+    whatsapp: hasWhatsApp && (closing || $("offboard-whatsapp").checked),
+    release: closing || !$("offboard-keep").checked,
+  };
+}
+
+function offboardLines(plan) {
+  const { store, release } = plan;
+  const wa = store.channels.whatsapp;
+  const stops = "Twilio stops charging the retailer's account for it every month; a released number cannot be bought back right away.";
+  const keeps = "it stays in the retailer's Twilio account for this store and keeps costing every month until it is released.";
+  const lines = [];
+  if (plan.whatsapp) {
+    lines.push(`The WhatsApp sender${wa.phone_number ? ` on ${wa.phone_number}` : ""} is deleted: customers can no longer reach ${store.name} on WhatsApp.`);
+    if (wa.phone_number && wa.phone_number !== store.phone_number) {
+      lines.push(release ? `Its own number ${wa.phone_number} is released: ${stops}` : `Its own number ${wa.phone_number} is kept: ${keeps}`);
+    }
+  }
+  if (plan.sms && store.phone_number) {
+    lines.push(`${store.phone_number} leaves the Messaging Service: associates can no longer text from it.`);
+    lines.push(release ? `${store.phone_number} is released: ${stops}` : `${store.phone_number} is kept: ${keeps}`);
+  }
+  if (plan.closing) lines.push(`${store.name} is removed from the store directory.`);
+  return lines;
+}
+
+function reviewOffboard() {
+  const form = $("offboard-form");
+  const errorBox = form.querySelector(".form-error");
+  const plan = offboardPlan();
+  if (!plan.sms && !plan.whatsapp) {
+    showError(errorBox, new Error("Choose what to take down: SMS, WhatsApp or both."));
+    return;
+  }
+  if (plan.sms && !plan.whatsapp && plan.store.channels.whatsapp.status !== "not_onboarded") {
+    showError(errorBox, new Error("WhatsApp works only on top of SMS: take both down, or WhatsApp alone."));
+    return;
+  }
+  showError(errorBox, null);
+  $("offboard-confirm-list").replaceChildren(...offboardLines(plan).map((line) => h("li", {}, line)));
+  $("offboard-submit").textContent = plan.closing
+    ? "Offboard and remove store"
+    : plan.release ? "Offboard and release" : "Offboard and keep number";
+  offboardStep(true);
+  $("offboard-submit").focus();
+}
+
+async function submitOffboard() {
+  const form = $("offboard-form");
+  const errorBox = form.querySelector(".form-error");
+  const button = $("offboard-submit");
+  const plan = offboardPlan();
+  const path = `/clienteling/stores/${encodeURIComponent(plan.store.id)}`;
+  await whileBusy(button, errorBox, "Working…", async () => {
+    let result;
+    if (plan.closing) {
+      result = await api("DELETE", `${path}?offboard=true`);
+    } else {
+      const channels = [plan.sms && "sms", plan.whatsapp && "whatsapp"].filter(Boolean);
+      result = await api("POST", `${path}/offboard`, { channels, release_number: plan.release });
+    }
+    const name = plan.store.name;
+    let text;
+    if (result && result.status === "in_progress") {
+      text = `The offboarding of ${name} is under way in another request; refresh to see it finish.`;
+    } else if (plan.closing) {
+      text = `${name} is offboarded and removed from the directory.`;
+    } else {
+      const released = result.released_numbers.length ? ` Released: ${result.released_numbers.join(", ")}.` : "";
+      const kept = result.kept_numbers.length ? ` Kept: ${result.kept_numbers.join(", ")}.` : "";
+      text = `${name} is offboarded.${released}${kept}`;
+    }
+    showError(errorBox, null);
+    showOk(form.querySelector(".form-ok"), text);
+    $("offboard-back").hidden = true;
+    $("offboard-confirm").hidden = true;
+    finishDialog(form, button);
+    await refresh();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Disable clienteling for the retailer: everything released, the Twilio account closed.
+
+function renderDisabling(disabling, configured) {
+  const line = $("disabling-state");
+  line.hidden = !disabling;
+  if (disabling) {
+    const progress = `${disabling.stores_offboarded} of ${disabling.stores_total} stores offboarded, ${disabling.numbers_released} numbers released`;
+    line.replaceChildren(
+      disabling.status === "disabled"
+        ? badge(`Disabled ${formatDate(disabling.finished_at)}`, "warn")
+        : badge("Disabling", "bad"),
+      ` ${progress}.`,
+      disabling.last_error ? h("span", { class: "store-id" }, `Stopped: ${disabling.last_error} It resumes with reconciliation.`) : "",
+    );
+  }
+  $("disable-open").hidden = !configured || Boolean(disabling && disabling.status === "in_progress");
+}
+
+function openDisable() {
+  const form = $("disable-form");
+  const session = loadSession();
+  const stores = state.status.stores;
+  const onboarded = stores.filter((s) => s.channels.sms.status !== "not_onboarded").length;
+  const whatsapp = stores.filter((s) => s.channels.whatsapp.status !== "not_onboarded").length;
+  form.reset();
+  showError(form.querySelector(".form-error"), null);
+  showOk(form.querySelector(".form-ok"), "");
+  form.querySelector("[data-close]").textContent = "Cancel";
+  $("disable-submit").hidden = false;
+  $("disable-hint").textContent = `Type ${session.tenant}.`;
+  $("disable-confirm-list").replaceChildren(
+    h("li", {}, `All ${onboarded} onboarded stores are offboarded${whatsapp ? `, and ${whatsapp} WhatsApp senders deleted` : ""}.`),
+    h("li", {}, "Every phone number of the retailer's Twilio account is released: Twilio stops charging for each of them every month."),
+    h("li", {}, "The sender groups' and the retailer's Messaging Services and the call-forwarding application are deleted."),
+    h("li", {}, "The retailer's Twilio account is closed. Enabling clienteling again later creates a new one, with new numbers."),
+  );
+  $("disable-dialog").showModal();
+  $("disable-tenant").focus();
+}
+
+async function submitDisable() {
+  const form = $("disable-form");
+  const errorBox = form.querySelector(".form-error");
+  const button = $("disable-submit");
+  const typed = $("disable-tenant").value.trim();
+  if (typed !== loadSession().tenant) {
+    $("disable-tenant").setAttribute("aria-invalid", "true");
+    showError(errorBox, new Error(`Type the retailer's name, ${loadSession().tenant}, to confirm.`));
+    $("disable-tenant").focus();
+    return;
+  }
+  $("disable-tenant").removeAttribute("aria-invalid");
+  await whileBusy(button, errorBox, "Working…", async () => {
+    const result = await api("DELETE", "/clienteling/configuration", { confirm_tenant: typed });
+    showError(errorBox, null);
+    showOk(form.querySelector(".form-ok"), result.status === "disabled"
+      ? "Clienteling is disabled and the Twilio account closed."
+      : "Disabling has started; its progress shows under Clienteling.");
     finishDialog(form, button);
     await refresh();
   });
@@ -671,6 +854,13 @@ function wire() {
   $("onboard-review").addEventListener("click", reviewOnboard);
   $("onboard-back").addEventListener("click", () => { onboardStep(false); $("onboard-number").focus(); });
   $("onboard-submit").addEventListener("click", submitOnboard);
+  $("offboard-form").addEventListener("submit", (e) => e.preventDefault());
+  $("offboard-review").addEventListener("click", reviewOffboard);
+  $("offboard-back").addEventListener("click", () => { offboardStep(false); $("offboard-sms").focus(); });
+  $("offboard-submit").addEventListener("click", submitOffboard);
+  $("disable-open").addEventListener("click", openDisable);
+  $("disable-form").addEventListener("submit", (e) => { e.preventDefault(); submitDisable(); });
+  $("disable-submit").addEventListener("click", submitDisable);
   $("wa-picture-file").addEventListener("change", uploadPicture);
   $("whatsapp-form").addEventListener("submit", submitWhatsApp);
 }
