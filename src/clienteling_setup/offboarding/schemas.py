@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from clienteling_setup.offboarding.models import StoreOffboarding
 from clienteling_setup.schemas import read_from
-from clienteling_setup.tenants.models import TenantDisabling
+from clienteling_setup.tenants.models import Tenant, TenantDisabling
 from clienteling_setup.tenants.schemas import StrictBody
+from clienteling_setup.text import Text, column_length
 
 Channel = Literal["sms", "whatsapp"]
 
@@ -88,7 +89,7 @@ def offboarding_read(row: StoreOffboarding) -> StoreOffboardingRead:
 
 
 class DisableRequest(StrictBody):
-    confirm_tenant: str = Field(
+    confirm_tenant: Annotated[str, Text(column_length(Tenant.id))] = Field(
         description="The tenant's name, repeated: disabling releases every number and closes "
         "the tenant's Twilio account.",
         examples=["dodici"],
