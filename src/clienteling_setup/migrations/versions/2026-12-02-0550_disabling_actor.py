@@ -2,7 +2,7 @@
 
 Revision ID: 8e1b4c6d2f03
 Revises: 7c3f1a2e8b90
-Create Date: 2026-12-02 05:30:00
+Create Date: 2026-12-02 05:50:00
 """
 
 from __future__ import annotations

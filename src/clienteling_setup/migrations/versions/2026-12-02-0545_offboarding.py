@@ -1,8 +1,8 @@
 """store offboardings and tenant disablings
 
 Revision ID: 7c3f1a2e8b90
-Revises: 7d3f1a2b9c10
-Create Date: 2026-12-02 05:00:00
+Revises: 8d3f6a1c2e57
+Create Date: 2026-12-02 05:45:00
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from clienteling_setup.db.base import UTCDateTime
 
 revision = "7c3f1a2e8b90"
-down_revision = "7d3f1a2b9c10"
+down_revision = "8d3f6a1c2e57"
 branch_labels = None
 depends_on = None
 
