@@ -132,6 +132,10 @@ class FakeMessagingGateway:
         self._leave("close_subaccount")
         return account.sub
 
+    def list_subaccounts(self) -> list[Subaccount]:
+        self._enter("list_subaccounts")
+        return [a.sub for a in self.accounts.values()]
+
     # -- messaging services ---------------------------------------------------------------
     def find_messaging_service(
         self, account: AccountCredentials, friendly_name: str
@@ -287,7 +291,11 @@ class FakeMessagingGateway:
         return []
 
     def list_bundles(
-        self, account: AccountCredentials, iso_country: str | None = None
+        self,
+        account: AccountCredentials,
+        iso_country: str | None = None,
+        *,
+        failure_reasons: bool = True,
     ) -> list[Bundle]:
         bundles = self._account(account).bundles.values()
         return [b for b in bundles if iso_country is None or b.iso_country == iso_country]

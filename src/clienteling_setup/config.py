@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     s3: S3Settings = S3Settings()
     jwt: JwtSettings = JwtSettings()
     sync_interval_seconds: float = 300.0
+    sync_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Tenants one reconciliation pass works on at once, in each process.",
+    )
     max_body_bytes: int = 1_000_000
     lease_heartbeat_timeout_seconds: float = Field(
         default=10.0,

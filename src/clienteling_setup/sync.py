@@ -2,6 +2,13 @@
 
 One runner per tenant at a time (a lease in the database, so several server processes and
 `clienteling-setup sync` can run together); a failure for one tenant does not stop the others.
+
+A pass costs what changed: the subaccounts' statuses come from one list for the whole pass,
+each tenant's bundles and trust products from one list call each, and the details (documents,
+address) only of those not settled in a final state (see `compliance.records`). Tenants run
+`Settings.sync_concurrency` at a time; a tenant another process holds is skipped, not waited
+for. A 429 is retried by the gateway in the thread of the tenant (the account) it came from,
+so it slows that account and not the pass.
 """
 
 from __future__ import annotations
@@ -9,7 +16,8 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -17,6 +25,7 @@ from clienteling_setup import errors
 from clienteling_setup.cache import TTLCache
 from clienteling_setup.compliance import records
 from clienteling_setup.compliance.rules import load_rules, merge_regulations
+from clienteling_setup.config import Settings
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.offboarding.disabling import resume_disabling
 from clienteling_setup.offboarding.service import resume_offboardings
@@ -48,6 +57,8 @@ class SyncPorts(Protocol):
     def gateway(self) -> MessagingGateway: ...
     @property
     def list_cache(self) -> TTLCache: ...
+    @property
+    def settings(self) -> Settings: ...
 
 
 @dataclass
@@ -74,25 +85,58 @@ def sync_all(ports: SyncPorts, *, only: str | None = None, progress: bool = Fals
     except Exception as exc:  # noqa: BLE001 - the table stays the fallback; tenants still sync
         log.exception("regulations refresh crashed")
         report.regulations = f"regulations: not refreshed ({type(exc).__name__}: {exc})"
-    if progress:
-        import click
+    subaccounts = subaccount_statuses(ports, tenants)
 
-        with click.progressbar(tenants, label="Synchronising tenants", file=sys.stderr) as bar:
-            for tenant_id in bar:
-                sync_tenant(ports, tenant_id, report)
-    else:
-        for tenant_id in tenants:
-            sync_tenant(ports, tenant_id, report)
+    def one(tenant_id: str) -> None:
+        sync_tenant(ports, tenant_id, report, subaccounts=subaccounts)
+
+    workers = max(1, min(ports.settings.sync_concurrency, len(tenants)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
+        finished = pool.map(one, tenants)
+        if progress:
+            import click
+
+            with click.progressbar(
+                finished, length=len(tenants), label="Synchronising tenants", file=sys.stderr
+            ) as bar:
+                for _ in bar:
+                    pass
+        else:
+            for _ in finished:
+                pass
+    report.done.sort()
+    report.skipped.sort()
     return report
 
 
-def sync_tenant(ports: SyncPorts, tenant_id: str, report: SyncReport) -> None:
+def subaccount_statuses(ports: SyncPorts, tenant_ids: list[str]) -> Mapping[str, str] | None:
+    """Every subaccount's status by SID, from one list call per 1,000 subaccounts, when the
+    pass covers several tenants; None (each tenant fetches its own) for a single tenant or
+    when the list fails."""
+    if len(tenant_ids) < 2:
+        return None
+    try:
+        return {sub.sid: sub.status for sub in ports.gateway.list_subaccounts()}
+    except ProviderError as exc:
+        log.warning("subaccounts not listed, fetched per tenant", extra={"error": exc.message})
+        return None
+
+
+def sync_tenant(
+    ports: SyncPorts,
+    tenant_id: str,
+    report: SyncReport,
+    *,
+    subaccounts: Mapping[str, str] | None = None,
+) -> None:
+    """One tenant's pass under its lease (skipped when another runner holds it).
+    `subaccounts`: the pass's subaccount statuses by SID (see `subaccount_statuses`)."""
     with try_exclusive(ports.uows, f"sync:{tenant_id}", lost=_LOST, seconds=SYNC_LEASE) as run:
         if run is None:
             report.skipped.append(tenant_id)
             return
         try:
-            _sync(ports, tenant_id)
+            _sync(ports, tenant_id, subaccounts)
             report.done.append(tenant_id)
         except ProviderError as exc:
             log.warning("sync failed", extra={"tenant": tenant_id, "error": exc.message})
@@ -102,7 +146,7 @@ def sync_tenant(ports: SyncPorts, tenant_id: str, report: SyncReport) -> None:
             report.failed[tenant_id] = f"{type(exc).__name__}: {exc}"
 
 
-def _sync(ports: SyncPorts, tenant_id: str) -> None:
+def _sync(ports: SyncPorts, tenant_id: str, subaccounts: Mapping[str, str] | None) -> None:
     gateway, uows = ports.gateway, ports.uows
     if resume_disabling(uows, gateway, tenant_id):
         return  # being taken down: nothing else to refresh
@@ -111,11 +155,13 @@ def _sync(ports: SyncPorts, tenant_id: str) -> None:
         if tenant is None:
             return
         account = uow.tenants.account(tenant)
-    subaccount = gateway.fetch_subaccount(account.account_sid)
+    status = subaccounts.get(account.account_sid) if subaccounts is not None else None
+    if status is None:
+        status = gateway.fetch_subaccount(account.account_sid).status
     with uows.of(tenant_id) as uow:
         row = uow.tenants.get()
-        if row is not None and row.subaccount_status != subaccount.status:
-            row.subaccount_status = subaccount.status
+        if row is not None and row.subaccount_status != status:
+            row.subaccount_status = status
     sync_compliance(ports, tenant_id, account)
     # Offboardings first: a sender an interrupted offboarding deleted is no longer to refresh.
     resume_offboardings(uows, gateway, tenant_id)
@@ -126,8 +172,16 @@ def _sync(ports: SyncPorts, tenant_id: str) -> None:
 def sync_compliance(ports: SyncPorts, tenant_id: str, account: AccountCredentials) -> None:
     """Bring the tenant's bundles and trust products up to what Twilio has now (upserts that
     keep rows a callback wrote meanwhile; see `compliance.records`)."""
+    with ports.uows.of(tenant_id) as uow:
+        settled_bundles = records.settled(uow.compliance.bundles())
+        settled_products = records.settled(uow.compliance.trust_products())
     read_since = utcnow()
-    bundles, products = records.fetch_all(ports.gateway, account)
+    bundles, products = records.fetch_all(
+        ports.gateway,
+        account,
+        settled_bundles=settled_bundles,
+        settled_products=settled_products,
+    )
     with ports.uows.of(tenant_id) as uow:
         records.store_bundles(uow.compliance, bundles, read_since=read_since, complete=True)
         records.store_trust_products(uow.compliance, products, read_since=read_since)

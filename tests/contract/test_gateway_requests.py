@@ -456,6 +456,7 @@ CALLS: dict[str, tuple[Call, bool]] = {
     ),
     "delete_application": (lambda g: g.delete_application(TENANT, sid("AP")), False),
     "delete_sender": (lambda g: g.delete_sender(TENANT, sid("XE")), False),
+    "list_subaccounts": (lambda g: g.list_subaccounts(), True),
     "find_messaging_service": (lambda g: g.find_messaging_service(TENANT, "acme-sms"), False),
     "create_messaging_service": (lambda g: g.create_messaging_service(TENANT, "acme-sms"), False),
     "add_number_to_messaging_service": (
@@ -803,6 +804,7 @@ def test_every_gateway_call_against_the_emulator() -> None:
         sub = g.create_subaccount("tenant-contract")
         assert g.find_subaccount("tenant-contract") == sub
         assert g.fetch_subaccount(sub.sid).status == "active"
+        assert sub.sid in [a.sid for a in g.list_subaccounts()]
         t = AccountCredentials(sub.sid, sub.auth_token)
 
         service = g.create_messaging_service(t, "contract-sms")

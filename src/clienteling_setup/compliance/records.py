@@ -10,13 +10,14 @@ the same rule and touch only bundles Twilio no longer lists.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from clienteling_setup.compliance.actions import TWILIO_REJECTED
+from clienteling_setup.compliance.actions import TWILIO_APPROVED, TWILIO_REJECTED
+from clienteling_setup.compliance.models import BundleRecord, TrustProductRecord
 from clienteling_setup.compliance.repository import ComplianceRepository
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.providers.messaging import (
@@ -31,17 +32,34 @@ from clienteling_setup.providers.messaging import (
 FETCH_CONCURRENCY = 16
 
 
+#: Twilio's review of a bundle or trust product is over in these states. A pass reads such an
+#: item's details (documents, address, failure reason) once; after that only its line in the
+#: list, until the listed status changes or a bundle callback marks it for a re-read.
+FINAL_STATUSES = frozenset({TWILIO_APPROVED, TWILIO_REJECTED})
+
+
 @dataclass(frozen=True)
 class FetchedBundle:
     bundle: Bundle
     address_sid: str | None
-    documents: Sequence[SupportingDocument]
+    #: None when the details were not read again (a settled bundle keeps its stored ones).
+    documents: Sequence[SupportingDocument] | None
 
 
 @dataclass(frozen=True)
 class FetchedTrustProduct:
     product: TrustProduct
-    documents: Sequence[SupportingDocument]
+    documents: Sequence[SupportingDocument] | None
+
+
+def settled(rows: Mapping[str, BundleRecord] | Mapping[str, TrustProductRecord]) -> dict[str, str]:
+    """The status of each stored item whose details need no re-read: final, and read in full
+    since the last callback about it (`synced_at` set)."""
+    return {
+        sid: row.status
+        for sid, row in rows.items()
+        if row.status in FINAL_STATUSES and row.synced_at is not None
+    }
 
 
 def fetch_bundle(
@@ -55,23 +73,55 @@ def fetch_bundle(
     )
 
 
+def _read_bundle(
+    gateway: MessagingGateway,
+    account: AccountCredentials,
+    listed: Bundle,
+    known: Mapping[str, str],
+) -> FetchedBundle:
+    if known.get(listed.sid) == listed.status:
+        return FetchedBundle(listed, None, None)
+    # The list was read without evaluations: a newly rejected bundle's reason needs its own.
+    rejected = listed.status == TWILIO_REJECTED
+    bundle = gateway.fetch_bundle(account, listed.sid) if rejected else listed
+    return fetch_bundle(gateway, account, bundle)
+
+
+def _read_product(
+    gateway: MessagingGateway,
+    account: AccountCredentials,
+    listed: TrustProduct,
+    known: Mapping[str, str],
+) -> FetchedTrustProduct:
+    if known.get(listed.sid) == listed.status:
+        return FetchedTrustProduct(listed, None)
+    return FetchedTrustProduct(listed, gateway.list_trust_product_documents(account, listed.sid))
+
+
 def fetch_all(
-    gateway: MessagingGateway, account: AccountCredentials
+    gateway: MessagingGateway,
+    account: AccountCredentials,
+    *,
+    settled_bundles: Mapping[str, str] | None = None,
+    settled_products: Mapping[str, str] | None = None,
 ) -> tuple[list[FetchedBundle], list[FetchedTrustProduct]]:
-    """Every bundle and trust product of the account with their documents. The calls for
-    different bundles and products run concurrently (a tenant has a dozen bundles, each needing
-    a few calls); the first failure is raised."""
+    """Every bundle and trust product of the account: one list call of each, plus the details
+    of those not settled (`settled_*`: sid to the final status stored; see `settled`). The
+    calls run concurrently; the first failure is raised."""
+    known_bundles = settled_bundles or {}
+    known_products = settled_products or {}
     with ThreadPoolExecutor(max_workers=FETCH_CONCURRENCY) as pool:
         listed_products = pool.submit(gateway.list_trust_products, account)
         bundle_futures = [
-            pool.submit(fetch_bundle, gateway, account, b) for b in gateway.list_bundles(account)
+            pool.submit(_read_bundle, gateway, account, b, known_bundles)
+            for b in gateway.list_bundles(account, failure_reasons=False)
         ]
         product_futures = [
-            (p, pool.submit(gateway.list_trust_product_documents, account, p.sid))
+            pool.submit(_read_product, gateway, account, p, known_products)
             for p in listed_products.result()
         ]
         bundles = [f.result() for f in bundle_futures]
-        products = [FetchedTrustProduct(p, f.result()) for p, f in product_futures]
+        products = [f.result() for f in product_futures]
     return bundles, products
 
 
@@ -103,13 +153,14 @@ TRUST_PRODUCT_FIELDS = ("friendly_name", "status", "policy_sid")
 def synced_values(
     record: object,
     fields: tuple[str, ...],
-    docs: Sequence[SupportingDocument],
+    docs: list[dict[str, str | None]],
     now: datetime,
     **more: Any,
 ) -> dict[str, Any]:
-    """The row values of `record` (a bundle or trust product) as read from Twilio at `now`."""
+    """The row values of `record` (a bundle or trust product) as read from Twilio at `now`,
+    with its documents in their stored form."""
     values = {name: getattr(record, name) for name in fields}
-    return {**values, **more, "documents": documents(docs), "synced_at": now, "updated_at": now}
+    return {**values, **more, "documents": docs, "synced_at": now, "updated_at": now}
 
 
 def store_bundles(
@@ -126,14 +177,22 @@ def store_bundles(
     known = compliance.bundles()
     for item in fetched:
         b = item.bundle
-        values = synced_values(b, BUNDLE_FIELDS, item.documents, now, address_sid=item.address_sid)
+        row = known.get(b.sid)
+        if item.documents is not None:
+            docs, address_sid = documents(item.documents), item.address_sid
+        elif row is not None:  # settled: its details were not read again
+            docs, address_sid = row.documents, row.address_sid
+        else:
+            continue  # deleted meanwhile; the next pass reads it in full
+        values = synced_values(b, BUNDLE_FIELDS, docs, now, address_sid=address_sid)
         # A rejected bundle whose evaluation names no reason keeps the reason already known
         # (from a callback or an earlier read).
         keep_reason = b.status == TWILIO_REJECTED and b.failure_reason is None
-        row = known.get(b.sid)
         if row is not None and _same(
             row, values if not keep_reason else {**values, "failure_reason": row.failure_reason}
         ):
+            if row.synced_at is None and item.documents is not None:
+                compliance.mark_read(BundleRecord, b.sid, now)
             continue
         compliance.upsert_bundle(
             b.sid, values, read_since=read_since, keep_failure_reason=keep_reason
@@ -156,9 +215,17 @@ def store_trust_products(
     known = compliance.trust_products()
     for item in fetched:
         p = item.product
-        values = synced_values(p, TRUST_PRODUCT_FIELDS, item.documents, now)
         row = known.get(p.sid)
+        if item.documents is not None:
+            docs = documents(item.documents)
+        elif row is not None:  # settled: its documents were not read again
+            docs = row.documents
+        else:
+            continue  # deleted meanwhile; the next pass reads it in full
+        values = synced_values(p, TRUST_PRODUCT_FIELDS, docs, now)
         if row is not None and _same(row, values):
+            if row.synced_at is None and item.documents is not None:
+                compliance.mark_read(TrustProductRecord, p.sid, now)
             continue
         compliance.upsert_trust_product(p.sid, values, read_since=read_since)
     compliance.delete_trust_products_except(
@@ -185,6 +252,9 @@ def apply_bundle_status(
     row = compliance.bundle_for_update(sid)
     if row is None:
         return False
+    # Whatever it says, the bundle's details are read again (by the callback's own refresh,
+    # or by the next pass if that fails), final state or not.
+    compliance.mark_for_reread(sid)
     if status != TWILIO_REJECTED:
         failure_reason = None
     elif not failure_reason and row.status == TWILIO_REJECTED:

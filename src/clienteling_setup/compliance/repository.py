@@ -82,6 +82,25 @@ class ComplianceRepository(TenantScoped):
         """Write the trust product unless it was written after `read_since`."""
         self._upsert(TrustProductRecord, sid, values, read_since, None)
 
+    def mark_read(self, model: _Record, sid: str, at: datetime) -> None:
+        """Note that the row was read in full from Twilio at `at` (and found unchanged): only
+        `synced_at` moves; `updated_at`, which the status fingerprint is built on, stays."""
+        self._set_synced_at(model, sid, at)
+
+    def mark_for_reread(self, sid: str) -> None:
+        """A bundle callback arrived: the next pass reads the bundle's details again even in
+        a final state (`synced_at` cleared; `updated_at` stays)."""
+        self._set_synced_at(BundleRecord, sid, None)
+
+    def _set_synced_at(self, model: _Record, sid: str, at: datetime | None) -> None:
+        self.session.execute(
+            update(model)
+            .where(model.tenant_id == self.tenant_id, model.sid == sid)
+            # Naming updated_at keeps its onupdate default from firing.
+            .values(synced_at=at, updated_at=model.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+
     def delete_bundles_except(self, keep: Collection[str], *, read_since: datetime) -> None:
         """Delete the tenant's bundles not in `keep`, unless written after `read_since`."""
         self._delete_except(BundleRecord, keep, read_since)

@@ -239,6 +239,10 @@ class MessagingGateway(Protocol):
         subaccount closed already answers as closed."""
         ...
 
+    def list_subaccounts(self) -> list[Subaccount]:
+        """Every subaccount of the master account (pages of 1,000: one call per 1,000)."""
+        ...
+
     # -- tenant account: messaging services ----------------------------------------------
     def find_messaging_service(
         self, account: AccountCredentials, friendly_name: str
@@ -316,8 +320,16 @@ class MessagingGateway(Protocol):
     # -- compliance -------------------------------------------------------------------------
     def list_addresses(self, account: AccountCredentials, iso_country: str) -> list[Address]: ...
     def list_bundles(
-        self, account: AccountCredentials, iso_country: str | None = None
-    ) -> list[Bundle]: ...
+        self,
+        account: AccountCredentials,
+        iso_country: str | None = None,
+        *,
+        failure_reasons: bool = True,
+    ) -> list[Bundle]:
+        """The account's bundles. Without `failure_reasons`, one call per page: a rejected
+        bundle's `failure_reason` is None instead of read from its evaluations."""
+        ...
+
     def fetch_bundle(self, account: AccountCredentials, sid: str) -> Bundle: ...
     def bundle_address_sid(self, account: AccountCredentials, bundle_sid: str) -> str | None:
         """The address assigned to the bundle (from its item assignments), if any."""

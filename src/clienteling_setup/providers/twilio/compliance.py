@@ -39,7 +39,11 @@ class ComplianceCalls(GatewayBase):
         return [mapping.address(a) for a in addresses]
 
     def list_bundles(
-        self, account: AccountCredentials, iso_country: str | None = None
+        self,
+        account: AccountCredentials,
+        iso_country: str | None = None,
+        *,
+        failure_reasons: bool = True,
     ) -> list[Bundle]:
         bundles_api = self._regulatory(account).bundles
         country = iso_country.upper() if iso_country else None
@@ -47,14 +51,24 @@ class ComplianceCalls(GatewayBase):
             "list bundles",
             lambda: bundles_api.list(iso_country=country) if country else bundles_api.list(),
         )
-        return [self._bundle(account, b, iso_country=country) for b in found]
+        return [
+            self._bundle(account, b, iso_country=country, failure_reason=failure_reasons)
+            for b in found
+        ]
 
     def fetch_bundle(self, account: AccountCredentials, sid: str) -> Bundle:
         bundles_api = self._regulatory(account).bundles
         found = self._call("fetch bundle", lambda: bundles_api(sid).fetch())
         return self._bundle(account, found, iso_country=None)
 
-    def _bundle(self, account: AccountCredentials, obj: Any, *, iso_country: str | None) -> Bundle:
+    def _bundle(
+        self,
+        account: AccountCredentials,
+        obj: Any,
+        *,
+        iso_country: str | None,
+        failure_reason: bool = True,
+    ) -> Bundle:
         sid = mapping.text(obj, "sid") or ""
         status = mapping.text(obj, "status") or ""
         regulation_sid = mapping.text(obj, "regulation_sid")
@@ -67,7 +81,9 @@ class ComplianceCalls(GatewayBase):
             iso_country=iso_country or (regulation.iso_country if regulation else None) or None,
             number_type=(regulation.number_type if regulation else None) or None,
             failure_reason=(
-                self._bundle_failure(account, sid) if status == "twilio-rejected" else None
+                self._bundle_failure(account, sid)
+                if failure_reason and status == "twilio-rejected"
+                else None
             ),
         )
 

@@ -91,6 +91,15 @@ class TwilioGateway(ComplianceCalls):
         account = self._master.api.v2010.accounts(sid)
         return self._update("close subaccount", account, mapping.subaccount, status="closed")
 
+    def list_subaccounts(self) -> list[Subaccount]:
+        accounts = self._call(
+            "list subaccounts",
+            lambda: self._master.api.v2010.accounts.list(page_size=1000),
+        )
+        return [
+            mapping.subaccount(a) for a in accounts if mapping.text(a, "sid") != self._master_sid
+        ]
+
     # -- tenant account: messaging services -----------------------------------------------------
     def find_messaging_service(
         self, account: AccountCredentials, friendly_name: str
