@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from pydantic import SecretStr
 
-from clienteling_setup import console, webhooks
+from clienteling_setup import console, errors, webhooks
 from clienteling_setup.auth.middleware import TENANT_PATTERN, AuthMiddleware
 from clienteling_setup.compliance import callbacks as compliance_callbacks
 from clienteling_setup.compliance import endpoints as compliance_endpoints
 from clienteling_setup.db.session import ping
 from clienteling_setup.errors import install_error_handlers
-from clienteling_setup.http_context import RequestContextMiddleware
+from clienteling_setup.http_context import RequestContextMiddleware, RouteTemplates
 from clienteling_setup.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from clienteling_setup.offboarding import endpoints as offboarding_endpoints
 from clienteling_setup.onboarding import endpoints as onboarding_endpoints
@@ -83,7 +85,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     # added is the outermost: the request context (request id, body limit) wraps
     # authentication, and every 401/403 carries a request id.
     app.add_middleware(AuthMiddleware, verifier=runtime.verifier)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=runtime.settings.max_body_bytes,
+        # For /metrics, requests refused before routing are named by the API's templates.
+        routes=RouteTemplates(lambda: app.openapi()["paths"]),
+    )
     return app
 
 
@@ -109,8 +116,10 @@ def _add_operational_routes(app: FastAPI, runtime: Runtime) -> None:
         return JSONResponse({"status": "ok", "database": "ok"})
 
     @app.get("/metrics", include_in_schema=False)
-    def metrics() -> Response:
-        # Prometheus text format, no authentication (like /healthz): figures, no tenant data.
+    def metrics(request: Request) -> Response:
+        # Prometheus text format: figures and tenant names, no tenant data. Open like /healthz
+        # unless CLIENTELING_METRICS_TOKEN asks for a bearer token.
+        _check_metrics_token(runtime.settings.metrics_token, request)
         return Response(runtime.metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     @app.get("/docs", include_in_schema=False)
@@ -125,6 +134,20 @@ def _add_operational_routes(app: FastAPI, runtime: Runtime) -> None:
             media_type="text/javascript",
             headers={"Cache-Control": "public, max-age=86400"},
         )
+
+
+def _check_metrics_token(expected: SecretStr | None, request: Request) -> None:
+    if expected is None:
+        return
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise errors.Unauthorized(
+            "GET /metrics needs 'Authorization: Bearer <token>' with the metrics token "
+            "(CLIENTELING_METRICS_TOKEN).",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not hmac.compare_digest(token.strip().encode(), expected.get_secret_value().encode()):
+        raise errors.Forbidden("The metrics token is not valid.")
 
 
 _WEBHOOK_FORBIDDEN = {

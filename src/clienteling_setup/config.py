@@ -75,6 +75,8 @@ class Settings(BaseSettings):
         description="Bound of the cached status documents, in bytes (0: no cache).",
     )
     log_level: str = "INFO"
+    #: When set, `GET /metrics` answers only `Authorization: Bearer <this token>`.
+    metrics_token: SecretStr | None = None
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -46,6 +46,9 @@ class AppError(Exception):
 class BadRequest(AppError, status_code=400): ...
 
 
+class Unauthorized(AppError, status_code=401): ...
+
+
 class Forbidden(AppError, status_code=403): ...
 
 

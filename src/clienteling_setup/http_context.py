@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clienteling_setup.metrics import HTTP_REQUESTS
 
 access_log = logging.getLogger("clienteling_setup.access")
 
@@ -38,9 +43,12 @@ class BodyTooLarge(Exception):
 class RequestContextMiddleware:
     """Assigns the request id, caps the body size, and logs one line per request."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, routes: RouteTemplates | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.routes = routes or RouteTemplates(lambda: ())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -103,10 +111,12 @@ class RequestContextMiddleware:
     def _too_large(limit: int) -> str:
         return f"The request body is larger than {limit} bytes. Send a smaller body."
 
-    @staticmethod
-    def _log(scope: Scope, status: int, started: float) -> None:
+    def _log(self, scope: Scope, status: int, started: float) -> None:
         state = scope.get("state", {})
         route = scope.get("route")
+        HTTP_REQUESTS.labels(scope.get("method", ""), self.routes.of(scope), str(status)).observe(
+            time.perf_counter() - started
+        )
         access_log.info(
             "request",
             extra={
@@ -118,3 +128,22 @@ class RequestContextMiddleware:
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             },
         )
+
+
+class RouteTemplates:
+    """Names the route of a request answered before routing (authentication, body limit) from
+    the API's path templates, compiled on first use; "unmatched" for a path no template has,
+    so that made-up paths never become label values."""
+
+    def __init__(self, templates: Callable[[], Iterable[str]]) -> None:
+        self._templates = templates
+        self._compiled: list[tuple[re.Pattern[str], str]] | None = None
+
+    def of(self, scope: Scope) -> str:
+        path = getattr(scope.get("route"), "path", None)
+        if isinstance(path, str):
+            return path  # routed: the route the router matched
+        if self._compiled is None:
+            self._compiled = [(compile_path(t)[0], t) for t in self._templates()]
+        requested = scope.get("path", "")
+        return next((t for regex, t in self._compiled if regex.match(requested)), "unmatched")

@@ -22,6 +22,7 @@ from clienteling_setup.metrics import Metrics
 from clienteling_setup.providers.messaging import AccountCredentials, MessagingGateway
 from clienteling_setup.providers.storage import ObjectStorage
 from clienteling_setup.status.cache import StatusCache, StatusCacheCollector
+from clienteling_setup.sync import ReconciliationLagCollector
 from clienteling_setup.unit_of_work import UnitsOfWork
 from clienteling_setup.workflow.leases import TakeoverCollector
 
@@ -54,6 +55,7 @@ class Runtime:
         )
         self.metrics.register(StatusCacheCollector(self.status_cache))
         self.metrics.register(TakeoverCollector(self.sessions))
+        self.metrics.register(ReconciliationLagCollector(self.uows))
 
     def close(self) -> None:
         for closer in reversed(self.closers):

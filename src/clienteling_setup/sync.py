@@ -16,10 +16,12 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from clienteling_setup import errors
 from clienteling_setup.cache import TTLCache
@@ -131,29 +133,33 @@ def sync_tenant(
 ) -> None:
     """One tenant's pass under its lease (skipped when another runner holds it).
     `subaccounts`: the pass's subaccount statuses by SID (see `subaccount_statuses`)."""
-    with try_exclusive(ports.uows, f"sync:{tenant_id}", lost=_LOST, seconds=SYNC_LEASE) as run:
-        if run is None:
-            report.skipped.append(tenant_id)
-            return
-        try:
-            _sync(ports, tenant_id, subaccounts)
-            report.done.append(tenant_id)
-        except ProviderError as exc:
-            log.warning("sync failed", extra={"tenant": tenant_id, "error": exc.message})
-            report.failed[tenant_id] = exc.message
-        except Exception as exc:  # noqa: BLE001 - one tenant's failure must not stop the others
-            log.exception("sync crashed", extra={"tenant": tenant_id})
-            report.failed[tenant_id] = f"{type(exc).__name__}: {exc}"
+    # The failure is caught outside the lease's block, so the workflow core counts it.
+    try:
+        with try_exclusive(ports.uows, f"sync:{tenant_id}", lost=_LOST, seconds=SYNC_LEASE) as run:
+            if run is None:
+                report.skipped.append(tenant_id)
+                return
+            if _sync(ports, tenant_id, subaccounts):
+                with ports.uows.of(tenant_id) as uow:
+                    uow.tenants.record_reconciled(utcnow())
+        report.done.append(tenant_id)
+    except ProviderError as exc:
+        log.warning("sync failed", extra={"tenant": tenant_id, "error": exc.message})
+        report.failed[tenant_id] = exc.message
+    except Exception as exc:  # noqa: BLE001 - one tenant's failure must not stop the others
+        log.exception("sync crashed", extra={"tenant": tenant_id})
+        report.failed[tenant_id] = f"{type(exc).__name__}: {exc}"
 
 
-def _sync(ports: SyncPorts, tenant_id: str, subaccounts: Mapping[str, str] | None) -> None:
+def _sync(ports: SyncPorts, tenant_id: str, subaccounts: Mapping[str, str] | None) -> bool:
+    """One pass over the tenant; False when it is not (or no longer) enabled."""
     gateway, uows = ports.gateway, ports.uows
     if resume_disabling(uows, gateway, tenant_id):
-        return  # being taken down: nothing else to refresh
+        return False  # being taken down: nothing else to refresh
     with uows.of(tenant_id) as uow:
         tenant = uow.tenants.get()
         if tenant is None:
-            return
+            return False
         account = uow.tenants.account(tenant)
     status = subaccounts.get(account.account_sid) if subaccounts is not None else None
     if status is None:
@@ -167,6 +173,7 @@ def _sync(ports: SyncPorts, tenant_id: str, subaccounts: Mapping[str, str] | Non
     resume_offboardings(uows, gateway, tenant_id)
     refresh_senders(uows, gateway, tenant_id, account)
     resume_unfinished(uows, gateway, tenant_id)
+    return True
 
 
 def sync_compliance(ports: SyncPorts, tenant_id: str, account: AccountCredentials) -> None:
@@ -258,6 +265,33 @@ def _first_compliance_sync(ports: SyncPorts, tenant_id: str, account: AccountCre
             sync_compliance(ports, tenant_id, account)
         except Exception:  # noqa: BLE001 - best effort; reconciliation catches up
             log.warning("compliance sync after enabling failed", extra={"tenant": tenant_id})
+
+
+class ReconciliationLagCollector:
+    """`clienteling_reconciliation_lag_seconds{tenant}` for `GET /metrics`: seconds since each
+    tenant's last successful reconciliation (since its enabling, before the first). Read from
+    the database at scrape time, so every process reports what any runner achieved."""
+
+    def __init__(self, uows: UnitsOfWork) -> None:
+        self._uows = uows
+
+    def collect(self) -> Iterator[Metric]:
+        lag = GaugeMetricFamily(
+            "clienteling_reconciliation_lag_seconds",
+            "Seconds since the tenant's last successful reconciliation pass (since it was "
+            "enabled, before its first).",
+            labels=["tenant"],
+        )
+        try:
+            with self._uows.platform() as platform:
+                last = platform.tenants.last_reconciled()
+        except Exception:  # noqa: BLE001 - a scrape must answer while the database is away
+            log.warning("reconciliation lag not collected: the database did not answer")
+            last = []
+        now = utcnow()
+        for tenant_id, at in last:
+            lag.add_metric([tenant_id], max(0.0, (now - at).total_seconds()))
+        yield lag
 
 
 class PeriodicSync:

@@ -11,7 +11,12 @@ from clienteling_setup.numbers.models import NumberClaim
 from clienteling_setup.offboarding.models import StoreOffboarding
 from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding
 from clienteling_setup.stores.models import Store
-from clienteling_setup.tenants.models import OptInTemplate, Tenant, TenantDisabling
+from clienteling_setup.tenants.models import (
+    OptInTemplate,
+    Reconciliation,
+    Tenant,
+    TenantDisabling,
+)
 from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 from clienteling_setup.workflow.models import Lease
 
@@ -23,6 +28,7 @@ __all__ = [
     "LedgerEntry",
     "NumberClaim",
     "OptInTemplate",
+    "Reconciliation",
     "SenderGroup",
     "Store",
     "StoreOffboarding",

@@ -52,3 +52,12 @@ class TenantDisabling(Timestamps, TenantOwned):
     request_id: Mapped[str | None] = mapped_column(String(64), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Reconciliation(TenantOwned):
+    """When reconciliation last finished a pass over the tenant without error (the lag in
+    `GET /metrics`). Kept apart from Tenant, whose `updated_at` the status cache watches."""
+
+    __tablename__ = "reconciliations"
+
+    succeeded_at: Mapped[datetime]

@@ -3,6 +3,8 @@ storage boundary, so services only ever see `AccountCredentials`."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -10,7 +12,12 @@ from clienteling_setup import errors
 from clienteling_setup.crypto import SecretBox
 from clienteling_setup.db.repository import TenantScoped
 from clienteling_setup.providers.messaging import AccountCredentials
-from clienteling_setup.tenants.models import OptInTemplate, Tenant, TenantDisabling
+from clienteling_setup.tenants.models import (
+    OptInTemplate,
+    Reconciliation,
+    Tenant,
+    TenantDisabling,
+)
 
 
 class TenantRepository(TenantScoped):
@@ -79,6 +86,10 @@ class TenantRepository(TenantScoped):
         self.session.add(template)
         return template
 
+    def record_reconciled(self, at: datetime) -> None:
+        """Reconciliation finished a pass over the tenant (runs hold the tenant's lease)."""
+        self.session.merge(Reconciliation(tenant_id=self.tenant_id, succeeded_at=at))
+
 
 class PlatformTenantRepository:
     """The few reads across tenants: the tenant list and a callback's account lookup."""
@@ -103,6 +114,16 @@ class PlatformTenantRepository:
 
     def account(self, tenant: Tenant) -> AccountCredentials:
         return account_of(tenant, self._secrets)
+
+    def last_reconciled(self) -> list[tuple[str, datetime]]:
+        """Each tenant with the time of its last successful reconciliation, or of its enabling
+        when it has had none yet."""
+        rows = self.session.execute(
+            select(Tenant.id, Tenant.created_at, Reconciliation.succeeded_at)
+            .outerjoin(Reconciliation, Reconciliation.tenant_id == Tenant.id)
+            .order_by(Tenant.id)
+        )
+        return [(tenant, succeeded or created) for tenant, created, succeeded in rows]
 
     def auth_token(self, tenant: Tenant) -> str:
         return self._secrets.decrypt(tenant.auth_token_encrypted)

@@ -40,7 +40,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clienteling_setup import errors
 from clienteling_setup.db.base import ClaimTaken
-from clienteling_setup.providers.messaging import InputRejected, ProviderError
+from clienteling_setup.metrics import WORKFLOW_OUTCOMES, workflow_of
+from clienteling_setup.providers.messaging import (
+    InputRejected,
+    ProviderError,
+    ProviderUnavailable,
+)
 from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
 from clienteling_setup.workflow import leases
 
@@ -119,9 +124,12 @@ def exclusive(
     """Run the block as the lease's only holder (waiting up to `wait` seconds for another
     holder to finish, then raising `busy`); the lease is released however the block ends."""
     stale_after = uows.lease_timeout
-    with leases.held(
-        uows.sessions, lease, LEASE_SECONDS, busy=busy, wait=wait, stale_after=stale_after
-    ) as holder:
+    with (
+        counted(lease, busy=busy, lost=lost),
+        leases.held(
+            uows.sessions, lease, LEASE_SECONDS, busy=busy, wait=wait, stale_after=stale_after
+        ) as holder,
+    ):
         yield Run(
             uows.sessions, lease, holder, lost, stale_after=stale_after, renew_after=renew_after
         )
@@ -135,9 +143,47 @@ def try_exclusive(
     stale_after = uows.lease_timeout
     with leases.held_if_free(uows.sessions, lease, seconds, stale_after=stale_after) as holder:
         if holder is None:
+            WORKFLOW_OUTCOMES.labels(workflow_of(lease), "skipped").inc()
             yield None
         else:
-            yield Run(uows.sessions, lease, holder, lost, stale_after=stale_after)
+            with counted(lease, lost=lost):
+                yield Run(uows.sessions, lease, holder, lost, stale_after=stale_after)
+
+
+@contextmanager
+def counted(
+    lease: str, *, lost: errors.AppError, busy: errors.AppError | None = None
+) -> Iterator[None]:
+    """Counts how a workflow's run ended, for /metrics (`clienteling_workflow_outcomes`)."""
+    outcome = "crashed"
+    try:
+        yield
+        outcome = "completed"
+    except BaseException as exc:
+        outcome = _outcome(exc, busy=busy, lost=lost)
+        raise
+    finally:
+        WORKFLOW_OUTCOMES.labels(workflow_of(lease), outcome).inc()
+
+
+def _outcome(exc: BaseException, *, busy: errors.AppError | None, lost: errors.AppError) -> str:
+    if exc is busy:
+        return "busy"  # another request held the subject
+    if exc is lost:
+        return "lease_lost"
+    # A workflow answers a Twilio failure with the API's error, raised from the provider's.
+    cause = exc.__cause__ if isinstance(exc.__cause__, ProviderError) else exc
+    if isinstance(cause, InputRejected):
+        return "rejected"  # Twilio definitely refused: the claim was released
+    if isinstance(cause, ProviderUnavailable | errors.UpstreamUnavailable):
+        return "twilio_unavailable"
+    if isinstance(cause, ProviderError | errors.UpstreamFailed):
+        return "twilio_failed"
+    if isinstance(exc, errors.Conflict):
+        return "conflict"
+    if isinstance(exc, errors.AppError):
+        return "refused"  # the request itself (bad input, a missing prerequisite)
+    return "crashed"
 
 
 def adopt_or_create(

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from twilio.rest import Client
 
-from clienteling_setup.providers.messaging import AccountCredentials, Regulation
+from clienteling_setup.metrics import TWILIO_CALLS
+from clienteling_setup.providers.messaging import (
+    AccountCredentials,
+    InputRejected,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+    Regulation,
+)
 
 from . import mapping
 from .errors import map_twilio_errors
@@ -94,8 +103,19 @@ class GatewayBase:
         return self._tenant(account).api.v2010.accounts(account.account_sid)
 
     def _call(self, operation: str, fn: Callable[[], T]) -> T:
-        with map_twilio_errors(operation, retry_after=lambda: self._http.last_retry_after):
-            return fn()
+        """Every Twilio call: errors mapped to the port's, counted and timed for /metrics."""
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            with map_twilio_errors(operation, retry_after=lambda: self._http.last_retry_after):
+                value = fn()
+            outcome = "ok"
+            return value
+        except ProviderError as exc:
+            outcome = _outcome(exc)
+            raise
+        finally:
+            TWILIO_CALLS.labels(operation, outcome).observe(time.perf_counter() - started)
 
     def _create(
         self, operation: str, resource: Any, convert: Callable[[Any], T], *args: Any, **values: Any
@@ -123,3 +143,14 @@ class GatewayBase:
         """A write that is safe to repeat (it sets values), so it may be retried like a GET."""
         with idempotent_writes():
             return self._call(operation, fn)
+
+
+def _outcome(exc: ProviderError) -> str:
+    """The `outcome` label of a failed call: what the caller can do about it."""
+    if isinstance(exc, NotFound):
+        return "not_found"
+    if isinstance(exc, InputRejected):
+        return "rejected"
+    if isinstance(exc, ProviderUnavailable):
+        return "unavailable"
+    return "failure"
