@@ -6,7 +6,8 @@
    outcome read from the junit properties the test records;
 2. the isolation, secrets, webhook and hostile-input suites (pass/fail per test);
 3. bench/load_cluster.py: two server processes on one PostgreSQL under a mixed workload;
-4. bench/outages.py: the same cluster with one dependency (database, Twilio) cut for a while.
+4. bench/outages.py: the same cluster with one dependency (database, Twilio) cut for a while,
+   and bench/identity_outage.py: the identity provider's JWKS endpoint stalling.
 
 Needs PostgreSQL on 127.0.0.1:5432, like `scripts/test`.
 """
@@ -26,6 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.identity_outage import measure_identity_outage
+from bench.identity_outage import render_section as identity_outage_section
 from bench.load_cluster import measure
 from bench.outages import measure_outages
 from bench.outages import render_section as outages_section
@@ -98,6 +101,7 @@ def render(
     suites: dict[str, Outcome],
     load: dict[str, Any],
     outages: dict[str, Any],
+    identity_outage: dict[str, Any],
 ) -> str:
     uname = " ".join(platform.uname())
     lines = [
@@ -177,6 +181,7 @@ def render(
         "409. Neither buys a second number (duplicate purchases above).",
         "",
         *outages_section(outages),
+        *identity_outage_section(identity_outage),
         "## Isolation, secrets, webhooks, hostile input",
         "",
         "| suite | tests (SQLite + PostgreSQL) | passed | failed |",
@@ -232,8 +237,9 @@ def main() -> None:
     load = measure(args.duration, args.clients, stores=400)
     load["duration_requested"] = args.duration
     outages = measure_outages(quick=args.quick_outages)
+    identity_outage = measure_identity_outage(quick=args.quick_outages)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(matrix, backends, suites, load, outages))
+    args.out.write_text(render(matrix, backends, suites, load, outages, identity_outage))
     print(f"wrote {args.out}")
 
 

@@ -88,8 +88,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=runtime.settings.max_body_bytes,
-        # For /metrics, requests refused before routing are named by the API's templates.
-        routes=RouteTemplates(lambda: app.openapi()["paths"]),
+        # For /metrics, requests refused before routing are named by the API's templates,
+        # taken now: generating the schema takes a while, never on the event loop.
+        routes=RouteTemplates(app.openapi()["paths"]),
     )
     return app
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -48,7 +47,7 @@ class RequestContextMiddleware:
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
-        self.routes = routes or RouteTemplates(lambda: ())
+        self.routes = routes or RouteTemplates(())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -132,18 +131,15 @@ class RequestContextMiddleware:
 
 class RouteTemplates:
     """Names the route of a request answered before routing (authentication, body limit) from
-    the API's path templates, compiled on first use; "unmatched" for a path no template has,
-    so that made-up paths never become label values."""
+    the API's path templates; "unmatched" for a path no template has, so that made-up paths
+    never become label values."""
 
-    def __init__(self, templates: Callable[[], Iterable[str]]) -> None:
-        self._templates = templates
-        self._compiled: list[tuple[re.Pattern[str], str]] | None = None
+    def __init__(self, templates: Iterable[str]) -> None:
+        self._compiled = [(compile_path(t)[0], t) for t in templates]
 
     def of(self, scope: Scope) -> str:
         path = getattr(scope.get("route"), "path", None)
         if isinstance(path, str):
             return path  # routed: the route the router matched
-        if self._compiled is None:
-            self._compiled = [(compile_path(t)[0], t) for t in self._templates()]
         requested = scope.get("path", "")
         return next((t for regex, t in self._compiled if regex.match(requested)), "unmatched")
