@@ -63,6 +63,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        **_telemetry(runtime),
     )
     app.state.runtime = runtime
     install_error_handlers(app)
@@ -93,6 +94,20 @@ def create_app(runtime: Runtime) -> FastAPI:
         routes=RouteTemplates(app.openapi()["paths"]),
     )
     return app
+
+
+def _telemetry(runtime: Runtime) -> dict[str, Any]:
+    """FastAPI's own OpenTelemetry spans, exported through the service's provider when
+    CLIENTELING_TRACES turns them on (metrics are /metrics', logs are the JSON log's)."""
+    if runtime.tracer_provider is None:
+        return {}
+    config = {
+        "tracer_provider": runtime.tracer_provider,
+        "metrics": False,
+        "logs": False,
+        "auto_configure": False,
+    }
+    return {"telemetry": config}
 
 
 def _add_operational_routes(app: FastAPI, runtime: Runtime) -> None:

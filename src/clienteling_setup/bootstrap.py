@@ -135,4 +135,11 @@ def build_runtime(
         closers=closers,
     )
     runtime.after_enable = after_enable(runtime)
+    if settings.traces != "off":
+        from clienteling_setup.tracing import tracer_provider
+
+        provider = tracer_provider(settings.traces, settings.traces_endpoint)
+        runtime.tracer_provider = provider
+        if provider is not None:
+            runtime.closers.append(provider.shutdown)  # exports the spans still queued
     return runtime

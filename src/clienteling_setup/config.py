@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     #: When set, `GET /metrics` answers only `Authorization: Bearer <this token>`.
     metrics_token: SecretStr | None = None
+    #: OpenTelemetry traces: off, printed (console) or sent over OTLP/HTTP (otlp).
+    traces: Literal["off", "console", "otlp"] = "off"
+    #: The OTLP/HTTP traces URL (default: the OTEL_EXPORTER_OTLP_* variables, else localhost).
+    traces_endpoint: str | None = None
 
     def resolved_database_url(self) -> str:
         if self.database_url:

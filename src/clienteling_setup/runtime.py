@@ -43,6 +43,8 @@ class Runtime:
     closers: list[Any] = field(default_factory=list)
     #: What `GET /metrics` shows: this service's own registry (see `clienteling_setup.metrics`).
     metrics: Metrics = field(default_factory=Metrics)
+    #: OpenTelemetry's tracer provider when traces are on (see `clienteling_setup.tracing`).
+    tracer_provider: Any = None
     #: What enabling does next (the first compliance sync), set by the composition root.
     after_enable: Callable[[str, AccountCredentials], None] | None = None
     uows: UnitsOfWork = field(init=False)

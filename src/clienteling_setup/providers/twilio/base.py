@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from twilio.rest import Client
 
 from clienteling_setup.metrics import TWILIO_CALLS
@@ -27,6 +29,8 @@ from .retry import RetryPolicy
 __all__ = ["GatewayBase"]
 
 T = TypeVar("T")
+
+_tracer = trace.get_tracer(__name__)
 
 #: Without this, the SDK reads TWILIO_EDGE/TWILIO_REGION from os.environ and changes hosts.
 _NO_ENVIRONMENT = {"TWILIO_CLIENT": "clienteling-setup"}
@@ -106,16 +110,19 @@ class GatewayBase:
         """Every Twilio call: errors mapped to the port's, counted and timed for /metrics."""
         started = time.perf_counter()
         outcome = "error"
-        try:
-            with map_twilio_errors(operation, retry_after=lambda: self._http.last_retry_after):
-                value = fn()
-            outcome = "ok"
-            return value
-        except ProviderError as exc:
-            outcome = _outcome(exc)
-            raise
-        finally:
-            TWILIO_CALLS.labels(operation, outcome).observe(time.perf_counter() - started)
+        # A client span per call when traces are on (a no-op otherwise).
+        with _tracer.start_as_current_span(f"twilio {operation}", kind=SpanKind.CLIENT) as span:
+            try:
+                with map_twilio_errors(operation, retry_after=lambda: self._http.last_retry_after):
+                    value = fn()
+                outcome = "ok"
+                return value
+            except ProviderError as exc:
+                outcome = _outcome(exc)
+                raise
+            finally:
+                TWILIO_CALLS.labels(operation, outcome).observe(time.perf_counter() - started)
+                span.set_attribute("twilio.outcome", outcome)
 
     def _create(
         self, operation: str, resource: Any, convert: Callable[[Any], T], *args: Any, **values: Any
