@@ -40,7 +40,9 @@ WABA = "123456789012"
 @pytest.fixture
 def uows(tmp_path: Path) -> Iterator[UnitsOfWork]:
     url = f"sqlite:///{tmp_path / 'unit.db'}"
-    Base.metadata.create_all(create_engine(url))
+    schema = create_engine(url)
+    Base.metadata.create_all(schema)
+    schema.dispose()  # Python 3.13 warns about a SQLite connection left to the collector
     engine = make_engine(url)
     yield UnitsOfWork(make_sessionmaker(engine), SecretBox([SecretBox.generate_key()]))
     engine.dispose()
