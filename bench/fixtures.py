@@ -15,10 +15,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import create_engine, insert
+from sqlalchemy.orm import Session
 
 from clienteling_setup.compliance.models import BundleRecord, TrustProductRecord
 from clienteling_setup.db import migrate
 from clienteling_setup.onboarding.models import StoreOnboarding
+from clienteling_setup.status.fragments import repair
 from clienteling_setup.stores.models import Store
 from clienteling_setup.tenants.models import OptInTemplate, Tenant
 from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
@@ -212,6 +214,11 @@ def load(database_url: str, tenants: dict[str, int]) -> dict[str, dict[str, int]
                     values = rows[table]
                     for start in range(0, len(values), 2000):
                         conn.execute(insert(model), values[start : start + 2000])
+        # The status document's stored per-store entries, as the service keeps them.
+        with Session(engine) as session:
+            for tenant_id in tenants:
+                repair(session, tenant_id)
+            session.commit()
     finally:
         engine.dispose()
     return counts

@@ -12,7 +12,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import data_paths, fixtures, lists, onboarding, procs, report, status
+from bench import calls, data_paths, fixtures, lists, onboarding, procs, report, status
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -69,7 +69,8 @@ def main() -> None:
     print(text)
     output = Path(args.output)
     previous = output.read_text() if output.exists() else ""
-    output.write_text(text + data_paths.section_of(previous))  # bench.data_paths' stays
+    # The sections of bench.data_paths and bench.calls stay as they are.
+    output.write_text(text + data_paths.section_of(previous) + calls.section_of(previous))
     print(f"written to {args.output}")
 
 

@@ -18,6 +18,7 @@ from clienteling_setup.providers.local_storage import LocalStorage
 from clienteling_setup.providers.messaging import MessagingGateway
 from clienteling_setup.providers.storage import ObjectStorage
 from clienteling_setup.runtime import Runtime
+from clienteling_setup.status import fragments
 from clienteling_setup.status.cache import StatusCache
 from clienteling_setup.sync import after_enable
 
@@ -142,4 +143,6 @@ def build_runtime(
         runtime.tracer_provider = provider
         if provider is not None:
             runtime.closers.append(provider.shutdown)  # exports the spans still queued
+    # Every write keeps the status document's stored per-store entries current.
+    fragments.keep_current(runtime.sessions)
     return runtime

@@ -204,6 +204,7 @@ def import_stores(file: Path, tenant: str) -> None:
     from clienteling_setup.db import migrate as migrations
     from clienteling_setup.db.session import make_engine, make_sessionmaker
     from clienteling_setup.errors import AppError
+    from clienteling_setup.status.fragments import keep_current
     from clienteling_setup.stores.schemas import StoreImportRow
     from clienteling_setup.stores.service import import_stores as load
     from clienteling_setup.unit_of_work import UnitsOfWork
@@ -246,7 +247,9 @@ def import_stores(file: Path, tenant: str) -> None:
     try:
         # The directory holds no secret: a throwaway key, and none of the composition root
         # (Twilio SDK, web framework) to import for it.
-        uows = UnitsOfWork(make_sessionmaker(engine), SecretBox([SecretBox.generate_key()]))
+        sessions = make_sessionmaker(engine)
+        keep_current(sessions)  # the imported stores' entries of the onboarding status
+        uows = UnitsOfWork(sessions, SecretBox([SecretBox.generate_key()]))
         size = file.stat().st_size
         with click.progressbar(length=size, label="Importing", file=sys.stderr) as bar:
             rows = read_rows(file, bar.update)

@@ -38,6 +38,7 @@ from clienteling_setup.providers.messaging import (
     ProviderError,
     ProviderUnavailable,
 )
+from clienteling_setup.status.fragments import repair_tenant
 from clienteling_setup.unit_of_work import UnitsOfWork
 from clienteling_setup.whatsapp.reconcile import refresh_senders
 from clienteling_setup.workflow.core import try_exclusive
@@ -173,6 +174,8 @@ def _sync(ports: SyncPorts, tenant_id: str, subaccounts: Mapping[str, str] | Non
     resume_offboardings(uows, gateway, tenant_id)
     refresh_senders(uows, gateway, tenant_id, account)
     resume_unfinished(uows, gateway, tenant_id)
+    # Stored status entries a write bypassed (or a database from before them) are rebuilt.
+    repair_tenant(uows, tenant_id)
     return True
 
 

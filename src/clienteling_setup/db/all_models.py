@@ -10,6 +10,7 @@ from clienteling_setup.ledger.models import LedgerEntry
 from clienteling_setup.numbers.models import NumberClaim
 from clienteling_setup.offboarding.models import StoreOffboarding
 from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding
+from clienteling_setup.status.models import StoreFragment
 from clienteling_setup.stores.models import Store
 from clienteling_setup.tenants.models import (
     OptInTemplate,
@@ -31,6 +32,7 @@ __all__ = [
     "Reconciliation",
     "SenderGroup",
     "Store",
+    "StoreFragment",
     "StoreOffboarding",
     "StoreOnboarding",
     "Tenant",

@@ -1,17 +1,23 @@
-"""The status read model's queries: every row the document shows, and its fingerprint.
+"""The status read model's queries: every row the document shows, its fingerprint, and the
+stored per-store entries (`status.fragments`).
 
-Read-only, scoped to one tenant (the refreshed country requirements, which are global, are
-read through `compliance.repository.RequirementRepository`). The three per-store scans return
-Core rows, not ORM objects: a large tenant has thousands of stores and this is the most-read
-document of the service, so they run on the session's connection, past the ORM.
+Scoped to one tenant (the refreshed country requirements, which are global, are read through
+`compliance.repository.RequirementRepository`). The per-store scans return Core rows, not ORM
+objects: a large tenant has thousands of stores and this is the most-read document of the
+service, so they run on the session's connection, past the ORM. The only writes are the
+stored entries', in the transaction of the write that changed their stores.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, case, delete, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from clienteling_setup.compliance.models import (
     BundleRecord,
@@ -20,12 +26,32 @@ from clienteling_setup.compliance.models import (
 )
 from clienteling_setup.db.repository import TenantScoped
 from clienteling_setup.onboarding.models import StoreOnboarding
+from clienteling_setup.status.models import StoreFragment
 from clienteling_setup.stores.models import Store
 from clienteling_setup.tenants.models import OptInTemplate, Tenant, TenantDisabling
 from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 
 #: The tenant's tables the document is built from (each with `tenant_id` and `updated_at`).
 _PER_TENANT = (Store, StoreOnboarding, WhatsAppSenderRecord, BundleRecord, TrustProductRecord)
+
+#: (store_id, sid, status, waba, quality rating, messaging limit, offline reasons, phone
+#: number) of a WhatsApp sender.
+SenderRow = tuple[str, str | None, str, str, str | None, str | None, list[str] | None, str]
+
+
+def stores_a_statement_changes(
+    session: Session,
+    model: type[Store | StoreOnboarding | WhatsAppSenderRecord],
+    where: ColumnElement[bool] | None,
+) -> list[tuple[str, str]]:
+    """(tenant, store) of the rows of `model` that an UPDATE or DELETE with `where` is about
+    to change, read before it runs (across tenants: the statement says which it touches)."""
+    table = model.__table__.c
+    key = table.id if model is Store else table.store_id
+    query = select(table.tenant_id, key)
+    if where is not None:
+        query = query.where(where)
+    return [(tenant, store) for tenant, store in session.execute(query)]
 
 
 class StatusRepository(TenantScoped):
@@ -71,12 +97,17 @@ class StatusRepository(TenantScoped):
         finally:
             cursor.close()
 
-    def senders(
-        self,
-    ) -> list[tuple[str, str | None, str, str, str | None, str | None, list[str] | None, str]]:
-        """(store_id, sid, status, waba, quality rating, messaging limit, offline reasons,
-        phone number) of every WhatsApp sender."""
-        query = select(
+    def senders(self) -> list[SenderRow]:
+        """`SenderRow` of every WhatsApp sender."""
+        # The JSON column arrives as text from SQLite and decoded from psycopg: decoded here,
+        # only where there is something to decode (most senders have no offline reasons).
+        return [
+            row if not isinstance(row[6], str) else (*row[:6], orjson.loads(row[6]), row[7])
+            for row in self._driver_rows(self._senders_query())
+        ]
+
+    def _senders_query(self) -> Select[*tuple[Any, ...]]:
+        return select(
             WhatsAppSenderRecord.store_id,
             WhatsAppSenderRecord.sender_sid,
             WhatsAppSenderRecord.status,
@@ -86,12 +117,125 @@ class StatusRepository(TenantScoped):
             WhatsAppSenderRecord.offline_reasons,
             WhatsAppSenderRecord.phone_number,
         ).where(WhatsAppSenderRecord.tenant_id == self.tenant_id)
-        # The JSON column arrives as text from SQLite and decoded from psycopg: decoded here,
-        # only where there is something to decode (most senders have no offline reasons).
-        return [
-            row if not isinstance(row[6], str) else (*row[:6], orjson.loads(row[6]), row[7])
-            for row in self._driver_rows(query)
-        ]
+
+    # -- a few stores' rows, to rebuild their entries (`status.fragments.refresh`) -----------
+    def lock_stores(self, store_ids: Collection[str] | None) -> None:
+        """Lock these stores' rows (None: all the tenant's) until the transaction ends
+        (PostgreSQL; SQLite's transactions are serialised already), so that writers of one
+        store's entry take turns."""
+        query = select(Store.id).where(Store.tenant_id == self.tenant_id)
+        if store_ids is not None:
+            query = query.where(Store.id.in_(store_ids))
+        self.session.execute(query.order_by(Store.id).with_for_update()).all()
+
+    def stores_among(self, store_ids: Collection[str]) -> list[tuple[str, str, str]]:
+        """(id, name, country_code) of those of `store_ids` that exist."""
+        query = select(Store.id, Store.name, Store.country_code).where(
+            Store.tenant_id == self.tenant_id, Store.id.in_(store_ids)
+        )
+        return [tuple(row) for row in self.session.execute(query)]  # type: ignore[misc]
+
+    def onboardings_among(self, store_ids: Collection[str]) -> list[tuple[str, str, str]]:
+        """(store_id, phone_number, status) of these stores' SMS onboardings."""
+        query = select(
+            StoreOnboarding.store_id, StoreOnboarding.phone_number, StoreOnboarding.status
+        ).where(
+            StoreOnboarding.tenant_id == self.tenant_id, StoreOnboarding.store_id.in_(store_ids)
+        )
+        return [tuple(row) for row in self.session.execute(query)]  # type: ignore[misc]
+
+    def senders_among(self, store_ids: Collection[str]) -> list[SenderRow]:
+        """`SenderRow` of these stores' WhatsApp senders."""
+        query = self._senders_query().where(WhatsAppSenderRecord.store_id.in_(store_ids))
+        return [tuple(row) for row in self.session.execute(query)]
+
+    # -- the stored entries ----------------------------------------------------------------
+    def store_count(self) -> int:
+        query = select(func.count()).select_from(Store).where(Store.tenant_id == self.tenant_id)
+        return int(self.session.scalar(query) or 0)
+
+    def fragment_count(self) -> int:
+        query = (
+            select(func.count())
+            .select_from(StoreFragment)
+            .where(StoreFragment.tenant_id == self.tenant_id)
+        )
+        return int(self.session.scalar(query) or 0)
+
+    def fragments(self) -> list[bytes]:
+        """Every stored entry (serialised), by store id: one scan of one table, through the
+        driver."""
+        query = (
+            select(StoreFragment.fragment)
+            .where(StoreFragment.tenant_id == self.tenant_id)
+            .order_by(StoreFragment.store_id)
+        )
+        return [row[0] for row in self._driver_rows(query)]
+
+    def fragment_counts(self) -> list[tuple[str, int, int]]:
+        """(country_code, stores, stores onboarded for SMS) per country, from the stored
+        entries: the country summaries' counts, aggregated by the database."""
+        onboarded = func.sum(case((StoreFragment.sms_onboarded, 1), else_=0))
+        query = (
+            select(StoreFragment.country_code, func.count(), onboarded)
+            .where(StoreFragment.tenant_id == self.tenant_id)
+            .group_by(StoreFragment.country_code)
+        )
+        return [(cc, int(n), int(done or 0)) for cc, n, done in self.session.execute(query)]
+
+    def write_fragments(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert or replace entries (each row: store_id, country_code, sms_onboarded,
+        fragment); an entry that holds those values already is left as it is."""
+        if not rows:
+            return
+        dialect = self.session.get_bind().dialect.name
+        insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        statement = insert(StoreFragment)
+        new = statement.excluded
+        table = StoreFragment.__table__.c
+        changing = ("country_code", "sms_onboarded", "fragment")
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.tenant_id, table.store_id],
+            set_={c: new[c] for c in changing},
+            where=or_(*(table[c].is_distinct_from(new[c]) for c in changing)),
+        )
+        mine = {"tenant_id": self.tenant_id}
+        self.session.connection().execute(statement, [{**row, **mine} for row in rows])
+
+    def delete_fragments(self, store_ids: Collection[str]) -> None:
+        self.session.connection().execute(
+            delete(StoreFragment).where(
+                StoreFragment.tenant_id == self.tenant_id, StoreFragment.store_id.in_(store_ids)
+            )
+        )
+
+    def delete_fragments_except(self, store_ids: Collection[str]) -> None:
+        """Remove the tenant's entries of every store but these (the stores that exist)."""
+        keep = set(store_ids)
+        stale = [sid for sid in self.session.scalars(self._fragment_ids()) if sid not in keep]
+        for start in range(0, len(stale), 500):
+            self.delete_fragments(stale[start : start + 500])
+
+    def _fragment_ids(self) -> Select[str]:
+        return select(StoreFragment.store_id).where(StoreFragment.tenant_id == self.tenant_id)
+
+    def stores_without_fragment(self) -> list[str]:
+        query = select(Store.id).where(
+            Store.tenant_id == self.tenant_id,
+            ~select(StoreFragment.store_id)
+            .where(StoreFragment.tenant_id == Store.tenant_id, StoreFragment.store_id == Store.id)
+            .exists(),
+        )
+        return list(self.session.scalars(query))
+
+    def fragments_without_store(self) -> list[str]:
+        query = select(StoreFragment.store_id).where(
+            StoreFragment.tenant_id == self.tenant_id,
+            ~select(Store.id)
+            .where(Store.tenant_id == StoreFragment.tenant_id, Store.id == StoreFragment.store_id)
+            .exists(),
+        )
+        return list(self.session.scalars(query))
 
     def bundles(self) -> list[BundleRecord]:
         return list(
@@ -132,4 +276,16 @@ class StatusRepository(TenantScoped):
         )
         columns.append(select(func.count()).select_from(CountryRequirement).scalar_subquery())
         columns.append(select(func.max(CountryRequirement.refreshed_at)).scalar_subquery())
-        return tuple(self.session.execute(select(*columns)).one())
+        found = tuple(self.session.execute(select(*columns)).one())
+        self.last_fingerprint = found
+        return found
+
+    #: The fingerprint this repository read last (its first figure is the store count).
+    last_fingerprint: tuple[Any, ...] | None = None
+
+    def known_store_count(self) -> int:
+        """The store count of the fingerprint just read (the cache reads it before every
+        build), else counted now."""
+        if self.last_fingerprint is not None:
+            return int(self.last_fingerprint[0])
+        return self.store_count()

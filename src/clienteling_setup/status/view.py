@@ -1,10 +1,13 @@
 """The onboarding status document: assembled from the database only, never from Twilio.
 
 Bundles, trust products and senders are kept current by Twilio callbacks and reconciliation;
-this module only reads, through `StatusRepository`. It builds plain dicts (not models) and
-serialises them with orjson because a large tenant has thousands of stores and this is the
-most-read document of the service; `tests/service/test_status_schema.py` holds the document
-to its declared model, `status.schemas.OnboardingStatus`, key for key.
+this module only reads, through `StatusRepository`. The stores' entries, most of the document,
+are stored serialised and kept current on write (`status.fragments`): `build_document` joins
+them after the head and the country summaries, the only parts it serialises. `build_status`
+builds the whole document as plain data from the rows; it is the fallback while stored entries
+are missing, and the reference the stored ones are tested against, byte for byte.
+`tests/service/test_status_schema.py` holds the document to its declared model,
+`status.schemas.OnboardingStatus`, key for key.
 """
 
 from __future__ import annotations
@@ -171,19 +174,52 @@ def read_status(uows: UnitsOfWork, cache: StatusCache, tenant_id: str) -> bytes:
         # The read side goes past the write side's repositories (cosmicpython's views.py):
         # its own queries, on the unit of work's session.
         status = StatusRepository(uow.session, tenant_id)
-        return cache.get_or_build(
-            status, lambda: orjson.dumps(build_status(status, uow.requirements))
-        )
+        return cache.get_or_build(status, lambda: build_document(status, uow.requirements))
+
+
+def build_document(status: StatusRepository, requirements: RequirementRepository) -> bytes:
+    """The document, serialised: the head and country summaries, then the stores' stored
+    entries joined as they are (one scan of one table). Built from the rows instead when the
+    stored entries do not cover every store (`fragments.repair` fixes that)."""
+    counts = status.fragment_counts()
+    if sum(n for _, n, _ in counts) != status.known_store_count():
+        return orjson.dumps(build_status(status, requirements))
+    per_country = Counter({cc: n for cc, n, _ in counts})
+    onboarded_per_country = Counter({cc: done for cc, _, done in counts if done})
+    head = orjson.dumps(_head(status, requirements, per_country, onboarded_per_country))
+    # After `stores`, as in `build_status`: `{"disabling":...}` less its opening brace.
+    tail = b"]," + orjson.dumps({"disabling": _disabling(status.disabling())})[1:]
+    entries = status.fragments()
+    # The head's last key is `countries`; `stores` follows it. One join: the document is
+    # copied once.
+    if not entries:
+        return head[:-1] + b',"stores":[' + tail
+    entries[0] = head[:-1] + b',"stores":[' + entries[0]
+    entries[-1] += tail
+    return b",".join(entries)
 
 
 def build_status(status: StatusRepository, requirements: RequirementRepository) -> dict[str, Any]:
-    """The document (`status.schemas.OnboardingStatus`) as plain data."""
+    """The document (`status.schemas.OnboardingStatus`) as plain data, from the rows."""
+    stores, per_country, onboarded_per_country = _stores(status)
+    document = _head(status, requirements, per_country, onboarded_per_country)
+    document["stores"] = stores
+    document["disabling"] = _disabling(status.disabling())
+    return document
+
+
+def _head(
+    status: StatusRepository,
+    requirements: RequirementRepository,
+    per_country: Counter[str],
+    onboarded_per_country: Counter[str],
+) -> dict[str, Any]:
+    """Everything before `stores`: the tenant, Twilio, the opt-in template and each
+    country's summary (from the store counts given)."""
     tenant_id = status.tenant_id
     tenant = status.tenant()
     opt_in = status.opt_in()
     connected = tenant is not None and tenant.subaccount_status == "active"
-
-    stores, per_country, onboarded_per_country = _stores(status)
 
     bundles_by_country: dict[str, list[BundleRecord]] = {}
     for record in status.bundles():
@@ -253,8 +289,6 @@ def build_status(status: StatusRepository, requirements: RequirementRepository) 
             "body": opt_in.body if opt_in is not None else None,
         },
         "countries": countries,
-        "stores": stores,
-        "disabling": _disabling(status.disabling()),
     }
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clienteling_setup import errors
+from clienteling_setup.db import changes
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.repository import TenantScopedRepository
 from clienteling_setup.stores.models import Store
@@ -68,3 +69,5 @@ class StoreRepository(TenantScopedRepository[Store]):
         now = utcnow()
         mine = {"tenant_id": self.tenant_id, "created_at": now, "updated_at": now}
         self.session.connection().execute(statement, [{**row, **mine} for row in rows])
+        # Past the ORM: the status read model's stored entries of these stores follow.
+        changes.stores_touched(self.session, self.tenant_id, (row["id"] for row in rows))
