@@ -4,7 +4,7 @@ PostgreSQL in the same run."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -17,6 +17,7 @@ from clienteling_setup.bootstrap import build_runtime
 from clienteling_setup.config import JwtSettings, Settings, TwilioSettings
 from clienteling_setup.db.all_models import Base
 from clienteling_setup.db.session import transaction
+from clienteling_setup.jobs.runner import JobRunner, runner_settings
 from clienteling_setup.runtime import Runtime
 from tests.support import Api, ThreadedServer, free_port, postgres_database, sqlite_url
 from twilio_emulator import EmulatorServer, EmulatorState
@@ -89,7 +90,11 @@ def service(
         settings, public_base_url=f"http://127.0.0.1:{port}", apply_migrations=True
     )
     server = ThreadedServer(create_app(runtime), port).start()
+    # The bulk onboarding workers, as `serve` runs them (polling faster: tests wait on them).
+    jobs = runner_settings(settings.jobs, database_url)
+    runner = JobRunner(runtime, replace(jobs, poll_seconds=0.05)).start()
     yield Service(runtime, server)
+    runner.stop()
     server.stop()
     runtime.close()
 

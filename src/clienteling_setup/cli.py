@@ -45,6 +45,7 @@ def serve(host: str, port: int) -> None:
     from clienteling_setup import gc_tuning
     from clienteling_setup.app import create_app
     from clienteling_setup.bootstrap import build_runtime
+    from clienteling_setup.jobs.runner import JobRunner, runner_settings
     from clienteling_setup.logs import configure_logging
     from clienteling_setup.sync import PeriodicSync
 
@@ -54,6 +55,8 @@ def serve(host: str, port: int) -> None:
     app = create_app(runtime)
     periodic = PeriodicSync(runtime, settings.sync_interval_seconds)
     periodic.start()
+    jobs = JobRunner(runtime, runner_settings(settings.jobs, settings.resolved_database_url()))
+    jobs.start()
     embedded = settings.twilio.mode == "emulator" and not settings.twilio.api_base_url
     click.echo(f"Clienteling Setup API on http://{host}:{port}")
     click.echo(f"  API reference: http://{host}:{port}/docs")
@@ -69,6 +72,7 @@ def serve(host: str, port: int) -> None:
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     finally:
         periodic.stop()
+        jobs.stop()
         runtime.close()
 
 

@@ -41,6 +41,28 @@ class JwtSettings(BaseModel):
     audience: str = "clienteling-setup"
 
 
+class JobsSettings(BaseModel):
+    """The bulk onboarding workers of each server process (see `jobs.runner`)."""
+
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Stores one process onboards at once "
+        "(default 8; 1 on the embedded SQLite database).",
+    )
+    tenant_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Stores of one tenant onboarded at once, across "
+        "every process (it shrinks after Twilio 429s and grows back).",
+    )
+    poll_seconds: float = Field(default=0.5, gt=0)
+    heartbeat_seconds: float = Field(default=5.0, gt=0)
+    stale_seconds: float = Field(default=30.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="CLIENTELING_", env_nested_delimiter="__", extra="ignore"
@@ -55,6 +77,7 @@ class Settings(BaseSettings):
     twilio: TwilioSettings = TwilioSettings()
     s3: S3Settings = S3Settings()
     jwt: JwtSettings = JwtSettings()
+    jobs: JobsSettings = JobsSettings()
     sync_interval_seconds: float = 300.0
     sync_concurrency: int = Field(
         default=8,

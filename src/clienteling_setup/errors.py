@@ -46,6 +46,10 @@ class AppError(Exception):
 class BadRequest(AppError, status_code=400): ...
 
 
+class NumberNoLongerAvailable(BadRequest):
+    """Twilio no longer sells the number asked for: the caller may pick another."""
+
+
 class Unauthorized(AppError, status_code=401): ...
 
 
@@ -85,7 +89,7 @@ def from_provider(exc: provider.ProviderError, action: str) -> AppError:
     """Translate a Twilio failure met while doing `action` into the API's answer."""
     reason = f"Twilio error {exc.code}: {exc.message}" if exc.code else exc.message
     if isinstance(exc, provider.NumberUnavailable):
-        return BadRequest(
+        return NumberNoLongerAvailable(
             f"{action}: the phone number is no longer available ({reason}). "
             "Pick another number from the available-phone-numbers list."
         )

@@ -26,6 +26,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clienteling_setup.compliance.repository import ComplianceRepository, RequirementRepository
 from clienteling_setup.crypto import SecretBox
+from clienteling_setup.jobs.repository import (
+    JobItemRepository,
+    JobQueueRepository,
+    OnboardingJobRepository,
+)
 from clienteling_setup.ledger.repository import LedgerRepository
 from clienteling_setup.numbers.repository import NumberClaimRepository
 from clienteling_setup.offboarding.repository import OffboardingRepository
@@ -72,6 +77,8 @@ class UnitOfWork(_Transaction):
     compliance: ComplianceRepository
     requirements: RequirementRepository
     ledger: LedgerRepository
+    jobs: OnboardingJobRepository
+    job_items: JobItemRepository
 
     def __init__(self, sessions: sessionmaker[Session], secrets: SecretBox, tenant_id: str):
         self._sessions = sessions
@@ -91,6 +98,8 @@ class UnitOfWork(_Transaction):
         self.compliance = ComplianceRepository(session, tenant)
         self.requirements = RequirementRepository(session)
         self.ledger = LedgerRepository(session, tenant)
+        self.jobs = OnboardingJobRepository(session, tenant)
+        self.job_items = JobItemRepository(session, tenant)
         return self
 
 
@@ -99,6 +108,7 @@ class PlatformUnitOfWork(_Transaction):
 
     tenants: PlatformTenantRepository
     requirements: RequirementRepository
+    job_queue: JobQueueRepository
 
     def __init__(self, sessions: sessionmaker[Session], secrets: SecretBox) -> None:
         self._sessions = sessions
@@ -108,6 +118,7 @@ class PlatformUnitOfWork(_Transaction):
         self.session = session = self._sessions()
         self.tenants = PlatformTenantRepository(session, self._secrets)
         self.requirements = RequirementRepository(session)
+        self.job_queue = JobQueueRepository(session)
         return self
 
 

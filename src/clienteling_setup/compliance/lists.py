@@ -62,7 +62,9 @@ class TenantLists:
     cache: TTLCache
     tenant_id: str
 
-    def available_numbers(self, store_id: str) -> NumberOffer:
+    def available_numbers(self, store_id: str, *, fresh: bool = False) -> NumberOffer:
+        """`fresh`: search Twilio again instead of using a cached answer (a bulk job that
+        claimed every number the cached answer offered)."""
         account, store = self._store(store_id)
         number_type: NumberType = sms_number_type(store.country_code)  # type: ignore[assignment]
         country = store.country_code
@@ -88,6 +90,8 @@ class TenantLists:
             return []
 
         key = ("numbers", country, number_type, tuple(map(str, attempts)))
+        if fresh:
+            self.cache.invalidate(lambda cached: cached == (self.tenant_id, *key))
         numbers = self._cached(key, "Listing available numbers", load)
         # The cached answer may predate purchases: never offer a number the tenant already
         # claimed (for SMS or WhatsApp; one indexed lookup of the offered numbers, not a scan).

@@ -1,0 +1,235 @@
+"""Request and answer bodies of the bulk onboarding jobs."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal, Self
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from clienteling_setup.jobs.models import CLAIMED, PENDING, OnboardingJobItem
+from clienteling_setup.schemas import read_from
+from clienteling_setup.stores.schemas import STORE_ID_PATTERN
+from clienteling_setup.tenants.schemas import StrictBody
+from clienteling_setup.validation import country_code
+
+#: The most stores one job names explicitly (a filter selects any number).
+MAX_NAMED_STORES = 10_000
+_STORE_ID = re.compile(STORE_ID_PATTERN)
+
+if TYPE_CHECKING:  # the service's views; the service imports the request body from here
+    from clienteling_setup.jobs.service import JobPlan, JobView
+
+PRICE_NOTE = (
+    "Twilio's number prices are not known to the service yet: the count is exact, the "
+    "monthly cost is left out."
+)
+
+
+class OnboardingJobCreate(StrictBody):
+    """Which stores to onboard: named (`store_ids`), or every store not yet onboarded of a
+    `country`, or of the whole directory (`all`). Exactly one of the three."""
+
+    store_ids: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_NAMED_STORES,
+        description="The stores to onboard, by id (at most 10,000).",
+        examples=[["nyc-5th", "ber-pp"]],
+    )
+    country: str | None = Field(
+        default=None,
+        description="Every store of this country (ISO 3166-1 alpha-2) not yet onboarded.",
+        examples=["DE"],
+    )
+    all: bool = Field(default=False, description="Every store of the directory not yet onboarded.")
+    channel: Literal["sms"] = Field(
+        default="sms",
+        description="The channel to onboard the stores to. Only `sms`: WhatsApp registration "
+        "needs each store's profile (POST /clienteling/stores/{store_id}/whatsapp/onboard).",
+    )
+    dry_run: bool = Field(
+        default=False,
+        description="Answer what the job would buy (stores, count, monthly cost when the "
+        "price is known) and create nothing.",
+    )
+    enable: bool = Field(
+        default=False, description="Also switch each store on for associates once onboarded."
+    )
+
+    @field_validator("store_ids")
+    @classmethod
+    def _store_ids(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        seen: set[str] = set()
+        for store_id in value:
+            if not isinstance(store_id, str) or not _STORE_ID.match(store_id):
+                raise ValueError(f"'{store_id}' is not a store id ({STORE_ID_PATTERN})")
+            if store_id in seen:
+                raise ValueError(f"'{store_id}' is named twice; name each store once")
+            seen.add(store_id)
+        return value
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        return country_code(value) if value is not None else None
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> Self:
+        chosen = [
+            name
+            for name, given in (
+                ("store_ids", self.store_ids is not None),
+                ("country", self.country is not None),
+                ("all", self.all),
+            )
+            if given
+        ]
+        if len(chosen) != 1:
+            raise ValueError(
+                "say which stores to onboard with exactly one of store_ids (a list of ids), "
+                "country (an ISO code) or all (true)"
+                + (f"; this request gives {' and '.join(chosen)}" if chosen else "")
+            )
+        return self
+
+
+class JobCounts(BaseModel):
+    pending: int = Field(description="Not started yet (or waiting to be retried).")
+    in_progress: int
+    onboarded: int
+    already_onboarded: int = Field(description="Onboarded before the job reached them.")
+    failed: int
+    cancelled: int
+
+
+class JobStoreRead(BaseModel):
+    store_id: str
+    status: str = Field(
+        description="pending, in_progress, onboarded, already_onboarded, failed or cancelled."
+    )
+    phone_number: str | None
+    message: str | None = Field(description="Why the store failed (or was skipped), in words.")
+    attempts: int
+    finished_at: datetime | None
+
+
+class OnboardingJobRead(BaseModel):
+    id: str
+    status: str = Field(description="running, cancelling, cancelled or finished.")
+    channel: str
+    selection: dict[str, object] = Field(description="How the stores were chosen.")
+    enable: bool
+    total: int
+    counts: JobCounts
+    estimated_seconds_remaining: float | None = Field(
+        description="At the pace so far; null until a store has finished, 0 when done."
+    )
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    cancelled_at: datetime | None
+    stores: list[JobStoreRead] | None = Field(
+        description="Each store's result or error message (null in lists, or with stores=false)."
+    )
+
+
+class OnboardingJobPage(BaseModel):
+    items: list[OnboardingJobRead]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+class DryRunCountry(BaseModel):
+    country_code: str
+    stores: int = Field(description="Stores of the selection in this country.")
+    to_buy: int = Field(description="How many numbers the job would buy.")
+    number_type: str | None
+    bundle_sid: str | None
+    address_sid: str | None
+    problem: str | None = Field(description="Why these stores would fail, in words.")
+    monthly_price: float | None = Field(description="Twilio's monthly price of one number.")
+    currency: str | None
+
+
+class DryRunStore(BaseModel):
+    store_id: str
+    country_code: str
+    action: str = Field(description="buy, already_onboarded or fail.")
+    message: str | None
+
+
+class OnboardingJobPlan(BaseModel):
+    dry_run: bool = True
+    channel: str
+    count: int = Field(description="Numbers the job would buy.")
+    monthly_cost: float | None = Field(
+        description="The numbers' monthly cost, when Twilio's price is known for every one."
+    )
+    currency: str | None
+    note: str | None = Field(description="What the figures leave out.")
+    countries: list[DryRunCountry]
+    stores: list[DryRunStore]
+
+
+def store_status(item: OnboardingJobItem) -> str:
+    if item.state == PENDING:
+        return "pending"
+    if item.state == CLAIMED:
+        return "in_progress"
+    return item.outcome or "failed"
+
+
+def job_read(view: JobView) -> OnboardingJobRead:
+    counts = view.counts
+    return read_from(
+        OnboardingJobRead,
+        view.job,
+        counts=JobCounts(
+            pending=counts["pending"],
+            in_progress=counts["in_progress"],
+            onboarded=counts["onboarded"],
+            already_onboarded=counts["already_onboarded"],
+            failed=counts["failed"],
+            cancelled=counts["cancelled"],
+        ),
+        estimated_seconds_remaining=view.estimated_seconds_remaining,
+        stores=None
+        if view.items is None
+        else [read_from(JobStoreRead, item, status=store_status(item)) for item in view.items],
+    )
+
+
+def plan_read(plan: JobPlan, channel: str) -> OnboardingJobPlan:
+    countries = [
+        DryRunCountry(
+            country_code=cp.country,
+            stores=stores,
+            to_buy=to_buy,
+            number_type=cp.number_type,
+            bundle_sid=cp.bundle_sid,
+            address_sid=cp.address_sid,
+            problem=cp.problem,
+            monthly_price=None,
+            currency=None,
+        )
+        for cp, stores, to_buy in plan.countries
+    ]
+    return OnboardingJobPlan(
+        channel=channel,
+        count=plan.count,
+        monthly_cost=None,
+        currency=None,
+        note=PRICE_NOTE if plan.count else None,
+        countries=countries,
+        stores=[
+            DryRunStore(
+                store_id=s.store_id, country_code=s.country, action=s.action, message=s.message
+            )
+            for s in plan.stores
+        ],
+    )

@@ -1,0 +1,226 @@
+"""Bulk onboarding jobs as the API offers them: start (or plan), read, list, cancel.
+
+Starting a job writes the job and one item per store in one transaction and answers at once;
+the runners of every server process (`jobs.runner`) do the work. A dry run writes nothing and
+spends nothing: it answers what the job would buy, from the same plan the workers follow.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+from clienteling_setup import errors
+from clienteling_setup.cache import TTLCache
+from clienteling_setup.compliance.lists import TenantLists
+from clienteling_setup.db.base import utcnow
+from clienteling_setup.jobs.models import (
+    ALREADY_ONBOARDED,
+    CANCELLED,
+    CLAIMED,
+    FINISHED,
+    PENDING,
+    RUNNING,
+    OnboardingJob,
+    OnboardingJobItem,
+)
+from clienteling_setup.jobs.plan import CountryPlan, plan_country
+from clienteling_setup.jobs.schemas import OnboardingJobCreate
+from clienteling_setup.providers.messaging import MessagingGateway
+from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job with its counts by outcome (and, when asked, its items)."""
+
+    job: OnboardingJob
+    counts: Counter[str]
+    items: list[OnboardingJobItem] | None
+
+    @property
+    def estimated_seconds_remaining(self) -> float | None:
+        """At the pace of the stores finished so far (cancelled ones aside)."""
+        if self.job.status in (FINISHED, CANCELLED):
+            return 0.0
+        worked = sum(self.counts[k] for k in ("onboarded", "already_onboarded", "failed"))
+        started = self.job.started_at
+        if worked == 0 or started is None:
+            return None
+        elapsed = max((utcnow() - started).total_seconds(), 0.001)
+        remaining = self.counts["pending"] + self.counts["in_progress"]
+        return round(remaining * elapsed / worked, 1)
+
+
+@dataclass(frozen=True)
+class PlannedStore:
+    store_id: str
+    country: str
+    action: str  # buy, already_onboarded, fail
+    message: str | None
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """What a job would do, store by store and country by country."""
+
+    stores: list[PlannedStore]
+    countries: list[tuple[CountryPlan, int, int]]  # plan, stores, numbers to buy
+
+    @property
+    def count(self) -> int:
+        return sum(1 for s in self.stores if s.action == "buy")
+
+
+def new_job_id() -> str:
+    """`job_` + milliseconds (fixed width, so ids sort by creation) + randomness."""
+    return f"job_{int(time.time() * 1000):012x}{secrets.token_hex(4)}"
+
+
+def start_job(uows: UnitsOfWork, tenant_id: str, body: OnboardingJobCreate) -> JobView:
+    with uows.of(tenant_id) as uow:
+        uow.tenants.require()
+        stores = _selection(uow, body)
+        job = OnboardingJob(
+            id=new_job_id(),
+            channel=body.channel,
+            selection=_selection_record(body),
+            enable=body.enable,
+            status=RUNNING,
+            total=len(stores),
+        )
+        uow.jobs.add_with_items(job, [store_id for store_id, _ in stores])
+        return JobView(job, Counter({"pending": len(stores)}), None)
+
+
+def plan_job(
+    uows: UnitsOfWork,
+    gateway: MessagingGateway,
+    cache: TTLCache,
+    tenant_id: str,
+    body: OnboardingJobCreate,
+) -> JobPlan:
+    """The dry run: each store's action, each country's bundle (or problem)."""
+    with uows.of(tenant_id) as uow:
+        uow.tenants.require()
+        stores = _selection(uow, body)
+        onboarded = {s for s, _ in stores if _is_onboarded(uow, s)} if body.store_ids else set()
+    lists = TenantLists(uows, gateway, cache, tenant_id)
+    plans: dict[str, CountryPlan] = {}
+    planned: list[PlannedStore] = []
+    for store_id, country in stores:
+        if store_id in onboarded:
+            planned.append(PlannedStore(store_id, country, ALREADY_ONBOARDED, None))
+            continue
+        if country not in plans:
+            plans[country] = plan_country(lists, country, store_id)
+        problem = plans[country].problem
+        planned.append(PlannedStore(store_id, country, "fail" if problem else "buy", problem))
+    per_country = Counter(p.country for p in planned)
+    buying = Counter(p.country for p in planned if p.action == "buy")
+    return JobPlan(
+        planned,
+        [(plans[cc], per_country[cc], buying[cc]) for cc in sorted(plans)],
+    )
+
+
+def get_job(uows: UnitsOfWork, tenant_id: str, job_id: str, *, with_stores: bool) -> JobView:
+    with uows.of(tenant_id) as uow:
+        job = _require(uow, job_id)
+        return _view(uow, job, with_stores=with_stores)
+
+
+def page_jobs(
+    uows: UnitsOfWork, tenant_id: str, *, before: str | None, limit: int
+) -> list[JobView]:
+    with uows.of(tenant_id) as uow:
+        jobs = uow.jobs.page(before=before, limit=limit)
+        counts = uow.jobs.counts([j.id for j in jobs])
+        return [JobView(j, _tally(counts[j.id]), None) for j in jobs]
+
+
+def cancel_job(uows: UnitsOfWork, tenant_id: str, job_id: str) -> JobView:
+    """No new store starts; the stores under way finish. Repeating it changes nothing."""
+    with uows.of(tenant_id) as uow:
+        job = _require(uow, job_id)
+        if job.status == FINISHED:
+            raise errors.Conflict(
+                f"Job '{job_id}' finished at {job.finished_at:%Y-%m-%d %H:%M:%S} UTC; there "
+                "is nothing left to cancel."
+            )
+        if job.status == RUNNING:
+            uow.jobs.cancel(job, utcnow())
+        return _view(uow, job, with_stores=False)
+
+
+def latest_job(uows: UnitsOfWork, tenant_id: str) -> JobView | None:
+    with uows.of(tenant_id) as uow:
+        job = uow.jobs.latest()
+        return _view(uow, job, with_stores=False) if job is not None else None
+
+
+def _require(uow: UnitOfWork, job_id: str) -> OnboardingJob:
+    job = uow.jobs.get(job_id)
+    if job is None:
+        raise errors.NotFound(
+            f"Onboarding job '{job_id}' does not exist for this tenant. "
+            "See GET /clienteling/onboarding-jobs for the tenant's jobs."
+        )
+    return job
+
+
+def _view(uow: UnitOfWork, job: OnboardingJob, *, with_stores: bool) -> JobView:
+    counts = uow.jobs.counts([job.id])[job.id]
+    return JobView(job, _tally(counts), uow.jobs.items(job.id) if with_stores else None)
+
+
+def _tally(raw: dict[tuple[str, str | None], int]) -> Counter[str]:
+    """Item counts by what a person asks: pending, in progress, or each outcome."""
+    tally: Counter[str] = Counter()
+    for (state, outcome), count in raw.items():
+        if state == PENDING:
+            tally["pending"] += count
+        elif state == CLAIMED:
+            tally["in_progress"] += count
+        else:
+            tally[outcome or "failed"] += count
+    return tally
+
+
+def _selection(uow: UnitOfWork, body: OnboardingJobCreate) -> list[tuple[str, str]]:
+    """(store, country) of every store the job covers, in order; 404 for a named store that
+    is not in the directory, 409 when there is nothing to do."""
+    if body.store_ids is not None:
+        found = uow.jobs.stores_named(body.store_ids)
+        missing = [s for s in body.store_ids if s not in found]
+        if missing:
+            shown = ", ".join(f"'{s}'" for s in missing[:10])
+            more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+            raise errors.NotFound(
+                f"store_ids: {shown}{more} not in the store directory. Add them with "
+                "PUT /clienteling/stores/{store_id} or leave them out."
+            )
+        return [(s, found[s]) for s in body.store_ids]
+    stores = uow.jobs.selectable_stores(country=body.country)
+    if not stores:
+        where = f"of {body.country} " if body.country else ""
+        raise errors.Conflict(
+            f"Every store {where}in the directory is onboarded already (or there is none): "
+            "the job would have nothing to do."
+        )
+    return stores
+
+
+def _selection_record(body: OnboardingJobCreate) -> dict[str, object]:
+    if body.store_ids is not None:
+        return {"store_ids": list(body.store_ids)}
+    if body.country is not None:
+        return {"country": body.country}
+    return {"all": True}
+
+
+def _is_onboarded(uow: UnitOfWork, store_id: str) -> bool:
+    row = uow.onboardings.get(store_id)
+    return row is not None and row.status == "onboarded"
