@@ -276,6 +276,78 @@ def import_stores(file: Path, tenant: str) -> None:
     click.echo(f"Imported {count} store(s) for tenant '{tenant}'.")
 
 
+@stores.command("onboard")
+@click.option("--tenant", required=True, help="Tenant whose stores to onboard.")
+@click.option("--country", default=None, help="Every store of this country not yet onboarded.")
+@click.option("--all", "all_stores", is_flag=True, help="Every store not yet onboarded.")
+@click.option("--store", "store_ids", multiple=True, help="This store (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Say what would be bought; buy nothing.")
+@click.option("--enable", is_flag=True, help="Switch each store on for associates too.")
+def onboard_stores(
+    tenant: str,
+    country: str | None,
+    all_stores: bool,
+    store_ids: tuple[str, ...],
+    dry_run: bool,
+    enable: bool,
+) -> None:
+    """Onboard many stores as one job, followed with a progress bar. The job is in the
+    database: the servers' workers share it, and so does this command while it follows it
+    (except on the embedded default, where the running server works on it)."""
+    from clienteling_setup.bootstrap import build_runtime
+    from clienteling_setup.errors import AppError
+    from clienteling_setup.jobs import follow
+    from clienteling_setup.jobs.runner import runner_settings
+    from clienteling_setup.jobs.schemas import OnboardingJobCreate
+    from clienteling_setup.jobs.service import start_job
+
+    try:
+        body = OnboardingJobCreate(
+            store_ids=list(store_ids) or None,
+            country=country,
+            all=all_stores,
+            dry_run=dry_run,
+            enable=enable,
+        )
+    except ValidationError as exc:
+        problem = describe_validation_errors([dict(e) for e in exc.errors()])
+        raise click.UsageError(problem.replace("store_ids", "--store")) from exc
+    settings = _settings()
+    runtime = build_runtime(
+        settings, public_base_url=settings.public_base_url or "http://127.0.0.1:8000"
+    )
+    embedded = settings.twilio.mode == "emulator" and not settings.twilio.api_base_url
+    workers = None if embedded else runner_settings(settings.jobs, settings.resolved_database_url())
+    try:
+        if dry_run:
+            lines = follow.dry_run_lines(runtime, tenant, body)
+        else:
+            started = start_job(runtime.uows, tenant, body)
+            job_id = started.job.id
+            click.echo(f"Started job {job_id}: {started.job.total} store(s).")
+            if workers is None:
+                click.echo("The running server's workers onboard them; this command follows.")
+            with click.progressbar(
+                length=started.job.total, label="Onboarding", file=sys.stderr
+            ) as bar:
+                lines = follow.summary_lines(
+                    follow.follow(runtime, workers, tenant, job_id, bar.update)
+                )
+    except AppError as exc:
+        raise click.ClickException(exc.message) from exc
+    except KeyboardInterrupt:
+        raise click.ClickException(
+            "Stopped following. The job goes on in the servers; cancel it with "
+            "DELETE /clienteling/onboarding-jobs/<job id>."
+        ) from None
+    finally:
+        runtime.close()
+    for line in lines:
+        click.echo(line)
+    if not dry_run and any(line.startswith("failed:") for line in lines):
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--tenant", default=None, help="Only this tenant (default: every tenant).")
 def sync(tenant: str | None) -> None:

@@ -71,7 +71,8 @@ class Deployment:
         return ServerProcess(name, self.env(name), self.root / f"{name}.log").start()
 
     def api(self, server: ServerProcess, tenant: str) -> Api:
-        return Api(server.base_url, token(tenant), tenant, httpx.Client(timeout=60))
+        client = httpx.Client(base_url=server.base_url, timeout=60)
+        return Api(server.base_url, token(tenant), tenant, client)
 
 
 def token(*tenants: str) -> str:

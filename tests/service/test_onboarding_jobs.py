@@ -3,12 +3,14 @@ runs (`tests/conftest.py` starts them beside the server, as `serve` does)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from typing import Any
 
 import pytest
 
+from clienteling_setup.status.schemas import OnboardingStatus
 from tests.service.helpers import enable, put_store
 from tests.support import Api, assert_error
 from twilio_emulator import EmulatorServer
@@ -83,10 +85,47 @@ def test_a_200_store_job_onboards_every_store_once(api: Api, emulator: EmulatorS
     assert all(s["status"] == "onboarded" and s["phone_number"] for s in results.values())
     assert len({s["phone_number"] for s in results.values()}) == 200
     assert _owned_by_store(emulator, api) == Counter({store_id: 1 for store_id in stores})
-    status = api.get("/clienteling/onboarding-status").json()
+    raw = api.get("/clienteling/onboarding-status").content
+    OnboardingStatus.model_validate_json(raw, strict=True)
+    status = json.loads(raw)
     assert {s["id"]: s["phone_number"] for s in status["stores"]} == {
         store_id: results[store_id]["phone_number"] for store_id in stores
     }
+    assert status["onboarding_job"] == {
+        "id": job["id"],
+        "status": "finished",
+        "total": 200,
+        "counts": done["counts"],
+        "estimated_seconds_remaining": 0,
+        "created_at": done["created_at"],
+        "finished_at": done["finished_at"],
+    }
+
+
+def test_the_onboarding_status_shows_a_running_job(api: Api, emulator: EmulatorServer) -> None:
+    assert api.get("/clienteling/onboarding-status").json()["onboarding_job"] is None
+    enable(api)
+    _stores(api, "US", 10, **US)
+    emulator.state.latency = 0.1
+    job = _start(api, all=True)
+
+    deadline = time.monotonic() + 60
+    while True:
+        progress = api.get("/clienteling/onboarding-status").json()["onboarding_job"]
+        if progress["counts"]["onboarded"] >= 1:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    assert progress["id"] == job["id"]
+    assert progress["status"] == "running"
+    assert progress["total"] == 10
+    assert progress["estimated_seconds_remaining"] > 0
+    _wait(api, job["id"])
+    emulator.state.latency = 0.0
+    final = api.get("/clienteling/onboarding-status").json()["onboarding_job"]
+    assert final["status"] == "finished"
+    assert final["counts"]["onboarded"] == 10
 
 
 def test_a_dry_run_answers_what_would_be_bought_and_buys_nothing(
@@ -128,7 +167,7 @@ def test_cancel_stops_new_stores_and_lets_those_under_way_finish(
 ) -> None:
     enable(api)
     _stores(api, "US", 40, **US)
-    emulator.state.add_fault(kind="latency", delay=0.15, times=None)  # every call is slow
+    emulator.state.latency = 0.15  # every Twilio call is slow
     job = _start(api, country="US")
     deadline = time.monotonic() + 60
     while api.get(f"{JOBS}/{job['id']}?stores=false").json()["counts"]["onboarded"] == 0:
@@ -140,7 +179,7 @@ def test_cancel_stops_new_stores_and_lets_those_under_way_finish(
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] in ("cancelling", "cancelled")
     done = _wait(api, job["id"])
-    emulator.state.clear_faults()
+    emulator.state.latency = 0.0
     counts = done["counts"]
     assert done["status"] == "cancelled"
     assert counts["cancelled"] > 0

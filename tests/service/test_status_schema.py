@@ -145,6 +145,9 @@ def test_a_tenant_with_stores_senders_and_bundles_matches_the_model(
     report = SyncReport()
     sync_tenant(service.runtime, "acme", report)
     assert report.done == ["acme"], report
+    # A bulk onboarding job (of a store onboarded already: it buys nothing).
+    job = api.post("/clienteling/onboarding-jobs", json={"store_ids": ["us-nyc"]})
+    assert job.status_code == 202, job.text
 
     doc, seen = _assert_matches_the_model(api)
     # With the disabling below, the documents exercise every model of the schema, so every

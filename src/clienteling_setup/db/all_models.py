@@ -6,8 +6,8 @@ from clienteling_setup.compliance.models import (
     TrustProductRecord,
 )
 from clienteling_setup.db.base import Base
-from clienteling_setup.ledger.models import LedgerEntry
 from clienteling_setup.jobs.models import JobBudget, OnboardingJob, OnboardingJobItem
+from clienteling_setup.ledger.models import LedgerEntry
 from clienteling_setup.numbers.models import NumberClaim
 from clienteling_setup.offboarding.models import StoreOffboarding
 from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding

@@ -216,10 +216,9 @@ class JobRunner:
                 result = Finished(
                     FAILED, message=f"Gave up after {item.attempts} attempts: {result.message}"
                 )
-            item.worker = None
             item.heartbeat_at = None
             item.message = result.message
-            if isinstance(result, Finished):
+            if isinstance(result, Finished):  # the worker stays on it: who did the store
                 item.state = DONE
                 item.outcome = result.outcome
                 item.phone_number = result.phone_number or item.phone_number
@@ -228,6 +227,7 @@ class JobRunner:
                     self._grow(uow.job_items.budget, now)
             else:
                 item.state = PENDING
+                item.worker = None
                 item.not_before = now + timedelta(seconds=result.delay)
                 if result.throttled:
                     self._shrink(uow.job_items.budget, now, result.delay)

@@ -176,6 +176,11 @@ def _view(uow: UnitOfWork, job: OnboardingJob, *, with_stores: bool) -> JobView:
     return JobView(job, _tally(counts), uow.jobs.items(job.id) if with_stores else None)
 
 
+def job_view(job: OnboardingJob, counts: dict[tuple[str, str | None], int]) -> JobView:
+    """The view of a job read elsewhere (the status read model), from its raw counts."""
+    return JobView(job, _tally(counts), None)
+
+
 def _tally(raw: dict[tuple[str, str | None], int]) -> Counter[str]:
     """Item counts by what a person asks: pending, in progress, or each outcome."""
     tally: Counter[str] = Counter()

@@ -25,6 +25,7 @@ from clienteling_setup.compliance.models import (
     TrustProductRecord,
 )
 from clienteling_setup.db.repository import TenantScoped
+from clienteling_setup.jobs.models import OnboardingJob, OnboardingJobItem
 from clienteling_setup.onboarding.models import StoreOnboarding
 from clienteling_setup.status.models import StoreFragment
 from clienteling_setup.stores.models import Store
@@ -289,3 +290,21 @@ class StatusRepository(TenantScoped):
         if self.last_fingerprint is not None:
             return int(self.last_fingerprint[0])
         return self.store_count()
+
+    def latest_job(self) -> tuple[OnboardingJob, dict[tuple[str, str | None], int]] | None:
+        """The tenant's newest bulk onboarding job and its item counts by (state, outcome)."""
+        job = self.session.scalar(
+            select(OnboardingJob)
+            .where(OnboardingJob.tenant_id == self.tenant_id)
+            .order_by(OnboardingJob.id.desc())
+            .limit(1)
+        )
+        if job is None:
+            return None
+        item = OnboardingJobItem
+        query = (
+            select(item.state, item.outcome, func.count())
+            .where(item.tenant_id == self.tenant_id, item.job_id == job.id)
+            .group_by(item.state, item.outcome)
+        )
+        return job, {(state, outcome): int(n) for state, outcome, n in self.session.execute(query)}

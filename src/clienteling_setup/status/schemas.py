@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from clienteling_setup.jobs.schemas import JobCounts
+
 
 class CallForwarding(BaseModel):
     sid: str | None
@@ -106,6 +108,18 @@ class DisablingStatus(BaseModel):
     finished_at: datetime | None
 
 
+class OnboardingJobProgress(BaseModel):
+    """Beyond the reference: where the tenant's newest bulk onboarding job stands."""
+
+    id: str
+    status: str = Field(description="running, cancelling, cancelled or finished.")
+    total: int
+    counts: JobCounts
+    estimated_seconds_remaining: float | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
 class OnboardingStatus(BaseModel):
     tenant: str = Field(examples=["dodici"])
     onboarded: bool
@@ -117,4 +131,8 @@ class OnboardingStatus(BaseModel):
     disabling: DisablingStatus | None = Field(
         description="Beyond the reference: the retailer's disabling, under way or last done; "
         "null when there is none.",
+    )
+    onboarding_job: OnboardingJobProgress | None = Field(
+        description="The newest bulk onboarding job (GET /clienteling/onboarding-jobs/{id} "
+        "has each store's result); null when the tenant has none."
     )

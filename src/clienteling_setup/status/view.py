@@ -30,6 +30,8 @@ from clienteling_setup.compliance.actions import (
 from clienteling_setup.compliance.models import BundleRecord
 from clienteling_setup.compliance.repository import RequirementRepository
 from clienteling_setup.compliance.requirements import effective_rules
+from clienteling_setup.jobs.schemas import job_read
+from clienteling_setup.jobs.service import job_view
 from clienteling_setup.status.cache import StatusCache
 from clienteling_setup.status.repository import StatusRepository
 from clienteling_setup.tenants.models import TenantDisabling
@@ -174,7 +176,11 @@ def read_status(uows: UnitsOfWork, cache: StatusCache, tenant_id: str) -> bytes:
         # The read side goes past the write side's repositories (cosmicpython's views.py):
         # its own queries, on the unit of work's session.
         status = StatusRepository(uow.session, tenant_id)
-        return cache.get_or_build(status, lambda: build_document(status, uow.requirements))
+        document = cache.get_or_build(status, lambda: build_document(status, uow.requirements))
+        # The job's progress (and its estimate of the time left) moves on its own clock: read
+        # fresh on every call and appended as the document's last key, past the cache.
+        job = _job_progress(status)
+        return document[:-1] + b',"onboarding_job":' + orjson.dumps(job) + b"}"
 
 
 def build_document(status: StatusRepository, requirements: RequirementRepository) -> bytes:
@@ -197,6 +203,25 @@ def build_document(status: StatusRepository, requirements: RequirementRepository
     entries[0] = head[:-1] + b',"stores":[' + entries[0]
     entries[-1] += tail
     return b",".join(entries)
+
+
+_PROGRESS_FIELDS = {
+    "id",
+    "status",
+    "total",
+    "counts",
+    "estimated_seconds_remaining",
+    "created_at",
+    "finished_at",
+}
+
+
+def _job_progress(status: StatusRepository) -> dict[str, Any] | None:
+    latest = status.latest_job()
+    if latest is None:
+        return None
+    read = job_read(job_view(*latest))
+    return read.model_dump(mode="json", include=_PROGRESS_FIELDS)
 
 
 def build_status(status: StatusRepository, requirements: RequirementRepository) -> dict[str, Any]:
