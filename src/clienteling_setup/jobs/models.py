@@ -38,7 +38,7 @@ class OnboardingJob(Timestamps, TenantOwned):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    #: How the stores were chosen: {"store_ids": [...]} or {"country": "DE"} or {"all": true}.
+    #: How the stores were chosen: {"by": "store_ids" | "country" | "all", "country": ...}.
     selection: Mapped[dict[str, Any]] = mapped_column(JSON)
     enable: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default=RUNNING)

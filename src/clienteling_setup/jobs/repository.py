@@ -67,6 +67,18 @@ class OnboardingJobRepository(TenantScopedRepository[OnboardingJob]):
             found.update({row[0]: row[1] for row in self.session.execute(query)})
         return found
 
+    def onboarded_among(self, store_ids: Sequence[str]) -> set[str]:
+        """Those of `store_ids` onboarded for SMS already."""
+        found: set[str] = set()
+        for start in range(0, len(store_ids), 1000):
+            query = select(StoreOnboarding.store_id).where(
+                StoreOnboarding.tenant_id == self.tenant_id,
+                StoreOnboarding.store_id.in_(list(store_ids[start : start + 1000])),
+                StoreOnboarding.status == "onboarded",
+            )
+            found.update(self.session.scalars(query))
+        return found
+
     def add_with_items(self, job: OnboardingJob, store_ids: Sequence[str]) -> OnboardingJob:
         """The job and one pending item per store, in one statement for the items."""
         self.add(job)

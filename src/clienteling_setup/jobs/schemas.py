@@ -114,6 +114,7 @@ class JobStoreRead(BaseModel):
     phone_number: str | None
     message: str | None = Field(description="Why the store failed (or was skipped), in words.")
     attempts: int
+    started_at: datetime | None = Field(description="When a worker first took the store.")
     finished_at: datetime | None
 
 
@@ -121,7 +122,9 @@ class OnboardingJobRead(BaseModel):
     id: str
     status: str = Field(description="running, cancelling, cancelled or finished.")
     channel: str
-    selection: dict[str, object] = Field(description="How the stores were chosen.")
+    selection: dict[str, str | None] = Field(
+        description="How the stores were chosen: by `store_ids`, `country` (and which) or `all`."
+    )
     enable: bool
     total: int
     counts: JobCounts

@@ -106,7 +106,8 @@ def plan_job(
     with uows.of(tenant_id) as uow:
         uow.tenants.require()
         stores = _selection(uow, body)
-        onboarded = {s for s, _ in stores if _is_onboarded(uow, s)} if body.store_ids else set()
+        named = [s for s, _ in stores] if body.store_ids is not None else []
+        onboarded = uow.jobs.onboarded_among(named)
     lists = TenantLists(uows, gateway, cache, tenant_id)
     plans: dict[str, CountryPlan] = {}
     planned: list[PlannedStore] = []
@@ -219,13 +220,9 @@ def _selection(uow: UnitOfWork, body: OnboardingJobCreate) -> list[tuple[str, st
 
 
 def _selection_record(body: OnboardingJobCreate) -> dict[str, object]:
+    """How the stores were chosen (the named stores themselves are the job's items)."""
     if body.store_ids is not None:
-        return {"store_ids": list(body.store_ids)}
+        return {"by": "store_ids", "country": None}
     if body.country is not None:
-        return {"country": body.country}
-    return {"all": True}
-
-
-def _is_onboarded(uow: UnitOfWork, store_id: str) -> bool:
-    row = uow.onboardings.get(store_id)
-    return row is not None and row.status == "onboarded"
+        return {"by": "country", "country": body.country}
+    return {"by": "all", "country": None}
