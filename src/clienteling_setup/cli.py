@@ -292,8 +292,7 @@ def onboard_stores(
     enable: bool,
 ) -> None:
     """Onboard many stores as one job, followed with a progress bar. The job is in the
-    database: the servers' workers share it, and so does this command while it follows it
-    (except on the embedded default, where the running server works on it)."""
+    database: the servers' workers share it, and so does this command while it follows it."""
     from clienteling_setup.bootstrap import build_runtime
     from clienteling_setup.errors import AppError
     from clienteling_setup.jobs import follow
@@ -313,11 +312,13 @@ def onboard_stores(
         problem = describe_validation_errors([dict(e) for e in exc.errors()])
         raise click.UsageError(problem.replace("store_ids", "--store")) from exc
     settings = _settings()
+    # As `sync` does: beside a running `serve` on the embedded default, its Twilio emulator.
     runtime = build_runtime(
-        settings, public_base_url=settings.public_base_url or "http://127.0.0.1:8000"
+        settings,
+        public_base_url=settings.public_base_url or "http://127.0.0.1:8000",
+        role="sync",
     )
-    embedded = settings.twilio.mode == "emulator" and not settings.twilio.api_base_url
-    workers = None if embedded else runner_settings(settings.jobs, settings.resolved_database_url())
+    workers = runner_settings(settings.jobs, settings.resolved_database_url())
     try:
         if dry_run:
             lines = follow.dry_run_lines(runtime, tenant, body)
@@ -325,8 +326,6 @@ def onboard_stores(
             started = start_job(runtime.uows, tenant, body)
             job_id = started.job.id
             click.echo(f"Started job {job_id}: {started.job.total} store(s).")
-            if workers is None:
-                click.echo("The running server's workers onboard them; this command follows.")
             with click.progressbar(
                 length=started.job.total, label="Onboarding", file=sys.stderr
             ) as bar:

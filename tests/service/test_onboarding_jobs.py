@@ -293,7 +293,7 @@ def test_named_stores_and_already_onboarded_ones(api: Api, emulator: EmulatorSer
         ({"all": True, "channel": "whatsapp"}, ["'channel'"]),
         ({"store_ids": []}, ["'store_ids'"]),
         ({"store_ids": ["a", "a"]}, ["'store_ids'", "named twice"]),
-        ({"store_ids": ["../etc"]}, ["'store_ids'", "not a store id"]),
+        ({"store_ids": ["../etc"]}, ["'store_ids.0'", "pattern"]),
         ({"all": "maybe"}, ["'all'"]),
     ],
 )

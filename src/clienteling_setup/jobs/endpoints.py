@@ -21,7 +21,10 @@ from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE
 
 router = APIRouter(prefix="/clienteling", tags=["Onboarding jobs"])
 
-JobIdPath = Annotated[str, Path(description="The job's identifier.", pattern=r"^job_[0-9a-f]{20}$")]
+JOB_ID_PATTERN = r"^job_[0-9a-f]{20}$"
+JobIdPath = Annotated[
+    str, Path(description="The job's identifier.", pattern=JOB_ID_PATTERN, max_length=24)
+]
 JOB_PATH = "/clienteling/onboarding-jobs/{job_id}"
 
 
@@ -66,7 +69,11 @@ def list_jobs(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
     cursor: Annotated[
         str | None,
-        Query(description="next_cursor of the previous page.", pattern=r"^job_[0-9a-f]{20}$"),
+        Query(
+            description="next_cursor of the previous page.",
+            pattern=JOB_ID_PATTERN,
+            max_length=24,
+        ),
     ] = None,
 ) -> OnboardingJobPage:
     views = service.page_jobs(uows, tenant, before=cursor, limit=limit + 1)

@@ -45,18 +45,14 @@ def dry_run_lines(ports: JobPorts, tenant_id: str, body: OnboardingJobCreate) ->
 
 def follow(
     ports: JobPorts,
-    runner_settings: RunnerSettings | None,
+    runner_settings: RunnerSettings,
     tenant_id: str,
     job_id: str,
     advance: Callable[[int], None],
 ) -> JobView:
-    """Until the job ends: `advance` is told how many more stores finished at each look.
-    With `runner_settings`, this process works on the job meanwhile."""
-    runner = (
-        JobRunner(ports, runner_settings, only_job=job_id).start()
-        if runner_settings is not None
-        else None
-    )
+    """Until the job ends, this process works on it too; `advance` is told how many more
+    stores finished at each look."""
+    runner = JobRunner(ports, runner_settings, only_job=job_id).start()
     told = 0
     try:
         while True:
@@ -68,8 +64,7 @@ def follow(
                 break
             time.sleep(POLL_SECONDS)
     finally:
-        if runner is not None:
-            runner.stop()
+        runner.stop()
     return service.get_job(ports.uows, tenant_id, job_id, with_stores=True)
 
 

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from clienteling_setup.jobs.models import CLAIMED, PENDING, OnboardingJobItem
 from clienteling_setup.schemas import read_from
+from clienteling_setup.stores.models import Store
 from clienteling_setup.stores.schemas import STORE_ID_PATTERN
 from clienteling_setup.tenants.schemas import StrictBody
+from clienteling_setup.text import Text, column_length
 from clienteling_setup.validation import country_code
 
 #: The most stores one job names explicitly (a filter selects any number).
 MAX_NAMED_STORES = 10_000
-_STORE_ID = re.compile(STORE_ID_PATTERN)
+StoreId = Annotated[str, Text(column_length(Store.id)), Field(pattern=STORE_ID_PATTERN)]
 
 if TYPE_CHECKING:  # the service's views; the service imports the request body from here
     from clienteling_setup.jobs.service import JobPlan, JobView
@@ -31,14 +32,14 @@ class OnboardingJobCreate(StrictBody):
     """Which stores to onboard: named (`store_ids`), or every store not yet onboarded of a
     `country`, or of the whole directory (`all`). Exactly one of the three."""
 
-    store_ids: list[str] | None = Field(
+    store_ids: list[StoreId] | None = Field(
         default=None,
         min_length=1,
         max_length=MAX_NAMED_STORES,
         description="The stores to onboard, by id (at most 10,000).",
         examples=[["nyc-5th", "ber-pp"]],
     )
-    country: str | None = Field(
+    country: Annotated[str, Text(column_length(Store.country_code))] | None = Field(
         default=None,
         description="Every store of this country (ISO 3166-1 alpha-2) not yet onboarded.",
         examples=["DE"],
@@ -65,8 +66,6 @@ class OnboardingJobCreate(StrictBody):
             return None
         seen: set[str] = set()
         for store_id in value:
-            if not isinstance(store_id, str) or not _STORE_ID.match(store_id):
-                raise ValueError(f"'{store_id}' is not a store id ({STORE_ID_PATTERN})")
             if store_id in seen:
                 raise ValueError(f"'{store_id}' is named twice; name each store once")
             seen.add(store_id)
