@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal, Self
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -28,6 +29,12 @@ PRICE_NOTE = (
 )
 
 
+class Channel(StrEnum):
+    """What a job onboards the stores to."""
+
+    SMS = "sms"
+
+
 class OnboardingJobCreate(StrictBody):
     """Which stores to onboard: named (`store_ids`), or every store not yet onboarded of a
     `country`, or of the whole directory (`all`). Exactly one of the three."""
@@ -45,8 +52,8 @@ class OnboardingJobCreate(StrictBody):
         examples=["DE"],
     )
     all: bool = Field(default=False, description="Every store of the directory not yet onboarded.")
-    channel: Literal["sms"] = Field(
-        default="sms",
+    channel: Channel = Field(
+        default=Channel.SMS,
         description="The channel to onboard the stores to. Only `sms`: WhatsApp registration "
         "needs each store's profile (POST /clienteling/stores/{store_id}/whatsapp/onboard).",
     )
