@@ -148,6 +148,10 @@ def test_a_tenant_with_stores_senders_and_bundles_matches_the_model(
     # A bulk onboarding job (of a store onboarded already: it buys nothing).
     job = api.post("/clienteling/onboarding-jobs", json={"store_ids": ["us-nyc"]})
     assert job.status_code == 202, job.text
+    deadline = time.monotonic() + 30  # finished: its progress no longer moves between reads
+    while api.get(job.headers["Location"]).json()["status"] != "finished":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
 
     doc, seen = _assert_matches_the_model(api)
     # With the disabling below, the documents exercise every model of the schema, so every
