@@ -276,16 +276,3 @@ class JobQueueRepository:
             .where(Item.worker == worker, Item.state == CLAIMED)
             .values(heartbeat_at=now)
         )
-
-    def holders(self) -> list[str]:
-        query = select(Item.worker).where(Item.state == CLAIMED, Item.worker.is_not(None))
-        return sorted({w for w in self.session.scalars(query.distinct()) if w is not None})
-
-    def release(self, worker: str) -> int:
-        """Hand a dead worker's claims back to the queue."""
-        done = self.session.execute(
-            update(Item)
-            .where(Item.worker == worker, Item.state == CLAIMED)
-            .values(state=PENDING, worker=None, heartbeat_at=None)
-        )
-        return int(done.rowcount)  # type: ignore[attr-defined]

@@ -5,8 +5,7 @@ Every server process runs one `JobRunner`; they share the work through the datab
 - **claims** (`JobItemRepository.claim`): items taken with `FOR UPDATE SKIP LOCKED` on
   PostgreSQL, at most as many as the tenant's budget leaves free across all processes;
 - **heartbeats**: every `heartbeat_seconds` the runner stamps the items it holds; an item whose
-  stamp is older than `stale_seconds` is claimed again by anyone (its worker died), and a
-  holder whose process is known to be gone (same host) is released at once;
+  stamp is older than `stale_seconds` is claimed again by anyone (its worker died or hangs);
 - **the budget** (`JobBudget`, one row per tenant): how many of the tenant's stores may be
   onboarded at once. A Twilio 429 (or Twilio unreachable) halves it and stops new starts until
   its Retry-After has passed; each window of successes grows it by one, up to the configured
@@ -21,7 +20,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -38,7 +36,7 @@ from clienteling_setup.jobs.work import (
     StoreTask,
     onboard_job_store,
 )
-from clienteling_setup.workflow.leases import holder_is_dead, new_holder
+from clienteling_setup.workflow.leases import new_holder
 
 log = logging.getLogger("clienteling_setup.jobs")
 
@@ -49,8 +47,6 @@ _BudgetOf = Callable[[int], JobBudget]
 MAX_ATTEMPTS = 30
 #: Two 429s closer together than this halve the budget once (they answer the same burst).
 THROTTLE_WINDOW_SECONDS = 1.0
-#: How often a runner looks for claims whose process is gone.
-REAP_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -112,11 +108,7 @@ class JobRunner:
     # -- claiming -------------------------------------------------------------------------
 
     def _dispatch(self) -> None:
-        next_reap = 0.0
         while not self._stop.is_set():
-            if time.monotonic() >= next_reap:
-                self._guard(self._reap_dead)
-                next_reap = time.monotonic() + REAP_SECONDS
             claimed = self._guard(self._claim_some) or 0
             if claimed == 0 or self._free() == 0:
                 self._wake.wait(self.settings.poll_seconds)
@@ -273,15 +265,4 @@ class JobRunner:
     def _beat(self) -> int:
         with self.ports.uows.platform() as platform:
             platform.job_queue.beat(self.worker, utcnow())
-        return 0
-
-    def _reap_dead(self) -> int:
-        """Hand back at once the claims of a runner whose process is gone (this host)."""
-        with self.ports.uows.platform() as platform:
-            holders = platform.job_queue.holders()
-        for holder in holders:
-            if holder != self.worker and holder_is_dead(holder):
-                with self.ports.uows.platform() as platform:
-                    released = platform.job_queue.release(holder)
-                log.warning("released the job claims of a dead worker", extra={"n": released})
         return 0
