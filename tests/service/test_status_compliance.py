@@ -260,7 +260,6 @@ def test_six_countries_at_six_steps(api: Api, service: Service, emulator: Emulat
             _store("nl-ams"),
             _store("us-nyc"),
         ],
-        "disabling": None,  # beyond the reference: no disabling
         "onboarding_job": None,  # beyond the reference: no bulk job was started
     }
     assert doc == expected
@@ -297,6 +296,5 @@ def test_six_countries_at_six_steps(api: Api, service: Service, emulator: Emulat
                 "channels": {"sms": {"status": "not_onboarded"}, "whatsapp": NO_WHATSAPP},
             }
         ],
-        "disabling": None,
         "onboarding_job": None,
     }

@@ -1,7 +1,7 @@
 """bulk onboarding jobs: jobs, one item per store, each tenant's shared Twilio budget
 
 Revision ID: 7d3f1a9c5e20
-Revises: 8e1b4c6d2f03
+Revises: 7c3f1e9a2b58
 Create Date: 2026-12-02 06:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from clienteling_setup.db.base import UTCDateTime
 
 revision = "7d3f1a9c5e20"
-down_revision = "8e1b4c6d2f03"
+down_revision = "7c3f1e9a2b58"
 branch_labels = None
 depends_on = None
 
