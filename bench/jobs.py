@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import create_engine, insert
 
 from bench import procs
+from clienteling_setup.crypto import SecretBox
 from clienteling_setup.db import migrate
 from clienteling_setup.stores.models import Store
 
@@ -106,6 +107,8 @@ def _seconds(value: str) -> float:
 def run(workdir: Path, servers: int, count: int) -> JobRun:
     concurrency = WORKERS * servers
     env = {
+        # One key for every process: each must read the tenant's Twilio token the first wrote.
+        "CLIENTELING_ENCRYPTION_KEYS": SecretBox.generate_key(),
         "CLIENTELING_JOBS__WORKERS": str(WORKERS),
         "CLIENTELING_JOBS__TENANT_CONCURRENCY": str(concurrency),
         "CLIENTELING_JOBS__POLL_SECONDS": "0.1",
