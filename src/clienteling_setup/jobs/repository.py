@@ -234,7 +234,14 @@ class JobItemRepository(TenantScopedRepository[OnboardingJobItem]):
         return item
 
     def settle(self, job_id: str, now: datetime) -> None:
-        """End the job once no item is pending or under way."""
+        """End the job once no item is pending or under way. The job row is locked first: two
+        workers finishing its last two items at once then check one after the other, and the
+        second (its next statement reads what the first committed) ends the job."""
+        self.session.execute(
+            select(OnboardingJob.id)
+            .where(OnboardingJob.tenant_id == self.tenant_id, OnboardingJob.id == job_id)
+            .with_for_update()
+        )
         open_items = exists().where(
             Item.tenant_id == self.tenant_id,
             Item.job_id == job_id,
