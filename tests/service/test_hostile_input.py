@@ -106,7 +106,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
 def test_405_allow_lists_every_method_of_the_path(api: Api) -> None:
     response = api.request("OPTIONS", "/clienteling/configuration")
     assert response.status_code == 405
-    assert response.headers["Allow"] == "GET, HEAD, PATCH, POST"
+    assert response.headers["Allow"] == "DELETE, GET, HEAD, PATCH, POST"
     assert set(response.json()) == {"request_id", "message"}
 
 
