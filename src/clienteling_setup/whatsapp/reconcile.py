@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
     MessagingGateway,
+    NotFound,
     WhatsAppSender,
 )
 from clienteling_setup.unit_of_work import UnitsOfWork
@@ -20,6 +23,9 @@ def apply_sender(record: WhatsAppSenderRecord, sender: WhatsAppSender) -> None:
     record.quality_rating = sender.quality_rating
     record.messaging_limit = sender.messaging_limit
     record.offline_reasons = list(sender.offline_reasons) or None
+
+
+log = logging.getLogger(__name__)
 
 
 def refresh_senders(
@@ -51,7 +57,14 @@ def refresh_senders(
                     apply_sender(record, found)
     for store_id, sender_sid in pending:
         assert sender_sid is not None
-        sender = gateway.fetch_sender(account, sender_sid)
+        try:
+            sender = gateway.fetch_sender(account, sender_sid)
+        except NotFound:
+            # Deleted at Twilio: by an offboarding whose holder died (it is resumed when its
+            # lease goes stale) or outside the service. One missing sender must not fail the
+            # tenant's whole pass.
+            log.warning("sender not found", extra={"tenant": tenant_id, "store": store_id})
+            continue
         with uows.of(tenant_id) as uow:
             record = uow.senders.get(store_id)
             if record is not None and record.sender_sid == sender_sid:
