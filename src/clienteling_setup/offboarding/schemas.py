@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from clienteling_setup.offboarding.models import StoreOffboarding
 from clienteling_setup.schemas import read_from
@@ -26,7 +26,7 @@ class OffboardStoreRequest(StrictBody):
         "`whatsapp` (the WhatsApp sender is deleted). Both when omitted. SMS alone is refused "
         "while the store has a WhatsApp sender, which works only on top of SMS.",
     )
-    release_number: bool = Field(
+    release_number: StrictBool = Field(
         default=True,
         description="Release the numbers taken down, which stops their monthly cost. false "
         "keeps them owned and claimed by the store, to onboard it again with the same number.",
