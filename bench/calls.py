@@ -164,21 +164,7 @@ def render(results: list[CallsResult], started: datetime, machine: str) -> str:
 
 def section_of(text: str) -> str:
     """This benchmark's section of `text`, with a blank line before it, or ""."""
-    if START not in text or END not in text:
-        return ""
-    return "\n" + START + text.split(START, 1)[1].split(END, 1)[0] + END + "\n"
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section of the file (or append it), keeping the rest."""
-    text = path.read_text() if path.exists() else ""
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        text = before + section + ("\n" + after if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
+    return report.section_of(text, START, END)
 
 
 def main() -> None:
@@ -197,7 +183,7 @@ def main() -> None:
                 results += measure(srv, emu, existing)
     section = render(results, started, machine)
     print(section)
-    write_section(Path(args.output), section)
+    report.write_section(Path(args.output), section, START, END)
     print(f"written to {args.output}")
 
 

@@ -527,23 +527,8 @@ def render(r: Results) -> str:
 
 
 def section_of(text: str) -> str:
-    """This benchmark's section of `text` (a performance report), with a blank line before
-    it, or "" when it has none."""
-    if START not in text or END not in text:
-        return ""
-    return "\n" + START + text.split(START, 1)[1].split(END, 1)[0] + END + "\n"
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section of the file (or append it), keeping the rest."""
-    text = path.read_text() if path.exists() else ""
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        text = before + section + ("\n" + after if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
+    """This benchmark's section of `text`, with a blank line before it, or ""."""
+    return report.section_of(text, START, END)
 
 
 def main() -> None:
@@ -582,7 +567,7 @@ def main() -> None:
             measure_imports(results, backend, workdir, files, small)
     section = render(results)
     print(section)
-    write_section(Path(args.output), section)
+    report.write_section(Path(args.output), section, START, END)
     print(f"written to {args.output}")
 
 

@@ -182,3 +182,24 @@ def _targets(run: Run) -> list[str]:
                 f"({backend}) | {speedup:.1f}x, {duplicates} duplicates | {_mark(ok)} |"
             )
     return rows
+
+
+def section_of(text: str, start: str, end: str) -> str:
+    """The section between the markers `start` and `end` of `text` (a performance report),
+    with a blank line before it, or "" when it has none."""
+    if start not in text or end not in text:
+        return ""
+    return "\n" + start + text.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+
+
+def write_section(path: Path, section: str, start: str, end: str) -> None:
+    """Replace the section between `start` and `end` of the file (or append it), keeping the
+    rest."""
+    text = path.read_text() if path.exists() else ""
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1].lstrip("\n")
+        text = before + section + ("\n" + after if after else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
