@@ -12,7 +12,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import calls, data_paths, fixtures, lists, onboarding, procs, report, status
+from bench import calls, data_paths, fixtures, lists, onboarding, procs, reconcile, report, status
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -69,8 +69,9 @@ def main() -> None:
     print(text)
     output = Path(args.output)
     previous = output.read_text() if output.exists() else ""
-    # The sections of bench.data_paths and bench.calls stay as they are.
-    output.write_text(text + data_paths.section_of(previous) + calls.section_of(previous))
+    # The sections of the other benchmarks stay as they are.
+    kept = (data_paths, calls, reconcile)
+    output.write_text(text + "".join(bench.section_of(previous) for bench in kept))
     print(f"written to {args.output}")
 
 

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -68,6 +69,7 @@ class SyncPorts(Protocol):
 class SyncReport:
     done: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    current: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     regulations: str | None = None
 
@@ -75,23 +77,29 @@ class SyncReport:
         out = [self.regulations] if self.regulations else []
         out += [f"synchronised: {t}" for t in self.done]
         out += [f"skipped (another runner holds it): {t}" for t in self.skipped]
+        out += [
+            f"skipped (synchronised by another runner during this pass): {t}" for t in self.current
+        ]
         out += [f"failed: {t}: {reason}" for t, reason in self.failed.items()]
         return out
 
 
 def sync_all(ports: SyncPorts, *, only: str | None = None, progress: bool = False) -> SyncReport:
+    # A tenant whose last pass began after this one did is current: another runner (a second
+    # server process, `clienteling-setup sync`) did it meanwhile, and it is not done twice.
+    began = utcnow()
     with ports.uows.platform() as platform:
         tenants = [t for t in platform.tenants.ids() if only is None or t == only]
     report = SyncReport()
     try:
-        report.regulations = refresh_regulations(ports, tenants)
+        report.regulations = refresh_regulations_once(ports, tenants)
     except Exception as exc:  # noqa: BLE001 - the table stays the fallback; tenants still sync
         log.exception("regulations refresh crashed")
         report.regulations = f"regulations: not refreshed ({type(exc).__name__}: {exc})"
     subaccounts = subaccount_statuses(ports, tenants)
 
     def one(tenant_id: str) -> None:
-        sync_tenant(ports, tenant_id, report, subaccounts=subaccounts)
+        sync_tenant(ports, tenant_id, report, subaccounts=subaccounts, current_since=began)
 
     workers = max(1, min(ports.settings.sync_concurrency, len(tenants)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
@@ -109,6 +117,7 @@ def sync_all(ports: SyncPorts, *, only: str | None = None, progress: bool = Fals
                 pass
     report.done.sort()
     report.skipped.sort()
+    report.current.sort()
     return report
 
 
@@ -131,8 +140,10 @@ def sync_tenant(
     report: SyncReport,
     *,
     subaccounts: Mapping[str, str] | None = None,
+    current_since: datetime | None = None,
 ) -> None:
-    """One tenant's pass under its lease (skipped when another runner holds it).
+    """One tenant's pass under its lease (skipped when another runner holds it, or when a
+    pass that began at or after `current_since` already succeeded).
     `subaccounts`: the pass's subaccount statuses by SID (see `subaccount_statuses`)."""
     # The failure is caught outside the lease's block, so the workflow core counts it.
     try:
@@ -140,9 +151,17 @@ def sync_tenant(
             if run is None:
                 report.skipped.append(tenant_id)
                 return
+            began = utcnow()
+            if current_since is not None:
+                with ports.uows.of(tenant_id) as uow:
+                    last = uow.tenants.last_reconciled()
+                if last is not None and last >= current_since:
+                    report.current.append(tenant_id)
+                    return
             if _sync(ports, tenant_id, subaccounts):
                 with ports.uows.of(tenant_id) as uow:
-                    uow.tenants.record_reconciled(utcnow())
+                    # When the pass began: what Twilio said is at least this fresh (the lag).
+                    uow.tenants.record_reconciled(began)
         report.done.append(tenant_id)
     except ProviderError as exc:
         log.warning("sync failed", extra={"tenant": tenant_id, "error": exc.message})
@@ -198,6 +217,16 @@ def sync_compliance(ports: SyncPorts, tenant_id: str, account: AccountCredential
     ports.list_cache.invalidate(lambda key: isinstance(key, tuple) and key[:1] == (tenant_id,))
 
 
+def refresh_regulations_once(ports: SyncPorts, tenant_ids: list[str]) -> str:
+    """`refresh_regulations`, by one runner at a time: they are Twilio-wide, so a runner that
+    finds another refreshing them leaves it to that one."""
+    lease = "regulations:refresh"  # no tenant lease: a tenant id has no colon
+    with try_exclusive(ports.uows, lease, lost=_LOST, seconds=SYNC_LEASE) as run:
+        if run is None:
+            return "regulations: being refreshed by another runner"
+        return refresh_regulations(ports, tenant_ids)
+
+
 def refresh_regulations(ports: SyncPorts, tenant_ids: list[str]) -> str:
     """Refresh each supported country's bundle requirement from Twilio's Regulations API into
     ``country_requirements``. Regulations are Twilio-wide; they are read with the credentials
@@ -236,26 +265,20 @@ def refresh_regulations(ports: SyncPorts, tenant_ids: list[str]) -> str:
     return line
 
 
-#: How long enabling waits for its first compliance sync before answering; a slower sync
-#: finishes in the background (reconciliation would catch up anyway).
-ENABLE_SYNC_WAIT_SECONDS = 3.0
-
-
 def after_enable(ports: SyncPorts) -> Callable[[str, AccountCredentials], None]:
-    """What enabling does next: synchronise the new tenant's bundles and trust products once
-    so the status shows them right away. Best effort: a Twilio failure there is logged and
-    left to reconciliation, and it never fails the enable, which waits for it at most
-    `ENABLE_SYNC_WAIT_SECONDS`."""
+    """What enabling does next: synchronise the new tenant's bundles and trust products once,
+    in the background, so the status shows them soon without enabling waiting on the dozens
+    of Twilio reads it takes (issue 16: enabling answers after the calls that create the
+    tenant's resources). Best effort: a Twilio failure there is logged and left to
+    reconciliation; a crash before it ran is caught up by the next pass."""
 
     def first_sync(tenant_id: str, account: AccountCredentials) -> None:
-        worker = threading.Thread(
+        threading.Thread(
             target=_first_compliance_sync,
             args=(ports, tenant_id, account),
             name=f"enable-sync-{tenant_id}",
             daemon=True,
-        )
-        worker.start()
-        worker.join(timeout=ENABLE_SYNC_WAIT_SECONDS)
+        ).start()
 
     return first_sync
 
@@ -264,10 +287,15 @@ def _first_compliance_sync(ports: SyncPorts, tenant_id: str, account: AccountCre
     with try_exclusive(ports.uows, f"sync:{tenant_id}", lost=_LOST, seconds=SYNC_LEASE) as run:
         if run is None:
             return  # a runner is on it already
+        began = utcnow()
         try:
             sync_compliance(ports, tenant_id, account)
         except Exception:  # noqa: BLE001 - best effort; reconciliation catches up
             log.warning("compliance sync after enabling failed", extra={"tenant": tenant_id})
+            return
+        # A new tenant has nothing else to reconcile: the status may say it is current.
+        with ports.uows.of(tenant_id) as uow:
+            uow.tenants.record_reconciled(began)
 
 
 class ReconciliationLagCollector:

@@ -209,6 +209,8 @@ def test_sign_in_enable_and_onboard_a_store_through_the_forms(
     page.get_by_role("button", name="Enable clienteling").click()
     expect(page.locator("#enabled-state")).to_contain_text("Enabled")
     expect(page.locator("#twilio-state")).to_have_text("Connected")
+    # The bundles and trust products are read in the background; the console follows that read.
+    expect(page.locator("#twilio-reading")).to_be_hidden(timeout=30_000)
     # Every action the API lists for a country is one plain-language step (no raw strings).
     with embedded.api(tenant) as client:
         countries = client.get("/clienteling/onboarding-status").json()["countries"]

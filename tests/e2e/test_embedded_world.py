@@ -62,8 +62,17 @@ def import_store(data_dir: Path, tenant: str, store: str) -> None:
 
 
 def enable(c: httpx.Client) -> None:
+    """Enable, then wait for the read of the tenant's Twilio state that follows it in the
+    background (the status says when it is done)."""
     enabled = c.post("/clienteling/configuration", json={"ecom_link": "https://d.example"})
     assert enabled.status_code == 201, enabled.text
+    deadline = time.monotonic() + 30
+    while (
+        c.get("/clienteling/onboarding-status").json()["reconciliation"]["last_succeeded_at"]
+        is None
+    ):
+        assert time.monotonic() < deadline, "the first read after enabling never finished"
+        time.sleep(0.1)
 
 
 def onboard(c: httpx.Client, store: str) -> tuple[int, str]:

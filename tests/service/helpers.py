@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tests.support import Api
@@ -32,10 +33,30 @@ def put_store(api: Api, store_id: str, **overrides: Any) -> dict[str, Any]:
     return response.json()  # type: ignore[no-any-return]
 
 
-def enable(api: Api, ecom_link: str = "https://www.dodici.example") -> dict[str, Any]:
+def enable(
+    api: Api, ecom_link: str = "https://www.dodici.example", *, wait_for_read: bool = True
+) -> dict[str, Any]:
+    """Enable clienteling; then, unless told not to, wait (as a client would, on the status)
+    for the first read of the tenant's bundles and trust products, which enabling leaves to
+    the background."""
     response = api.post("/clienteling/configuration", json={"ecom_link": ecom_link})
     assert response.status_code == 201, response.text
+    if wait_for_read:
+        wait_for_first_read(api)
     return response.json()  # type: ignore[no-any-return]
+
+
+def wait_for_first_read(api: Api, timeout: float = 30.0) -> dict[str, Any]:
+    """The status once it says the tenant's Twilio state was read (`reconciliation`)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = api.get("/clienteling/onboarding-status")
+        assert status.status_code == 200, status.text
+        document: dict[str, Any] = status.json()
+        if document["reconciliation"]["last_succeeded_at"] is not None:
+            return document
+        assert time.monotonic() < deadline, "the first compliance read never finished"
+        time.sleep(0.05)
 
 
 def available_number(api: Api, store_id: str) -> str:

@@ -262,6 +262,10 @@ def test_six_countries_at_six_steps(api: Api, service: Service, emulator: Emulat
         ],
         "onboarding_job": None,  # beyond the reference: no bulk job was started
     }
+    # Beyond the reference: how fresh the Twilio state is (the pass above read it).
+    reconciled = doc.pop("reconciliation")
+    assert reconciled["last_succeeded_at"] is not None
+    assert reconciled["lag_seconds"] >= 0
     assert doc == expected
 
     assert globex == {
@@ -297,4 +301,5 @@ def test_six_countries_at_six_steps(api: Api, service: Service, emulator: Emulat
             }
         ],
         "onboarding_job": None,
+        "reconciliation": {"last_succeeded_at": None, "lag_seconds": None},  # never enabled
     }

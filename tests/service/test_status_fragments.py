@@ -53,9 +53,11 @@ def assert_current(api: Api, service: Service) -> None:
         assert len(status.fragments()) == status.store_count()
         assembled = build_document(status, uow.requirements)
         assert assembled == orjson.dumps(build_status(status, uow.requirements))
-    # The API adds the newest bulk job's progress, read fresh on every call (issue 16).
+    # The API adds the newest bulk job's progress and how fresh the Twilio state is, read on
+    # every call (issue 16).
     answered = orjson.loads(api.get("/clienteling/onboarding-status").content)
     assert answered.pop("onboarding_job") is None
+    assert set(answered.pop("reconciliation")) == {"last_succeeded_at", "lag_seconds"}
     assert answered == orjson.loads(assembled)
 
 

@@ -11,6 +11,7 @@ stored entries', in the transaction of the write that changed their stores.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -29,7 +30,7 @@ from clienteling_setup.jobs.models import OnboardingJob, OnboardingJobItem
 from clienteling_setup.onboarding.models import StoreOnboarding
 from clienteling_setup.status.models import StoreFragment
 from clienteling_setup.stores.models import Store
-from clienteling_setup.tenants.models import OptInTemplate, Tenant, TenantDisabling
+from clienteling_setup.tenants.models import OptInTemplate, Reconciliation, Tenant, TenantDisabling
 from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 
 #: The tenant's tables the document is built from (each with `tenant_id` and `updated_at`).
@@ -290,6 +291,12 @@ class StatusRepository(TenantScoped):
         if self.last_fingerprint is not None:
             return int(self.last_fingerprint[0])
         return self.store_count()
+
+    def last_reconciled(self) -> datetime | None:
+        """When the last successful reconciliation of the tenant (or its first compliance read,
+        after enabling) began."""
+        row = self.session.get(Reconciliation, self.tenant_id)
+        return row.succeeded_at if row is not None else None
 
     def latest_job(self) -> tuple[OnboardingJob, dict[tuple[str, str | None], int]] | None:
         """The tenant's newest bulk onboarding job and its item counts by (state, outcome)."""

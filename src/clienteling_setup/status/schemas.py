@@ -120,6 +120,19 @@ class OnboardingJobProgress(BaseModel):
     finished_at: datetime | None
 
 
+class ReconciliationStatus(BaseModel):
+    """Beyond the reference: how fresh the Twilio state this document shows is."""
+
+    last_succeeded_at: datetime | None = Field(
+        description="When the last successful reconciliation of the tenant with Twilio began "
+        "(its first is the compliance read that follows enabling, in the background); null "
+        "until then, while bundles and trust products may not show yet."
+    )
+    lag_seconds: float | None = Field(
+        description="Seconds since last_succeeded_at: what the document may have missed."
+    )
+
+
 class OnboardingStatus(BaseModel):
     tenant: str = Field(examples=["dodici"])
     onboarded: bool
@@ -136,3 +149,4 @@ class OnboardingStatus(BaseModel):
         description="The newest bulk onboarding job (GET /clienteling/onboarding-jobs/{id} "
         "has each store's result); null when the tenant has none."
     )
+    reconciliation: ReconciliationStatus

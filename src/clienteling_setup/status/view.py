@@ -30,6 +30,7 @@ from clienteling_setup.compliance.actions import (
 from clienteling_setup.compliance.models import BundleRecord
 from clienteling_setup.compliance.repository import RequirementRepository
 from clienteling_setup.compliance.requirements import effective_rules
+from clienteling_setup.db.base import utcnow
 from clienteling_setup.jobs.schemas import job_read
 from clienteling_setup.jobs.service import job_view
 from clienteling_setup.status.cache import StatusCache
@@ -177,10 +178,11 @@ def read_status(uows: UnitsOfWork, cache: StatusCache, tenant_id: str) -> bytes:
         # its own queries, on the unit of work's session.
         status = StatusRepository(uow.session, tenant_id)
         document = cache.get_or_build(status, lambda: build_document(status, uow.requirements))
-        # The job's progress (and its estimate of the time left) moves on its own clock: read
-        # fresh on every call and appended as the document's last key, past the cache.
-        job = _job_progress(status)
-        return document[:-1] + b',"onboarding_job":' + orjson.dumps(job) + b"}"
+        # The job's progress (and its estimate of the time left) and the reconciliation's lag
+        # move on their own clock: read fresh on every call and appended as the document's
+        # last keys, past the cache (a pass that changed nothing leaves the cache warm).
+        fresh = {"onboarding_job": _job_progress(status), "reconciliation": _reconciliation(status)}
+        return document[:-1] + b"," + orjson.dumps(fresh)[1:]
 
 
 def build_document(status: StatusRepository, requirements: RequirementRepository) -> bytes:
@@ -222,6 +224,12 @@ def _job_progress(status: StatusRepository) -> dict[str, Any] | None:
         return None
     read = job_read(job_view(*latest))
     return read.model_dump(mode="json", include=_PROGRESS_FIELDS)
+
+
+def _reconciliation(status: StatusRepository) -> dict[str, Any]:
+    last = status.last_reconciled()
+    lag = None if last is None else round(max(0.0, (utcnow() - last).total_seconds()), 1)
+    return {"last_succeeded_at": _iso(last), "lag_seconds": lag}
 
 
 def build_status(status: StatusRepository, requirements: RequirementRepository) -> dict[str, Any]:

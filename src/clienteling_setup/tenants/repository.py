@@ -87,8 +87,20 @@ class TenantRepository(TenantScoped):
         return template
 
     def record_reconciled(self, at: datetime) -> None:
-        """Reconciliation finished a pass over the tenant (runs hold the tenant's lease)."""
+        """Reconciliation finished a pass over the tenant that began at `at` (runs hold the
+        tenant's lease)."""
         self.session.merge(Reconciliation(tenant_id=self.tenant_id, succeeded_at=at))
+
+    def forget_reconciled(self) -> None:
+        """A tenant enabled afresh has not been reconciled yet, whatever its predecessor was."""
+        row = self.session.get(Reconciliation, self.tenant_id)
+        if row is not None:
+            self.session.delete(row)
+
+    def last_reconciled(self) -> datetime | None:
+        """When the tenant's last successful reconciliation pass began."""
+        row = self.session.get(Reconciliation, self.tenant_id)
+        return row.succeeded_at if row is not None else None
 
 
 class PlatformTenantRepository:

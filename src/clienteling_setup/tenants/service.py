@@ -70,6 +70,7 @@ def enable(
                 provisioned.subaccount.auth_token,
             )
             uow.tenants.forget_disabling()  # enabled afresh: the last disabling is history
+            uow.tenants.forget_reconciled()  # and its Twilio state is not read yet
             account = uow.tenants.account(tenant)
     if after is not None:
         after(tenant_id, account)

@@ -178,6 +178,21 @@ async function enterConsole() {
 // ---------------------------------------------------------------------------------------------
 // At a glance
 
+// Enabling answers before the retailer's bundles and trust products are read from Twilio (in
+// the background): until the status says they were, say so and look again every second.
+let firstReadTimer = null;
+
+function followFirstRead(enabled, reconciliation) {
+  const reading = enabled && reconciliation.last_succeeded_at === null;
+  $("twilio-reading").hidden = !reading;
+  if (reading && firstReadTimer === null) {
+    firstReadTimer = setTimeout(() => {
+      firstReadTimer = null;
+      refresh();
+    }, 1000);
+  }
+}
+
 function renderGlance() {
   const { status, configuration } = state;
   const stores = status.stores;
@@ -217,6 +232,7 @@ function renderGlance() {
   );
 
   renderDisabling(status.disabling, Boolean(configuration));
+  followFirstRead(Boolean(configuration), status.reconciliation);
 
   const optin = $("optin-body");
   if (document.activeElement !== optin) optin.value = status.opt_in.body || "";
