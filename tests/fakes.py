@@ -286,7 +286,9 @@ class FakeMessagingGateway:
         self._enter("monthly_number_price")
         if self.pricing_down:
             raise ProviderUnavailable("Twilio's Pricing API is down", status=503)
-        return self.prices.get((iso_country.upper(), number_type))
+        price = self.prices.get((iso_country.upper(), number_type))
+        self._leave("monthly_number_price")
+        return price
 
     def release_number(self, account: AccountCredentials, number_sid: str) -> None:
         self._enter("release_number")

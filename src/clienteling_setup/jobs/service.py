@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from clienteling_setup import errors
+from clienteling_setup.auth.actor import Actor
 from clienteling_setup.cache import TTLCache
 from clienteling_setup.compliance.lists import TenantLists
 from clienteling_setup.db.base import utcnow
@@ -79,7 +80,10 @@ def new_job_id() -> str:
     return f"job_{int(time.time() * 1000):012x}{secrets.token_hex(4)}"
 
 
-def start_job(uows: UnitsOfWork, tenant_id: str, body: OnboardingJobCreate) -> JobView:
+def start_job(
+    uows: UnitsOfWork, tenant_id: str, body: OnboardingJobCreate, actor: Actor
+) -> JobView:
+    """`actor` asked for the job: the ledger names them for every number it buys."""
     with uows.of(tenant_id) as uow:
         uow.tenants.require()
         stores = _selection(uow, body)
@@ -90,6 +94,8 @@ def start_job(uows: UnitsOfWork, tenant_id: str, body: OnboardingJobCreate) -> J
             enable=body.enable,
             status=RUNNING,
             total=len(stores),
+            actor=actor.subject[:255],
+            request_id=actor.request_id,
         )
         uow.jobs.add_with_items(job, [store_id for store_id, _ in stores])
         return JobView(job, Counter({"pending": len(stores)}), None)

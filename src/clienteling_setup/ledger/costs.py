@@ -8,9 +8,15 @@ and a retry that records the same action again writes nothing (`LedgerRepository
 from __future__ import annotations
 
 from clienteling_setup.auth.actor import Actor
+from clienteling_setup.db.base import RequestedBy
 from clienteling_setup.ledger.models import NUMBER_BOUGHT, NUMBER_RELEASED, LedgerEntry
 from clienteling_setup.providers.messaging import MonthlyPrice
 from clienteling_setup.unit_of_work import UnitOfWork
+
+
+def requested_by(row: RequestedBy) -> Actor:
+    """Who the row says asked for its work (a row older than that record: the service)."""
+    return Actor(row.actor or "clienteling-setup", row.request_id)
 
 
 def record_number_bought(
