@@ -103,6 +103,7 @@ def test_every_purchase_and_release_is_in_the_ledger_once_with_its_price(
         price = DE_MOBILE if stores[store_id] == "DE" else US
         who = "alice@dodici.example" if user is alice else "bob@dodici.example"
         number = response.json()["phone_number"]
+        assert response.json()["monthly_price"] == price  # the onboarding answer says it too
         bought.append((store_id, number, who, response.headers["X-Request-ID"], price))
     # A dedicated WhatsApp number for us-3: a second purchase for the store.
     whatsapp_number = available_number(api, "us-3")

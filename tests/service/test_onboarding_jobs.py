@@ -154,8 +154,11 @@ def test_a_dry_run_answers_what_would_be_bought_and_buys_nothing(
     assert countries["US"]["bundle_sid"] is None
     assert countries["DE"]["bundle_sid"].startswith("BU")
     assert countries["DE"]["address_sid"].startswith("AD")
-    assert plan["monthly_cost"] is None
-    assert "price" in plan["note"]
+    # Twilio's prices: US local numbers, DE mobile numbers (the emulator's price list).
+    assert countries["US"]["monthly_price"] == {"amount": "1.15", "currency": "USD"}
+    assert countries["DE"]["monthly_price"] == {"amount": "12.00", "currency": "USD"}
+    assert plan["monthly_cost"] == {"amount": "27.45", "currency": "USD"}  # 3 x 1.15 + 2 x 12
+    assert plan["note"] is None
     writes = [r for r in emulator.state.requests if r.method == "POST"]
     assert writes == []
     assert api.get(JOBS).json() == {"items": [], "next_cursor": None}

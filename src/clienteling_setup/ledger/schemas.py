@@ -25,6 +25,13 @@ def price_read(price: MonthlyPrice | None) -> MonthlyPriceRead | None:
     return None if price is None else MonthlyPriceRead(amount=price.amount, currency=price.currency)
 
 
+def stored_price(amount: str | None, currency: str | None) -> MonthlyPriceRead | None:
+    """A price kept in two columns (amount, currency), as answers show it."""
+    if amount is None or currency is None:
+        return None
+    return MonthlyPriceRead(amount=amount, currency=currency)
+
+
 class LedgerEntryRead(BaseModel):
     """One Twilio action that started or stopped a monthly cost. Entries are never changed."""
 
@@ -72,12 +79,12 @@ CSV_COLUMNS = (
 
 
 def entry_read(entry: LedgerEntry) -> LedgerEntryRead:
-    price = (
-        MonthlyPrice(entry.monthly_price, entry.price_unit)
-        if entry.monthly_price is not None and entry.price_unit is not None
-        else None
+    return read_from(
+        LedgerEntryRead,
+        entry,
+        number_sid=entry.sid,
+        monthly_price=stored_price(entry.monthly_price, entry.price_unit),
     )
-    return read_from(LedgerEntryRead, entry, number_sid=entry.sid, monthly_price=price_read(price))
 
 
 def csv_row(entry: LedgerEntryRead) -> list[str]:

@@ -42,6 +42,10 @@ class StoreOnboarding(RequestedBy, Timestamps, TenantOwned):
     already_purchased: Mapped[bool] = mapped_column(Boolean, default=False)
     messaging_service_sid: Mapped[str | None] = mapped_column(String(34), default=None)
     number_sid: Mapped[str | None] = mapped_column(String(34), default=None)
+    #: What the number costs a month (Twilio's Pricing API when it became owned; null when
+    #: the price was unknown then).
+    monthly_price: Mapped[str | None] = mapped_column(String(16), default=None)
+    price_unit: Mapped[str | None] = mapped_column(String(3), default=None)
     step: Mapped[str] = mapped_column(String(32), default="claimed")
     status: Mapped[str] = mapped_column(String(32), default="in_progress")
     last_error: Mapped[str | None] = mapped_column(Text, default=None)

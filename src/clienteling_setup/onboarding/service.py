@@ -299,6 +299,8 @@ def _run_steps(
             plan,
             bought=(number, price),
             number_sid=number.sid,
+            monthly_price=price.amount if price else None,
+            price_unit=price.currency if price else None,
             step="number_owned",
             last_error=None,
         )
