@@ -32,7 +32,7 @@ from clienteling_setup.compliance.requirements import (
     require_supported,
 )
 from clienteling_setup.db.base import utcnow
-from clienteling_setup.ledger.costs import record_number_bought, requested_by
+from clienteling_setup.ledger.costs import record_store_purchase
 from clienteling_setup.ledger.pricing import monthly_price
 from clienteling_setup.numbers.models import SMS
 from clienteling_setup.numbers.purchase import (
@@ -66,6 +66,9 @@ class Plan(StoreNumber):
     already_purchased: bool
     messaging_service_sid: str
 
+
+#: Why the ledger records the purchase of a store's SMS number.
+SMS_REASON = "sms onboarding"
 
 #: Offboarding (`offboarding.service`) holds this lease too, so the two never interleave.
 SMS_ONBOARDING = StoreWorkflow("onboard", title="onboarding", doing="onboarded or offboarded")
@@ -263,15 +266,8 @@ def _record(
             setattr(row, key, value)
         if bought is not None and not row.already_purchased:
             number, price = bought
-            record_number_bought(
-                uow,
-                requested_by(row),
-                account_sid=plan.account.account_sid,
-                number_sid=number.sid,
-                phone_number=plan.phone_number,
-                store_id=plan.store_id,
-                price=price,
-                reason="sms onboarding",
+            record_store_purchase(
+                uow, row, plan.account, number, price, store_id=plan.store_id, reason=SMS_REASON
             )
         row.updated_at = utcnow()
         if changes.get("status") == "onboarded":

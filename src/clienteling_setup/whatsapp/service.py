@@ -32,7 +32,7 @@ from clienteling_setup.auth.actor import Actor
 from clienteling_setup.callback_auth import WEBHOOK_PREFIX
 from clienteling_setup.compliance.requirements import bundle_required, priced_as
 from clienteling_setup.db.base import utcnow
-from clienteling_setup.ledger.costs import record_number_bought, requested_by
+from clienteling_setup.ledger.costs import record_store_purchase
 from clienteling_setup.ledger.pricing import monthly_price
 from clienteling_setup.numbers.models import WHATSAPP
 from clienteling_setup.numbers.purchase import (
@@ -63,6 +63,8 @@ from clienteling_setup.workflow.core import Run, adopt_or_create, claim
 
 STATUS_CALLBACK_PATH = f"{WEBHOOK_PREFIX}/whatsapp-sender-status"
 PENDING = "pending"  # claimed in our database, no sender in Twilio yet
+#: Why the ledger records the purchase of a store's dedicated WhatsApp number.
+WHATSAPP_REASON = "whatsapp onboarding"
 
 
 def whatsapp_friendly_name(tenant_id: str, store_id: str) -> str:
@@ -424,15 +426,8 @@ def _record(
             setattr(row, key, value)
         if bought is not None:
             number, price = bought
-            record_number_bought(
-                uow,
-                requested_by(row),
-                account_sid=reg.account.account_sid,
-                number_sid=number.sid,
-                phone_number=reg.phone_number,
-                store_id=reg.store_id,
-                price=price,
-                reason="whatsapp onboarding",
+            record_store_purchase(
+                uow, row, reg.account, number, price, store_id=reg.store_id, reason=WHATSAPP_REASON
             )
         if sender is not None:
             apply_sender(row, sender)
