@@ -2,7 +2,9 @@
 
 The cursor is the position of the last entry seen (when it was recorded, its id), so a page
 never repeats or skips an entry that was there when the previous page was read, whatever is
-appended meanwhile. The CSV export reads page after page, each in a unit of work of its own,
+appended meanwhile. An entry whose transaction was still open then (recorded a moment earlier,
+committed after) can land before the cursor: an export bounded by an `until` a minute in the
+past is exact. The CSV export reads page after page, each in a unit of work of its own,
 so a long export holds no transaction open while the client reads.
 """
 
