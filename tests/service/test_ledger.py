@@ -266,3 +266,33 @@ def test_a_repeated_or_concurrent_purchase_writes_one_entry(api: Api) -> None:
         number,
         US,
     )
+
+
+def test_a_pricing_outage_leaves_the_price_unknown_and_buys_all_the_same(
+    api: Api, emulator: EmulatorServer
+) -> None:
+    """Italy: no other service test asks its prices, so this server's gateway has none kept."""
+    enable(api)
+    it = {"country_code": "IT", "region": None, "locality": "Roma", "postal_code": None}
+    put_store(api, "it-rom", name="Dodici Roma", phone=None, **it)
+    outage = emulator.state.add_fault(
+        method="GET", path=r"/pricing/v1/PhoneNumbers/Countries/IT", kind="error", status=503,
+        times=None,
+    )  # fmt: skip
+
+    offer = api.get("/clienteling/stores/it-rom/available-phone-numbers")
+    assert offer.status_code == 200, offer.text
+    assert offer.json()
+    assert all(n["monthly_price"] is None for n in offer.json())
+    number = offer.json()[0]["phone_number"]
+    response = onboard(api, "it-rom", phone_number=number, **bundle_terms(api, "it-rom"))
+
+    assert response.json()["monthly_price"] is None
+    assert outage.hits >= 1
+    (entry,) = ledger(api)
+    assert (entry["action"], entry["phone_number"], entry["monthly_price"]) == (
+        "number_bought",
+        number,
+        None,
+    )
+    assert ledger_csv(api) == [flattened(entry)]
