@@ -21,6 +21,7 @@ from clienteling_setup.providers.messaging import (
     Bundle,
     InputRejected,
     MessagingService,
+    MonthlyPrice,
     NotFound,
     NumberType,
     NumberUnavailable,
@@ -61,6 +62,11 @@ class FakeMessagingGateway:
         self._crash_after: dict[str, int] = {}
         self._crash_before: dict[str, int] = {}
         self._fail_after: dict[str, int] = {}
+        #: Monthly prices by (country, number type); `pricing_down` makes the Pricing API fail.
+        self.prices: dict[tuple[str, str], MonthlyPrice] = {
+            ("US", "local"): MonthlyPrice("1.15", "USD")
+        }
+        self.pricing_down = False
 
     # -- scripting ----------------------------------------------------------------------
     def crash_after(self, operation: str, nth: int = 1) -> None:
@@ -273,6 +279,16 @@ class FakeMessagingGateway:
         numbers[number.phone_number] = replace(number, voice_application_sid=application_sid)
         self._leave("set_number_voice_application")
         return numbers[number.phone_number]
+
+    def monthly_number_price(
+        self, iso_country: str, number_type: NumberType
+    ) -> MonthlyPrice | None:
+        self._enter("monthly_number_price")
+        if self.pricing_down:
+            raise ProviderUnavailable("Twilio's Pricing API is down", status=503)
+        price = self.prices.get((iso_country.upper(), number_type))
+        self._leave("monthly_number_price")
+        return price
 
     def release_number(self, account: AccountCredentials, number_sid: str) -> None:
         self._enter("release_number")

@@ -22,6 +22,7 @@ from clienteling_setup.db.session import ping
 from clienteling_setup.errors import install_error_handlers
 from clienteling_setup.http_context import RequestContextMiddleware, RouteTemplates
 from clienteling_setup.jobs import endpoints as job_endpoints
+from clienteling_setup.ledger import endpoints as ledger_endpoints
 from clienteling_setup.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from clienteling_setup.offboarding import endpoints as offboarding_endpoints
 from clienteling_setup.onboarding import endpoints as onboarding_endpoints
@@ -74,6 +75,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(onboarding_endpoints.router)
     app.include_router(offboarding_endpoints.router)
     app.include_router(job_endpoints.router)
+    app.include_router(ledger_endpoints.router)
     app.include_router(compliance_callbacks.router)
     app.include_router(compliance_endpoints.router)
     app.include_router(whatsapp_endpoints.router)

@@ -1,10 +1,10 @@
 """The emulator as an ASGI application.
 
 ``{base}/{host}{path}`` answers Twilio's ``https://{host}.twilio.com{path}`` for host ``api``,
-``messaging``, ``numbers`` and ``trusthub``; ``{base}/_emulator/...`` is the test/admin API
-(see `admin.py`). Every Twilio request goes through, in order: added latency, fault rules, HTTP
-basic authentication (401 / 20003), routing (404 / 20404, 405 / 20004), the handler under the state
-lock, and the request log.
+``messaging``, ``numbers``, ``pricing`` and ``trusthub``; ``{base}/_emulator/...`` is the
+test/admin API (see `admin.py`). Every Twilio request goes through, in order: added latency, fault
+rules, HTTP basic authentication (401 / 20003), routing (404 / 20404, 405 / 20004), the handler
+under the state lock, and the request log.
 """
 
 from __future__ import annotations
@@ -18,7 +18,14 @@ from urllib.parse import parse_qsl
 
 from starlette.types import Receive, Scope, Send
 
-from . import admin, api_accounts, api_compliance, api_messaging, api_numbers  # noqa: F401
+from . import (  # noqa: F401
+    admin,
+    api_accounts,
+    api_compliance,
+    api_messaging,
+    api_numbers,
+    api_pricing,
+)
 from .errors import DEFAULT_CODES, DEFAULT_MESSAGES, TwilioError, authenticate, error_body
 from .faults import Fault
 from .routing import HOSTS, Ctx, resolve

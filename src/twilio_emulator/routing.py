@@ -1,10 +1,10 @@
 """Route table, request context and Twilio's paging envelopes.
 
 Handlers are plain functions ``(ctx) -> (status, body)``, registered with `route` under the host
-they belong to (``api``, ``messaging``, ``numbers``, ``trusthub``) and a path regex whose named
-groups carry the path parameters (named as in Twilio's OpenAPI templates). They run under the
-state lock and raise `TwilioError` for Twilio's error answers. `record_routes` registers the
-fetch, update and delete of one record at once. A list handler filters with `Ctx.matching` and
+they belong to (``api``, ``messaging``, ``numbers``, ``pricing``, ``trusthub``) and a path regex
+whose named groups carry the path parameters (named as in Twilio's OpenAPI templates). They run
+under the state lock and raise `TwilioError` for Twilio's error answers. `record_routes` registers
+the fetch, update and delete of one record at once. A list handler filters with `Ctx.matching` and
 answers with `page_2010` or `page_v`, which render only the requested page.
 """
 
@@ -22,7 +22,7 @@ from .models import Account, Owned
 if TYPE_CHECKING:
     from .state import EmulatorState
 
-HOSTS = ("api", "messaging", "numbers", "trusthub")
+HOSTS = ("api", "messaging", "numbers", "pricing", "trusthub")
 SID = r"[0-9a-fA-F]{32}"
 
 T = TypeVar("T")

@@ -37,7 +37,7 @@ P = ParamSpec("P")
 @dataclass(frozen=True)
 class LoggedRequest:
     method: str
-    host: str  # api | messaging | numbers | trusthub
+    host: str  # api | messaging | numbers | pricing | trusthub
     path: str  # Twilio's path, without the host prefix
     account_sid: str | None  # the authenticated account, None when authentication failed
     params: dict[str, Any]  # query string, form fields or the JSON body

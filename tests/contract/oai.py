@@ -96,7 +96,14 @@ def _convert(node: Any, complete: bool) -> Any:
         return node
     out: dict[str, Any] = {}
     for key, value in node.items():
+        if key == "x-twilio" and isinstance(value, dict) and "overrideType" in value:
+            # What goes on the wire: Pricing's prices are declared numbers, sent as strings
+            # ("1.00", as the file's own examples show).
+            out["type"] = value["overrideType"]
+            continue
         if key.startswith("x-"):
+            continue
+        if key == "type" and "type" in out:
             continue
         if key == "properties" and isinstance(value, dict):
             out[key] = {name: _convert(prop, complete) for name, prop in value.items()}

@@ -17,6 +17,8 @@ import pytest
 
 from tests.contract import oai
 from twilio_emulator import EmulatorServer, EmulatorState
+from twilio_emulator.api_pricing import PRICING_TYPE_NAMES
+from twilio_emulator.countries import COUNTRIES
 from twilio_emulator.routing import ROUTES, Route, resolve
 
 
@@ -319,6 +321,18 @@ def run_scenario(rec: Recorder, state: EmulatorState) -> None:
     rec.call(master, "POST", "api", f"{api}/{other['sid']}.json", reopen, expect=400)
     own = (other["sid"], other["auth_token"])
     rec.call(own, "GET", "api", f"{api}/{other['sid']}.json", expect=401)
+
+    # number prices: the nine countries, each with a price per number type sold there
+    countries = rec.call(master, "GET", "pricing", "/v1/PhoneNumbers/Countries", expect=200)
+    listed = [c["iso_country"] for c in countries["countries"]]
+    assert sorted(listed) == ["AU", "CA", "DE", "ES", "FR", "GB", "IT", "NL", "US"]
+    for iso in listed:
+        prices = rec.call(creds, "GET", "pricing", f"/v1/PhoneNumbers/Countries/{iso}", expect=200)
+        assert prices["price_unit"] == "USD", prices
+        sold = {PRICING_TYPE_NAMES[kind] for kind in COUNTRIES[iso].types}
+        assert {p["number_type"] for p in prices["phone_number_prices"]} == sold, iso
+    rec.call(master, "GET", "pricing", "/v1/PhoneNumbers/Countries", {"PageSize": 2}, expect=200)
+    rec.call(master, "GET", "pricing", "/v1/PhoneNumbers/Countries/JP", expect=404)
 
     # error answers
     rec.call(("AC" + "f" * 32, "nope"), "GET", "trusthub", "/v1/TrustProducts", expect=401)

@@ -30,6 +30,7 @@ from requests.structures import CaseInsensitiveDict
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
     MessagingGateway,
+    MonthlyPrice,
     SenderProfile,
 )
 from clienteling_setup.providers.twilio import GatewayHttpClient, RetryPolicy, TwilioGateway
@@ -250,6 +251,16 @@ SENDER = {
     "compliance": None,
     "url": f"https://messaging.twilio.com/v2/Channels/Senders/{sid('XE')}",
 }
+PRICES = {
+    "country": "United States",
+    "iso_country": "US",
+    "phone_number_prices": [
+        {"number_type": "local", "base_price": "1.15", "current_price": "1.15"},
+        {"number_type": "toll free", "base_price": "2.15", "current_price": "2.00"},
+    ],
+    "price_unit": "USD",
+    "url": "https://pricing.twilio.com/v1/PhoneNumbers/Countries/US",
+}
 
 
 def assignment(object_sid: str, n: int) -> dict[str, Any]:
@@ -377,6 +388,7 @@ def answer(request: requests.PreparedRequest) -> tuple[int, Any]:
         ("GET", r"/v2/Channels/Senders", lambda: (200, paged_v("senders", [SENDER], []))),
         ("GET", r"/v2/Channels/Senders/\w+", lambda: (200, SENDER)),
         ("POST", r"/v2/Channels/Senders/\w+", lambda: (202, SENDER)),
+        ("GET", r"/v1/PhoneNumbers/Countries/\w+", lambda: (200, PRICES)),
     ]
     for route_method, pattern, handler in routes:
         if method == route_method and re.fullmatch(pattern, path):
@@ -508,6 +520,7 @@ CALLS: dict[str, tuple[Call, bool]] = {
         False,
     ),
     "release_number": (lambda g: g.release_number(TENANT, sid("PN")), False),
+    "monthly_number_price": (lambda g: g.monthly_number_price("us", "toll-free"), True),
     "list_addresses": (lambda g: g.list_addresses(TENANT, "de"), False),
     "list_bundles": (lambda g: g.list_bundles(TENANT, "DE"), False),
     "fetch_bundle": (lambda g: g.fetch_bundle(TENANT, sid("BU")), False),
@@ -633,6 +646,18 @@ def test_buy_number_form(gateway: TwilioGateway, wire: RecordingAdapter) -> None
         "BundleSid": sid("BU"),
         "VoiceApplicationSid": sid("AP"),
     }
+
+
+def test_number_prices_are_read_once_per_country(
+    gateway: TwilioGateway, wire: RecordingAdapter
+) -> None:
+    """The current price (after any discount) in the port's number types, upper-case
+    currency; a second question about the same country costs no call."""
+    assert gateway.monthly_number_price("us", "toll-free") == MonthlyPrice("2.00", "USD")
+    assert gateway.monthly_number_price("US", "local") == MonthlyPrice("1.15", "USD")
+    assert gateway.monthly_number_price("US", "mobile") is None  # Twilio lists none
+    (exchange,) = wire.exchanges
+    assert urlsplit(exchange.request.url or "").path == "/v1/PhoneNumbers/Countries/US"
 
 
 def test_bundle_details(gateway: TwilioGateway, wire: RecordingAdapter) -> None:
@@ -823,6 +848,11 @@ def test_every_gateway_call_against_the_emulator() -> None:
         g.add_number_to_messaging_service(t, service.sid, number.sid)
         g.add_number_to_messaging_service(t, service.sid, number.sid)  # 21710: success
         assert g.messaging_service_has_number(t, service.sid, number.sid)
+
+        assert g.monthly_number_price("US", "local") == MonthlyPrice("1.15", "USD")
+        assert g.monthly_number_price("AU", "mobile") == MonthlyPrice("6.50", "USD")
+        assert g.monthly_number_price("US", "mobile") is None  # not sold there
+        assert g.monthly_number_price("JP", "local") is None  # Twilio's 404: not one of the nine
 
         assert g.list_addresses(t, "DE")
         assert g.list_bundles(t)

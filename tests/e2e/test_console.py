@@ -589,3 +589,55 @@ def test_disabling_the_retailer_from_the_console(embedded: EmbeddedService, page
         status = client.get("/clienteling/onboarding-status").json()
     assert status["disabling"]["status"] == "disabled"
     assert all(store["phone_number"] not in numbers.values() for store in status["stores"])
+
+
+def test_the_ledger_shows_what_was_bought_and_exports_it_as_csv(
+    embedded: EmbeddedService, page: Page
+) -> None:
+    tenant = "ledgerco"
+    embedded.import_stores(tenant, STORES[:1])
+    with embedded.api(tenant) as client:
+        enabled = client.post("/clienteling/configuration", json={"ecom_link": "https://l.example"})
+        assert enabled.status_code == 201, enabled.text
+        offer = client.get("/clienteling/stores/nyc-5th/available-phone-numbers").json()[0]
+        assert offer["monthly_price"] == {"amount": "1.15", "currency": "USD"}
+        number = offer["phone_number"]
+        bought = client.post("/clienteling/stores/nyc-5th/onboard", json={"phone_number": number})
+        assert bought.status_code == 201, bought.text
+        (entry,) = client.get("/clienteling/ledger").json()["items"]
+    sign_in(page, embedded, tenant)
+
+    rows = page.locator("#ledger-rows tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator(".ledger-action")).to_have_text("Bought")
+    expect(rows.first.locator(".ledger-number")).to_have_text(number)
+    expect(rows.first.locator(".ledger-price")).to_have_text("1.15 USD a month")
+    expect(rows.first).to_contain_text(entry["request_id"])
+    expect(page.locator("#ledger-count")).to_have_text("1 entry")
+    shot(page, "console-desktop-ledger")
+
+    # Filtered to releases: none yet.
+    page.locator("#ledger-action").select_option("number_released")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page.locator("#ledger-count")).to_have_text("No entries match.")
+    expect(rows).to_have_count(0)
+
+    # The export is the API's CSV: the one purchase, field for field.
+    page.locator("#ledger-action").select_option("")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    assert download.value.suggested_filename == f"ledger-{tenant}.csv"
+    with Path(download.value.path()).open(newline="") as handle:
+        (line,) = list(csv.DictReader(handle))
+    assert line["entry_id"] == entry["entry_id"]
+    assert (line["action"], line["phone_number"], line["store_id"]) == (
+        "number_bought",
+        number,
+        "nyc-5th",
+    )
+    assert (line["monthly_price_amount"], line["monthly_price_currency"]) == ("1.15", "USD")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(rows).to_have_count(1)
+    page.set_viewport_size(PHONE)
+    expect(rows.first.locator(".ledger-price")).to_be_visible()
+    shot(page, "console-phone-ledger")

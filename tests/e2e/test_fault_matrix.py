@@ -29,6 +29,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from clienteling_setup.ledger.models import NUMBER_BOUGHT, NUMBER_RELEASED, LedgerEntry
 from clienteling_setup.numbers.models import NumberClaim
 from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding
 from clienteling_setup.sync import sync_all
@@ -269,6 +270,9 @@ def assert_emulator_matches_records(api: Api, service: Service, emulator: Emulat
         claims = list(
             session.scalars(select(NumberClaim).where(NumberClaim.tenant_id == api.tenant))
         )
+        ledger = list(
+            session.scalars(select(LedgerEntry).where(LedgerEntry.tenant_id == api.tenant))
+        )
     subaccounts = [
         a
         for a in state.subaccounts()
@@ -302,6 +306,19 @@ def assert_emulator_matches_records(api: Api, service: Service, emulator: Emulat
     assert sorted(owned) == sorted(c.phone_number for c in claims), "owned differ from claims"
     assert {o.phone_number for o in onboardings} <= set(owned), "a released number is recorded"
     assert {w.phone_number for w in whatsapp} <= set(owned), "a released number is recorded"
+    # The ledger: what the service bought and did not release is exactly what Twilio bills
+    # for it (the numbers named for a store); each purchase priced, each release of a number
+    # no longer owned.
+    bought = {e.sid: e for e in ledger if e.action == NUMBER_BOUGHT}
+    released = {e.sid for e in ledger if e.action == NUMBER_RELEASED}
+    ours = {
+        n.sid for n in owned.values() if n.friendly_name.startswith(f"clienteling:{api.tenant}:")
+    }
+    assert set(bought) - released == ours, "the ledger's open purchases differ from the numbers"
+    assert not released & {n.sid for n in owned.values()}, (
+        "a number released in the ledger is owned"
+    )
+    assert all((e.monthly_price, e.price_unit) == ("1.15", "USD") for e in bought.values())
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])

@@ -172,6 +172,7 @@ class Outcome:
     sync_output: str
     final_status: dict[str, dict[str, Any]]
     repeats: dict[str, dict[str, httpx.Response]]
+    ledger: dict[str, list[dict[str, Any]]]  # each tenant's money ledger, at the end
 
 
 @pytest.fixture
@@ -199,7 +200,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
                 with client(recovery, "retry-co") as api:
                     retries = {c.name: retry_until_done(api, c.name) for c in CELLS}
                 synced = deployment.run("sync", "--tenant", "sync-co")
-                final, repeats = {}, {}
+                final, repeats, ledger = {}, {}, {}
                 for tenant_id in TENANTS:
                     with client(recovery, tenant_id) as api:
                         final[tenant_id] = api.get("/clienteling/onboarding-status").json()
@@ -207,7 +208,12 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
                             c.name: api.post(f"/clienteling/stores/{c.name}/offboard")
                             for c in CELLS
                         }
-                yield Outcome(state, tenants, crashed, retries, synced.stdout, final, repeats)
+                        ledger[tenant_id] = api.get(
+                            "/clienteling/ledger", params={"limit": 1000}
+                        ).json()["items"]
+                yield Outcome(
+                    state, tenants, crashed, retries, synced.stdout, final, repeats, ledger
+                )
     finally:
         emulator.stop()
 
@@ -232,6 +238,18 @@ def check_taken_down(outcome: Outcome, tenant_id: str, cell: Cell) -> None:
     assert store.sender_sid not in {s.sid for s in state.senders(tenant.subaccount)}
     for sid in (store.sms_sid, store.whatsapp_sid):
         assert applied_deletes(state, tenant, f"/IncomingPhoneNumbers/{sid}.json") == 1
+    # Each number's purchase and release are in the ledger once, the release at the price the
+    # purchase was recorded with, whoever (the retry or sync) finished the offboarding.
+    entries = sorted(
+        (e["action"], e["number_sid"], e["monthly_price"]["amount"])
+        for e in outcome.ledger[tenant_id]
+        if e["store_id"] == cell.name
+    )
+    assert entries == sorted(
+        (action, sid, "1.15")
+        for action in ("number_bought", "number_released")
+        for sid in (store.sms_sid, store.whatsapp_sid)
+    )
     status = next(s for s in outcome.final_status[tenant_id]["stores"] if s["id"] == cell.name)
     assert status["phone_number"] is None
     assert status["channels"]["sms"]["status"] == "not_onboarded"

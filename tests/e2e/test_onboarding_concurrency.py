@@ -123,6 +123,13 @@ def check_repeat(servers: list[ServerProcess], store_id: str, body: dict[str, An
             assert again.json() == body
 
 
+def ledger_purchases(server: ServerProcess, store_id: str) -> list[tuple[str, str]]:
+    """The store's entries in the money ledger: (action, number)."""
+    with httpx.Client(base_url=server.base_url, headers=headers(), timeout=60) as client:
+        page = client.get("/clienteling/ledger", params={"store_id": store_id}).json()
+    return [(e["action"], e["phone_number"]) for e in page["items"]]
+
+
 def owned_for_store(emulator: EmulatorServer, subaccount: str, store_id: str) -> list[str]:
     name = f"clienteling:{TENANT}:store:{store_id}"
     return [
@@ -147,6 +154,9 @@ def same_number(deployment: Deployment, servers: list[ServerProcess], subaccount
     assert len(emulator.state.owned_numbers(subaccount)) == owned_before + 1
     assert owned_for_store(emulator, subaccount, "nyc-same") == [number]
     check_repeat(servers, "nyc-same", body)
+    # Bought once, recorded once, whichever server recorded it.
+    for server in servers:
+        assert ledger_purchases(server, "nyc-same") == [("number_bought", number)]
 
 
 def different_numbers(
@@ -173,6 +183,7 @@ def different_numbers(
     assert store["phone_number"] == body["phone_number"]
     assert store["channels"]["sms"]["status"] == "onboarded"
     check_repeat(servers, "nyc-many", body)
+    assert ledger_purchases(servers[1], "nyc-many") == [("number_bought", body["phone_number"])]
 
 
 def test_twenty_concurrent_requests_for_one_store_on_two_servers_buy_one_number(

@@ -79,6 +79,7 @@ class Outcome:
     status_after_sync: dict[str, Any]  # sync-co, before any repeated request
     late_retries: dict[str, httpx.Response]  # sync-co: cells sync could not finish
     final_status: dict[str, dict[str, Any]]
+    ledger: dict[str, list[dict[str, Any]]]  # each tenant's money ledger, at the end
 
 
 def client(server: ServerProcess, tenant: str) -> httpx.Client:
@@ -236,11 +237,14 @@ def recover(
             )
             for cell in unfinished
         }
-    final = {}
+    final, ledger = {}, {}
     for tenant in tenants.values():
         with client(server, tenant.id) as api:
             final[tenant.id] = api.get("/clienteling/onboarding-status").json()
-    return Outcome(state, tenants, crashed, retries, synced.stdout, after_sync, late, final)
+            ledger[tenant.id] = api.get("/clienteling/ledger", params={"limit": 1000}).json()[
+                "items"
+            ]
+    return Outcome(state, tenants, crashed, retries, synced.stdout, after_sync, late, final, ledger)
 
 
 def retried(api: httpx.Client, path: str, body: dict[str, Any]) -> httpx.Response:
@@ -291,6 +295,16 @@ def assert_onboarded_once(outcome: Outcome, tenant: Tenant, cell: Cell) -> None:
     if not cell.already_purchased:
         assert owned[0].friendly_name == f"clienteling:{tenant.id}:store:{cell.name}"
     assert applied_purchases(state, tenant, number) == 1  # the test bought the pre-owned ones
+    # The purchase is in the ledger once, priced (none for a number the tenant owned before).
+    entries = [
+        (e["action"], e["phone_number"], e["number_sid"], e["monthly_price"])
+        for e in outcome.ledger[tenant.id]
+        if e["store_id"] == cell.name
+    ]
+    price = {"amount": "1.15", "currency": "USD"}
+    assert entries == (
+        [] if cell.already_purchased else [("number_bought", number, owned[0].sid, price)]
+    )
     members = [
         m
         for m in state.messaging_service_numbers(tenant.messaging_service)

@@ -200,6 +200,7 @@ def test_the_command_line_plans_then_runs_and_follows_a_job(
     assert "Would buy 12 number(s). Nothing was bought (dry run)." in plan.stdout
     assert "US: 8 store(s), 8 local number(s) to buy; no bundle needed" in plan.stdout
     assert "GB: 4 store(s), 4 mobile number(s) to buy; with bundle BU" in plan.stdout
+    assert "They would cost 13.80 USD a month." in plan.stdout  # 8 x 1.15 + 4 x 1.15
     assert not [r for r in emulator.state.requests if r.method == "POST"]
 
     # No server runs now: the command works on its job itself.

@@ -16,6 +16,7 @@ import pytest
 
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
+    MonthlyPrice,
     NotFound,
     NumberUnavailable,
     ProviderFailure,
@@ -94,6 +95,64 @@ def first_us_number(gateway: TwilioGateway, tenant: AccountCredentials) -> str:
     found = gateway.search_available_numbers(tenant, "US", "local", limit=1)
     assert found
     return found[0].phone_number
+
+
+class TestNumberPrices:
+    """Prices come from the Pricing API once per country and stay a while; a failure neither
+    repeats at once nor forgets prices already known."""
+
+    @pytest.fixture
+    def clock(self) -> list[float]:
+        return [1000.0]
+
+    @pytest.fixture
+    def priced(
+        self, state: EmulatorState, server: EmulatorServer, clock: list[float]
+    ) -> Iterator[TwilioGateway]:
+        gateway = TwilioGateway(
+            state.master_account_sid,
+            state.master_auth_token,
+            base_url=server.base_url,
+            max_attempts=1,
+            price_ttl=600.0,
+            clock=lambda: clock[0],
+        )
+        yield gateway
+        gateway.close()
+
+    def test_one_call_per_country_until_the_prices_age(
+        self, priced: TwilioGateway, state: EmulatorState, clock: list[float]
+    ) -> None:
+        assert priced.monthly_number_price("US", "local") == MonthlyPrice("1.15", "USD")
+        assert priced.monthly_number_price("us", "toll-free") == MonthlyPrice("2.15", "USD")
+        assert priced.monthly_number_price("DE", "mobile") == MonthlyPrice("12.00", "USD")
+        assert len(logged(state, "GET", r"^/v1/PhoneNumbers/Countries/")) == 2
+        assert {r.account_sid for r in state.requests} == {state.master_account_sid}
+        clock[0] += 601
+        assert priced.monthly_number_price("US", "local") == MonthlyPrice("1.15", "USD")
+        assert len(logged(state, "GET", r"^/v1/PhoneNumbers/Countries/US$")) == 2
+
+    def test_a_failure_is_remembered_briefly(
+        self, priced: TwilioGateway, state: EmulatorState, clock: list[float]
+    ) -> None:
+        state.faults.add(kind="error", path=r"/pricing/", status=503, times=None)
+        for _ in range(3):
+            with pytest.raises(ProviderUnavailable):
+                priced.monthly_number_price("GB", "mobile")
+        assert len(logged(state, "GET", r"^/v1/PhoneNumbers/Countries/GB$")) == 1
+        state.faults.clear()
+        clock[0] += 31
+        assert priced.monthly_number_price("GB", "mobile") == MonthlyPrice("1.15", "USD")
+
+    def test_known_prices_outlive_a_failure(
+        self, priced: TwilioGateway, state: EmulatorState, clock: list[float]
+    ) -> None:
+        assert priced.monthly_number_price("AU", "mobile") == MonthlyPrice("6.50", "USD")
+        clock[0] += 601
+        state.faults.add(kind="error", path=r"/pricing/", status=500, times=None)
+        assert priced.monthly_number_price("AU", "mobile") == MonthlyPrice("6.50", "USD")
+        assert priced.monthly_number_price("AU", "mobile") == MonthlyPrice("6.50", "USD")
+        assert len(logged(state, "GET", r"^/v1/PhoneNumbers/Countries/AU$")) == 2
 
 
 class TestSubaccounts:

@@ -27,6 +27,7 @@ def test_available_numbers_are_sms_numbers_of_the_store_country_near_it(api: Api
         assert phonenumbers.region_code_for_number(parsed) == "US"
         assert entry["region"] == "NY"
         assert entry["number_type"] == "local"
+        assert entry["monthly_price"] == {"amount": "1.15", "currency": "USD"}  # Twilio's
 
 
 def test_a_mobile_country_lists_mobile_numbers(api: Api) -> None:
@@ -38,6 +39,7 @@ def test_a_mobile_country_lists_mobile_numbers(api: Api) -> None:
         parsed = phonenumbers.parse(entry["phone_number"])
         assert phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE
         assert entry["number_type"] == "mobile"
+        assert entry["monthly_price"] == {"amount": "12.00", "currency": "USD"}
 
 
 def test_numbers_the_tenant_claimed_are_not_offered_again(api: Api) -> None:

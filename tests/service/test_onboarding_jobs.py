@@ -100,6 +100,21 @@ def test_a_200_store_job_onboards_every_store_once(api: Api, emulator: EmulatorS
         "created_at": done["created_at"],
         "finished_at": done["finished_at"],
     }
+    # The ledger has each store's purchase once, priced, naming who started the job.
+    ledger = api.get("/clienteling/ledger", params={"limit": 1000}).json()
+    assert ledger["next_cursor"] is None
+    entries = ledger["items"]
+    assert sorted((e["store_id"], e["phone_number"]) for e in entries) == sorted(
+        (store_id, results[store_id]["phone_number"]) for store_id in stores
+    )
+    assert {e["action"] for e in entries} == {"number_bought"}
+    assert {e["actor"] for e in entries} == {"cli"}
+    assert len({e["request_id"] for e in entries}) == 1
+    assert entries[0]["request_id"]
+    prices = {"us": "1.15", "ca": "1.15", "gb": "1.15", "es": "10.00"}
+    for entry in entries:
+        amount = prices[entry["store_id"][:2]]
+        assert entry["monthly_price"] == {"amount": amount, "currency": "USD"}, entry
 
 
 def test_the_onboarding_status_shows_a_running_job(api: Api, emulator: EmulatorServer) -> None:
@@ -154,8 +169,11 @@ def test_a_dry_run_answers_what_would_be_bought_and_buys_nothing(
     assert countries["US"]["bundle_sid"] is None
     assert countries["DE"]["bundle_sid"].startswith("BU")
     assert countries["DE"]["address_sid"].startswith("AD")
-    assert plan["monthly_cost"] is None
-    assert "price" in plan["note"]
+    # Twilio's prices: US local numbers, DE mobile numbers (the emulator's price list).
+    assert countries["US"]["monthly_price"] == {"amount": "1.15", "currency": "USD"}
+    assert countries["DE"]["monthly_price"] == {"amount": "12.00", "currency": "USD"}
+    assert plan["monthly_cost"] == {"amount": "27.45", "currency": "USD"}  # 3 x 1.15 + 2 x 12
+    assert plan["note"] is None
     writes = [r for r in emulator.state.requests if r.method == "POST"]
     assert writes == []
     assert api.get(JOBS).json() == {"items": [], "next_cursor": None}

@@ -54,7 +54,13 @@ def twilio(uows: UnitsOfWork, tmp_path: Path) -> FakeMessagingGateway:
     enable(uows, gateway, "http://clienteling.test", TENANT, body)
     put_store(uows, TENANT, STORE, StoreWrite(name="Store a", country_code="US"))
     onboard_store(
-        uows, gateway, TENANT, STORE, OnboardStoreRequest(phone_number=SMS_NUMBER), enable=False
+        uows,
+        gateway,
+        TENANT,
+        STORE,
+        OnboardStoreRequest(phone_number=SMS_NUMBER),
+        enable=False,
+        actor=Actor("t"),
     )
     ports = WhatsAppPorts(
         gateway, LocalStorage(tmp_path, "http://x.test", b"k" * 16), "http://x.test"
@@ -62,7 +68,7 @@ def twilio(uows: UnitsOfWork, tmp_path: Path) -> FakeMessagingGateway:
     request = WhatsAppOnboardRequest(
         waba_id="123456789012", profile_name="Store a", whatsapp_phone_number=WHATSAPP_NUMBER
     )
-    onboard_whatsapp(uows, ports, TENANT, STORE, request)
+    onboard_whatsapp(uows, ports, TENANT, STORE, request, actor=Actor("t"))
     gateway.calls.clear()
     return gateway
 
@@ -140,6 +146,7 @@ def test_a_crash_at_each_step_is_finished_by_a_retry_or_sync(
         STORE,
         OnboardStoreRequest(phone_number="+12125550103"),
         enable=False,
+        actor=Actor("t"),
     )
     assert (row.status, created) == ("onboarded", True)
 

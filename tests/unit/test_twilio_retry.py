@@ -130,7 +130,7 @@ class TestRetryAfter:
 
 
 class TestRewriteUrl:
-    @pytest.mark.parametrize("sub", ["api", "messaging", "numbers", "trusthub"])
+    @pytest.mark.parametrize("sub", ["api", "messaging", "numbers", "pricing", "trusthub"])
     def test_twilio_hosts_go_to_the_base_url(self, sub: str) -> None:
         url = f"https://{sub}.twilio.com/v1/Things/XX1?PageSize=5"
         assert rewrite_url(url, "http://127.0.0.1:9/") == (

@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import create_engine
 
 from clienteling_setup import errors
+from clienteling_setup.auth.actor import Actor
 from clienteling_setup.crypto import SecretBox
 from clienteling_setup.db.all_models import Base
 from clienteling_setup.db.session import make_engine, make_sessionmaker
+from clienteling_setup.ledger.models import NUMBER_BOUGHT
 from clienteling_setup.numbers.purchase import number_friendly_name
 from clienteling_setup.onboarding import groups
 from clienteling_setup.onboarding.schemas import OnboardStoreRequest, SenderGroupWrite
@@ -35,6 +37,8 @@ BASE_URL = "http://clienteling.test"
 A_NUMBER = "+12125550101"
 B_NUMBER = "+12125550102"
 WABA = "123456789012"
+ALICE = Actor("alice", "req-alice")
+BOB = Actor("bob", "req-bob")
 
 
 @pytest.fixture
@@ -61,12 +65,32 @@ def enabled(uows: UnitsOfWork, twilio: FakeMessagingGateway) -> None:
 
 
 def onboard(
-    uows: UnitsOfWork, twilio: FakeMessagingGateway, store_id: str, number: str
+    uows: UnitsOfWork,
+    twilio: FakeMessagingGateway,
+    store_id: str,
+    number: str,
+    actor: Actor = ALICE,
 ) -> tuple[str, bool]:
     row, created = onboard_store(
-        uows, twilio, TENANT, store_id, OnboardStoreRequest(phone_number=number), enable=False
+        uows,
+        twilio,
+        TENANT,
+        store_id,
+        OnboardStoreRequest(phone_number=number),
+        enable=False,
+        actor=actor,
     )
     return row.status, created
+
+
+def purchases(uows: UnitsOfWork) -> list[tuple[str | None, str | None, str, str | None, str]]:
+    """The ledger's purchases: (store, number, actor, request id, price)."""
+    with uows.of(TENANT) as uow:
+        entries = uow.ledger.page(after=None, limit=100, actions=(NUMBER_BOUGHT,))
+        return [
+            (e.store_id, e.phone_number, e.actor, e.request_id, f"{e.monthly_price} {e.price_unit}")
+            for e in entries
+        ]
 
 
 def account(twilio: FakeMessagingGateway) -> AccountCredentials:
@@ -121,17 +145,20 @@ def test_sms_onboarding_step_sequence(uows: UnitsOfWork, twilio: FakeMessagingGa
     twilio.calls.clear()
     assert onboard(uows, twilio, "a", A_NUMBER) == ("onboarded", True)
     # A first attempt: the purchase, then the Messaging Service; no look-up, no list.
-    assert list(twilio.calls.elements()) == SMS_WRITES
+    # The price is read once the number is owned (the real gateway keeps it a while).
+    assert list(twilio.calls.elements()) == [SMS_WRITES[0], "monthly_number_price", *SMS_WRITES[1:]]
     number = twilio.only_account().numbers[A_NUMBER]
     assert number.friendly_name == number_friendly_name(TENANT, "a")
     assert number.voice_application_sid is not None  # set in the purchase itself
-    assert onboard(uows, twilio, "a", A_NUMBER) == ("onboarded", False)
+    assert onboard(uows, twilio, "a", A_NUMBER, BOB) == ("onboarded", False)
     assert twilio.purchases == [A_NUMBER]
+    assert purchases(uows) == [("a", A_NUMBER, "alice", "req-alice", "1.15 USD")]
 
 
 def _points() -> list[tuple[str, str]]:
-    # Between any two steps: right after each Twilio write, and right before each one.
-    return [("after", op) for op in SMS_WRITES] + [("before", op) for op in SMS_WRITES]
+    # Between any two steps: right after each Twilio call, and right before each one.
+    calls = [*SMS_WRITES, "monthly_number_price"]
+    return [("after", op) for op in calls] + [("before", op) for op in calls]
 
 
 @pytest.mark.parametrize(("when", "op"), _points())
@@ -145,7 +172,7 @@ def test_sms_onboarding_crash_between_steps_then_resume_buys_once(
         onboard(uows, twilio, "a", A_NUMBER)
     bought_before_crash = list(twilio.purchases)
     if resume == "retry":
-        assert onboard(uows, twilio, "a", A_NUMBER)[0] == "onboarded"
+        assert onboard(uows, twilio, "a", A_NUMBER, BOB)[0] == "onboarded"
     else:
         finished = resume_unfinished(uows, twilio, TENANT)
         with uows.of(TENANT) as uow:
@@ -156,11 +183,25 @@ def test_sms_onboarding_crash_between_steps_then_resume_buys_once(
             assert (finished, status) == (1, "onboarded")
         else:  # sync never buys: the number was not bought before the crash
             assert (finished, status) == (0, "in_progress")
-            assert onboard(uows, twilio, "a", A_NUMBER)[0] == "onboarded"
+            assert onboard(uows, twilio, "a", A_NUMBER, BOB)[0] == "onboarded"
     acct = twilio.only_account()
     assert twilio.purchases == [A_NUMBER]
+    # One purchase, one ledger entry, naming the request that claimed the number and bought
+    # it, whoever finished the onboarding.
+    assert purchases(uows) == [("a", A_NUMBER, "alice", "req-alice", "1.15 USD")]
     service_sid = next(iter(acct.services))
     assert acct.members[service_sid] == [acct.numbers[A_NUMBER].sid]
+
+
+def test_a_pricing_failure_neither_blocks_nor_fails_the_purchase(
+    uows: UnitsOfWork, twilio: FakeMessagingGateway
+):
+    enabled(uows, twilio)
+    twilio.pricing_down = True
+    assert onboard(uows, twilio, "a", A_NUMBER) == ("onboarded", True)
+    assert twilio.purchases == [A_NUMBER]
+    # Recorded all the same, the price unknown rather than guessed.
+    assert purchases(uows) == [("a", A_NUMBER, "alice", "req-alice", "None None")]
 
 
 def test_sms_onboarding_adopts_a_number_already_owned_and_in_the_service(
@@ -179,6 +220,7 @@ def test_sms_onboarding_adopts_a_number_already_owned_and_in_the_service(
         "a",
         OnboardStoreRequest(phone_number=A_NUMBER, phone_number_already_purchased=True),
         enable=False,
+        actor=ALICE,
     )
     assert (row.status, created) == ("onboarded", True)
     assert twilio.calls["find_owned_number"] == 1
@@ -187,6 +229,7 @@ def test_sms_onboarding_adopts_a_number_already_owned_and_in_the_service(
     assert twilio.calls["add_number_to_messaging_service"] == 1
     assert twilio.calls["set_number_voice_application"] == 1  # bought without it earlier
     assert twilio.only_account().members[service_sid] == [owned.sid]
+    assert purchases(uows) == []  # the tenant had bought it: no cost started here
 
 
 def test_sms_onboarding_retry_refuses_a_number_bought_for_another_store(
@@ -224,11 +267,15 @@ def test_a_refused_purchase_releases_the_claim_for_another_number(
 
 
 def whatsapp(
-    uows: UnitsOfWork, twilio: FakeMessagingGateway, store_id: str, number: str | None
+    uows: UnitsOfWork,
+    twilio: FakeMessagingGateway,
+    store_id: str,
+    number: str | None,
+    actor: Actor = ALICE,
 ) -> str:
     ports = WhatsAppPorts(twilio, LocalStorage(Path("/nonexistent"), BASE_URL, b"k" * 16), BASE_URL)
     body = WhatsAppOnboardRequest(waba_id=WABA, profile_name="Acme", whatsapp_phone_number=number)
-    row, _ = onboard_whatsapp(uows, ports, TENANT, store_id, body)
+    row, _ = onboard_whatsapp(uows, ports, TENANT, store_id, body, actor=actor)
     return row.status
 
 
@@ -260,7 +307,7 @@ def test_a_whatsapp_number_cannot_become_another_stores_sms_number(
 
 # -- WhatsApp registration ------------------------------------------------------------------
 
-WHATSAPP_WRITES = ["buy_number", "create_sender"]
+WHATSAPP_WRITES = ["buy_number", "monthly_number_price", "create_sender"]
 
 
 @pytest.mark.parametrize("op", WHATSAPP_WRITES)
@@ -272,9 +319,13 @@ def test_whatsapp_crash_after_a_step_then_retry_buys_and_registers_once(
     twilio.crash_after(op)
     with pytest.raises(SimulatedCrash):
         whatsapp(uows, twilio, "a", "+12125550199")
-    assert whatsapp(uows, twilio, "a", "+12125550199") == "creating"
+    assert whatsapp(uows, twilio, "a", "+12125550199", BOB) == "creating"
     acct = twilio.only_account()
     assert twilio.purchases == [A_NUMBER, "+12125550199"]
+    assert purchases(uows) == [
+        ("a", A_NUMBER, "alice", "req-alice", "1.15 USD"),
+        ("a", "+12125550199", "alice", "req-alice", "1.15 USD"),
+    ]
     assert [s.sender_id for s in acct.senders.values()] == ["whatsapp:+12125550199"]
 
 

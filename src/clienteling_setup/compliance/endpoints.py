@@ -15,6 +15,7 @@ from clienteling_setup.compliance.schemas import (
     bundle_read,
 )
 from clienteling_setup.deps import GatewayDep, ListCacheDep, TenantDep, UowsDep
+from clienteling_setup.ledger.schemas import price_read
 from clienteling_setup.openapi_docs import ERRORS_READ
 from clienteling_setup.schemas import read_from
 from clienteling_setup.stores.endpoints import StoreIdPath
@@ -36,15 +37,17 @@ ListsDep = Annotated[TenantLists, Depends(tenant_lists)]
     tags=["Available phone numbers"],
     summary="List available phone numbers",
     description="SMS-capable numbers of the store's country and SMS number type, near the "
-    "store (postal code, then region, then country).",
+    "store (postal code, then region, then country), each with what it would cost a month.",
     responses=ERRORS_READ,
 )
 def list_available_numbers(
     store_id: StoreIdPath, lists: ListsDep
 ) -> list[AvailablePhoneNumberRead]:
     offer = lists.available_numbers(store_id)
+    price = price_read(offer.monthly_price)
     return [
-        read_from(AvailablePhoneNumberRead, n, number_type=offer.number_type) for n in offer.numbers
+        read_from(AvailablePhoneNumberRead, n, number_type=offer.number_type, monthly_price=price)
+        for n in offer.numbers
     ]
 
 

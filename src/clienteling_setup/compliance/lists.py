@@ -15,12 +15,14 @@ from typing import Any, TypeVar
 from clienteling_setup import errors
 from clienteling_setup.cache import TTLCache
 from clienteling_setup.compliance.requirements import sms_number_type
+from clienteling_setup.ledger.pricing import monthly_price
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
     Address,
     AvailableNumber,
     Bundle,
     MessagingGateway,
+    MonthlyPrice,
     NumberType,
     ProviderError,
     TrustProduct,
@@ -37,6 +39,7 @@ class NumberOffer:
 
     number_type: NumberType
     numbers: list[AvailableNumber]
+    monthly_price: MonthlyPrice | None  # of one such number; None when Twilio's is unknown
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,8 @@ class TenantLists:
         # claimed (for SMS or WhatsApp; one indexed lookup of the offered numbers, not a scan).
         with self.uows.of(self.tenant_id) as uow:
             taken = uow.numbers.claimed_among(n.phone_number for n in numbers)
-        return NumberOffer(number_type, [n for n in numbers if n.phone_number not in taken])
+        free = [n for n in numbers if n.phone_number not in taken]
+        return NumberOffer(number_type, free, monthly_price(self.gateway, country, number_type))
 
     def addresses(self, store_id: str) -> list[Address]:
         account, store = self._store(store_id)

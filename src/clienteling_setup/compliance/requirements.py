@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
 from clienteling_setup import errors
 from clienteling_setup.compliance.models import CountryRequirement
 from clienteling_setup.compliance.repository import RequirementRepository
@@ -19,6 +22,7 @@ from clienteling_setup.compliance.rules import (
     rule_for,
     with_bundle_required,
 )
+from clienteling_setup.providers.messaging import NumberType
 
 
 def _refreshed(rule: CountryRule, row: CountryRequirement | None) -> CountryRule:
@@ -70,3 +74,15 @@ def bundle_required(country_code: str, requirements: RequirementRepository | Non
 
 def sms_number_type(country_code: str) -> str:
     return require_supported(country_code).sms_number_type or "local"
+
+
+def priced_as(phone_number: str) -> tuple[str, NumberType]:
+    """The country and number type Twilio prices `phone_number` (E.164) as: toll-free when
+    its numbering plan says so, else the country's SMS number type (what the service offers
+    and buys there)."""
+    parsed = phonenumbers.parse(phone_number, None)
+    country = phonenumbers.region_code_for_number(parsed) or ""
+    if phonenumbers.number_type(parsed) == PhoneNumberType.TOLL_FREE:
+        return country, "toll-free"
+    rule = rule_for(country)
+    return country, (rule.sms_number_type if rule is not None else None) or "local"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from clienteling_setup.compliance.lists import ListedBundle
+from clienteling_setup.ledger.schemas import MonthlyPriceRead
 from clienteling_setup.schemas import read_from
 
 
@@ -15,6 +16,12 @@ class AvailablePhoneNumberRead(BaseModel):
     postal_code: str | None = None
     iso_country: str | None = None
     number_type: str | None = None
+    monthly_price: MonthlyPriceRead | None = Field(
+        default=None,
+        description="What the number would cost a month (Twilio's Pricing API); null when "
+        "the price is unknown now.",
+        examples=[{"amount": "1.15", "currency": "USD"}],
+    )
 
 
 class AddressRead(BaseModel):

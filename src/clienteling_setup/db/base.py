@@ -61,3 +61,11 @@ class TenantOwned(Base):
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RequestedBy:
+    """Who asked for the work the row records: the token's subject and the request's id. The
+    ledger names them for what the work buys, even when a retry or `sync` finishes it."""
+
+    actor: Mapped[str] = mapped_column(String(255), default="")
+    request_id: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from clienteling_setup.deps import GatewayDep, ListCacheDep, TenantDep, UowsDep
+from clienteling_setup.deps import ActorDep, GatewayDep, ListCacheDep, TenantDep, UowsDep
 from clienteling_setup.jobs import service
 from clienteling_setup.jobs.schemas import (
     OnboardingJobCreate,
@@ -51,13 +51,14 @@ def start_job(
     uows: UowsDep,
     gateway: GatewayDep,
     cache: ListCacheDep,
+    actor: ActorDep,
     response: Response,
 ) -> Any:
     if body.dry_run:
         # 200, past the 202 response model: a plan, not a job.
         plan = service.plan_job(uows, gateway, cache, tenant, body)
         return JSONResponse(plan_read(plan, body.channel).model_dump(mode="json"))
-    view = service.start_job(uows, tenant, body)
+    view = service.start_job(uows, tenant, body, actor)
     response.headers["Location"] = JOB_PATH.format(job_id=view.job.id)
     return job_read(view)
 

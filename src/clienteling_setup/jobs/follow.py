@@ -13,7 +13,7 @@ from collections.abc import Callable
 from clienteling_setup.jobs import service
 from clienteling_setup.jobs.models import CANCELLED, FAILED, FINISHED
 from clienteling_setup.jobs.runner import JobRunner, RunnerSettings
-from clienteling_setup.jobs.schemas import PRICE_NOTE, OnboardingJobCreate
+from clienteling_setup.jobs.schemas import OnboardingJobCreate
 from clienteling_setup.jobs.service import JobView
 from clienteling_setup.jobs.work import JobPorts
 
@@ -23,7 +23,8 @@ POLL_SECONDS = 0.5
 def dry_run_lines(ports: JobPorts, tenant_id: str, body: OnboardingJobCreate) -> list[str]:
     plan = service.plan_job(ports.uows, ports.gateway, ports.list_cache, tenant_id, body)
     lines = []
-    for country, stores, to_buy in plan.countries:
+    for planned in plan.countries:
+        country, stores, to_buy = planned.plan, planned.stores, planned.to_buy
         if country.problem is not None:
             how = f"fails: {country.problem}"
         elif country.bundle_sid is not None:
@@ -38,8 +39,11 @@ def dry_run_lines(ports: JobPorts, tenant_id: str, body: OnboardingJobCreate) ->
     if already:
         lines.append(f"{already} store(s) already onboarded: nothing to buy for them.")
     lines.append(f"Would buy {plan.count} number(s). Nothing was bought (dry run).")
-    if plan.count:
-        lines.append(PRICE_NOTE)
+    cost = plan.monthly_cost
+    if cost is not None:
+        lines.append(f"They would cost {cost.amount} {cost.currency} a month.")
+    if plan.price_note is not None:
+        lines.append(plan.price_note)
     return lines
 
 

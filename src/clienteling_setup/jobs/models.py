@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clienteling_setup.db.base import TenantOwned, Timestamps, utcnow
+from clienteling_setup.db.base import RequestedBy, TenantOwned, Timestamps, utcnow
 
 # Job statuses: items are being worked on; cancelled, the stores under way still finish; done.
 RUNNING = "running"
@@ -30,7 +30,7 @@ FAILED = "failed"
 ITEM_CANCELLED = "cancelled"
 
 
-class OnboardingJob(Timestamps, TenantOwned):
+class OnboardingJob(RequestedBy, Timestamps, TenantOwned):
     """A bulk onboarding of many stores: what was asked, and where the job stands."""
 
     __tablename__ = "onboarding_jobs"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from clienteling_setup import errors
 from clienteling_setup.compliance.lists import TenantLists
 from clienteling_setup.compliance.requirements import bundle_required, require_supported
+from clienteling_setup.providers.messaging import NumberType
 
 #: A number is picked at random among the first few free ones, so that workers onboarding
 #: stores of one place at once rarely reach for the same number.
@@ -24,7 +25,7 @@ class CountryPlan:
     not at all, for the `problem` given."""
 
     country: str
-    number_type: str | None
+    number_type: NumberType | None
     bundle_sid: str | None = None
     address_sid: str | None = None
     problem: str | None = None
@@ -35,7 +36,7 @@ def plan_country(lists: TenantLists, country: str, store_id: str) -> CountryPlan
     A regulated country needs exactly one approved bundle with an address for its SMS number
     type; with none, or several to choose from, its stores fail with the reason."""
     try:
-        number_type = require_supported(country).sms_number_type or "local"
+        number_type: NumberType = require_supported(country).sms_number_type or "local"
     except errors.BadRequest as exc:
         return CountryPlan(country, None, problem=exc.message)
     with lists.uows.of(lists.tenant_id) as uow:

@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from clienteling_setup.auth.actor import Actor
 from clienteling_setup.config import JobsSettings
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.jobs.models import DONE, FAILED, ONBOARDED, PENDING, JobBudget
@@ -36,6 +37,7 @@ from clienteling_setup.jobs.work import (
     StoreTask,
     onboard_job_store,
 )
+from clienteling_setup.ledger.costs import requested_by
 from clienteling_setup.workflow.leases import new_holder
 
 log = logging.getLogger("clienteling_setup.jobs")
@@ -162,6 +164,10 @@ class JobRunner:
             )
             jobs = {job_id: uow.job_items.job(job_id) for job_id in {i.job_id for i in items}}
             enable = {job_id: job is not None and job.enable for job_id, job in jobs.items()}
+            actors = {
+                job_id: requested_by(job) if job is not None else Actor("clienteling-setup")
+                for job_id, job in jobs.items()
+            }
             return [
                 StoreTask(
                     tenant_id=tenant_id,
@@ -169,6 +175,7 @@ class JobRunner:
                     store_id=item.store_id,
                     enable=enable[item.job_id],
                     chosen_number=item.phone_number,
+                    actor=actors[item.job_id],
                 )
                 for item in items
             ]

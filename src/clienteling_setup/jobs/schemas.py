@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from clienteling_setup.jobs.models import CLAIMED, PENDING, OnboardingJobItem
+from clienteling_setup.ledger.schemas import MonthlyPriceRead, price_read
 from clienteling_setup.schemas import read_from
 from clienteling_setup.stores.models import Store
 from clienteling_setup.stores.schemas import STORE_ID_PATTERN
@@ -22,11 +23,6 @@ StoreId = Annotated[str, Text(column_length(Store.id)), Field(pattern=STORE_ID_P
 
 if TYPE_CHECKING:  # the service's views; the service imports the request body from here
     from clienteling_setup.jobs.service import JobPlan, JobView
-
-PRICE_NOTE = (
-    "Twilio's number prices are not known to the service yet: the count is exact, the "
-    "monthly cost is left out."
-)
 
 
 class Channel(StrEnum):
@@ -161,8 +157,9 @@ class DryRunCountry(BaseModel):
     bundle_sid: str | None
     address_sid: str | None
     problem: str | None = Field(description="Why these stores would fail, in words.")
-    monthly_price: float | None = Field(description="Twilio's monthly price of one number.")
-    currency: str | None
+    monthly_price: MonthlyPriceRead | None = Field(
+        description="Twilio's monthly price of one number (null when unknown, or none to buy)."
+    )
 
 
 class DryRunStore(BaseModel):
@@ -176,10 +173,10 @@ class OnboardingJobPlan(BaseModel):
     dry_run: bool = True
     channel: str
     count: int = Field(description="Numbers the job would buy.")
-    monthly_cost: float | None = Field(
-        description="The numbers' monthly cost, when Twilio's price is known for every one."
+    monthly_cost: MonthlyPriceRead | None = Field(
+        description="What the numbers would cost a month, when Twilio's price is known for "
+        "every one (null otherwise, or when nothing would be bought)."
     )
-    currency: str | None
     note: str | None = Field(description="What the figures leave out.")
     countries: list[DryRunCountry]
     stores: list[DryRunStore]
@@ -216,24 +213,22 @@ def job_read(view: JobView) -> OnboardingJobRead:
 def plan_read(plan: JobPlan, channel: str) -> OnboardingJobPlan:
     countries = [
         DryRunCountry(
-            country_code=cp.country,
-            stores=stores,
-            to_buy=to_buy,
-            number_type=cp.number_type,
-            bundle_sid=cp.bundle_sid,
-            address_sid=cp.address_sid,
-            problem=cp.problem,
-            monthly_price=None,
-            currency=None,
+            country_code=c.plan.country,
+            stores=c.stores,
+            to_buy=c.to_buy,
+            number_type=c.plan.number_type,
+            bundle_sid=c.plan.bundle_sid,
+            address_sid=c.plan.address_sid,
+            problem=c.plan.problem,
+            monthly_price=price_read(c.monthly_price),
         )
-        for cp, stores, to_buy in plan.countries
+        for c in plan.countries
     ]
     return OnboardingJobPlan(
         channel=channel,
         count=plan.count,
-        monthly_cost=None,
-        currency=None,
-        note=PRICE_NOTE if plan.count else None,
+        monthly_cost=price_read(plan.monthly_cost),
+        note=plan.price_note,
         countries=countries,
         stores=[
             DryRunStore(

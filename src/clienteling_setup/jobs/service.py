@@ -11,8 +11,10 @@ import secrets
 import time
 from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 
 from clienteling_setup import errors
+from clienteling_setup.auth.actor import Actor
 from clienteling_setup.cache import TTLCache
 from clienteling_setup.compliance.lists import TenantLists
 from clienteling_setup.db.base import utcnow
@@ -28,7 +30,8 @@ from clienteling_setup.jobs.models import (
 )
 from clienteling_setup.jobs.plan import CountryPlan, plan_country
 from clienteling_setup.jobs.schemas import OnboardingJobCreate
-from clienteling_setup.providers.messaging import MessagingGateway
+from clienteling_setup.ledger.pricing import monthly_price
+from clienteling_setup.providers.messaging import MessagingGateway, MonthlyPrice
 from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
 
 
@@ -63,15 +66,57 @@ class PlannedStore:
 
 
 @dataclass(frozen=True)
+class PlannedCountry:
+    """A country's stores in the plan: how many, how many numbers to buy, at what price."""
+
+    plan: CountryPlan
+    stores: int
+    to_buy: int
+    monthly_price: MonthlyPrice | None  # of one number; None when unknown (or none to buy)
+
+
+@dataclass(frozen=True)
 class JobPlan:
     """What a job would do, store by store and country by country."""
 
     stores: list[PlannedStore]
-    countries: list[tuple[CountryPlan, int, int]]  # plan, stores, numbers to buy
+    countries: list[PlannedCountry]
 
     @property
     def count(self) -> int:
         return sum(1 for s in self.stores if s.action == "buy")
+
+    @property
+    def monthly_cost(self) -> MonthlyPrice | None:
+        """What the numbers to buy would cost a month: None when nothing is bought, or
+        when a price is unknown (or they are priced in several currencies)."""
+        buying = [c for c in self.countries if c.to_buy]
+        prices = [c.monthly_price for c in buying]
+        currencies = {p.currency for p in prices if p is not None}
+        if not buying or None in prices or len(currencies) != 1:
+            return None
+        total = sum(
+            (Decimal(p.amount) * c.to_buy for c, p in zip(buying, prices, strict=True) if p),
+            Decimal(0),
+        )
+        return MonthlyPrice(f"{total:f}", currencies.pop())
+
+    @property
+    def price_note(self) -> str | None:
+        """What the monthly cost leaves out, in words (None when it is complete)."""
+        unknown = [
+            f"{c.plan.number_type or ''} numbers in {c.plan.country}".strip()
+            for c in self.countries
+            if c.to_buy and c.monthly_price is None
+        ]
+        if unknown:
+            return (
+                f"Twilio's price of {', '.join(unknown)} is unknown now: the count is exact, "
+                "the monthly cost is left out."
+            )
+        if self.count and self.monthly_cost is None:
+            return "The numbers are priced in several currencies: no total is given."
+        return None
 
 
 def new_job_id() -> str:
@@ -79,7 +124,10 @@ def new_job_id() -> str:
     return f"job_{int(time.time() * 1000):012x}{secrets.token_hex(4)}"
 
 
-def start_job(uows: UnitsOfWork, tenant_id: str, body: OnboardingJobCreate) -> JobView:
+def start_job(
+    uows: UnitsOfWork, tenant_id: str, body: OnboardingJobCreate, actor: Actor
+) -> JobView:
+    """`actor` asked for the job: the ledger names them for every number it buys."""
     with uows.of(tenant_id) as uow:
         uow.tenants.require()
         stores = _selection(uow, body)
@@ -90,6 +138,8 @@ def start_job(uows: UnitsOfWork, tenant_id: str, body: OnboardingJobCreate) -> J
             enable=body.enable,
             status=RUNNING,
             total=len(stores),
+            actor=actor.subject[:255],
+            request_id=actor.request_id,
         )
         uow.jobs.add_with_items(job, [store_id for store_id, _ in stores])
         return JobView(job, Counter({"pending": len(stores)}), None)
@@ -123,8 +173,19 @@ def plan_job(
     buying = Counter(p.country for p in planned if p.action == "buy")
     return JobPlan(
         planned,
-        [(plans[cc], per_country[cc], buying[cc]) for cc in sorted(plans)],
+        [
+            PlannedCountry(
+                plans[cc], per_country[cc], buying[cc], _price(gateway, plans[cc], buying[cc])
+            )
+            for cc in sorted(plans)
+        ],
     )
+
+
+def _price(gateway: MessagingGateway, plan: CountryPlan, to_buy: int) -> MonthlyPrice | None:
+    if not to_buy or plan.number_type is None:
+        return None
+    return monthly_price(gateway, plan.country, plan.number_type)
 
 
 def get_job(uows: UnitsOfWork, tenant_id: str, job_id: str, *, with_stores: bool) -> JobView:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from clienteling_setup import errors
+from clienteling_setup.auth.actor import Actor
 from clienteling_setup.cache import TTLCache
 from clienteling_setup.compliance.lists import TenantLists
 from clienteling_setup.jobs.models import ALREADY_ONBOARDED, FAILED, ONBOARDED
@@ -73,6 +74,8 @@ class StoreTask:
     enable: bool
     #: The number an earlier attempt of this job chose for the store, if any.
     chosen_number: str | None
+    #: Who asked for the job: the ledger names them for the store's purchase.
+    actor: Actor
 
 
 def onboard_job_store(
@@ -149,7 +152,13 @@ def _attempt(
     record_number(request.phone_number)
     try:
         row, _ = onboard_store(
-            ports.uows, ports.gateway, task.tenant_id, task.store_id, request, enable=task.enable
+            ports.uows,
+            ports.gateway,
+            task.tenant_id,
+            task.store_id,
+            request,
+            enable=task.enable,
+            actor=task.actor,
         )
     except errors.NumberNoLongerAvailable:
         return _NumberLost()

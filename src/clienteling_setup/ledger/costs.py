@@ -8,9 +8,15 @@ and a retry that records the same action again writes nothing (`LedgerRepository
 from __future__ import annotations
 
 from clienteling_setup.auth.actor import Actor
+from clienteling_setup.db.base import RequestedBy
 from clienteling_setup.ledger.models import NUMBER_BOUGHT, NUMBER_RELEASED, LedgerEntry
-from clienteling_setup.providers.messaging import MonthlyPrice
+from clienteling_setup.providers.messaging import AccountCredentials, MonthlyPrice, OwnedNumber
 from clienteling_setup.unit_of_work import UnitOfWork
+
+
+def requested_by(row: RequestedBy) -> Actor:
+    """Who the row says asked for its work (a row older than that record: the service)."""
+    return Actor(row.actor or "clienteling-setup", row.request_id)
 
 
 def record_number_bought(
@@ -33,6 +39,30 @@ def record_number_bought(
         account_sid=account_sid,
         phone_number=phone_number,
         store_id=store_id,
+        reason=reason,
+    )
+
+
+def record_store_purchase(
+    uow: UnitOfWork,
+    claim: RequestedBy,
+    account: AccountCredentials,
+    number: OwnedNumber,
+    price: MonthlyPrice | None,
+    *,
+    store_id: str,
+    reason: str,
+) -> LedgerEntry:
+    """The purchase of a store's `number`, naming who asked for the work `claim` (the
+    workflow's claim row) records: the request that bought, whoever records it."""
+    return record_number_bought(
+        uow,
+        requested_by(claim),
+        account_sid=account.account_sid,
+        number_sid=number.sid,
+        phone_number=number.phone_number,
+        store_id=store_id,
+        price=price,
         reason=reason,
     )
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from clienteling_setup.deps import GatewayDep, TenantDep, UowsDep
+from clienteling_setup.deps import ActorDep, GatewayDep, TenantDep, UowsDep
 from clienteling_setup.onboarding import groups, service
 from clienteling_setup.onboarding.schemas import (
     GROUP_ID_PATTERN,
@@ -46,12 +46,15 @@ def onboard_store(
     tenant: TenantDep,
     uows: UowsDep,
     gateway: GatewayDep,
+    actor: ActorDep,
     response: Response,
     enable: Annotated[
         bool, Query(description="Also switch the store on for associates right away.")
     ] = False,
 ) -> StoreOnboardingRead:
-    result = service.onboard_store(uows, gateway, tenant, store_id, body, enable=enable)
+    result = service.onboard_store(
+        uows, gateway, tenant, store_id, body, enable=enable, actor=actor
+    )
     return answer(response, result, onboarding_read)
 
 

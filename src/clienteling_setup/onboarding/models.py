@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clienteling_setup.db.base import TenantOwned, Timestamps
+from clienteling_setup.db.base import RequestedBy, TenantOwned, Timestamps
 
 
 class SenderGroup(Timestamps, TenantOwned):
@@ -20,7 +20,7 @@ class SenderGroup(Timestamps, TenantOwned):
     messaging_service_sid: Mapped[str | None] = mapped_column(String(34), default=None)
 
 
-class StoreOnboarding(Timestamps, TenantOwned):
+class StoreOnboarding(RequestedBy, Timestamps, TenantOwned):
     """A store's SMS onboarding: the claim on a number and how far the steps got.
 
     The row is written (committed) before any money is spent, so a crash at any later point
@@ -42,6 +42,10 @@ class StoreOnboarding(Timestamps, TenantOwned):
     already_purchased: Mapped[bool] = mapped_column(Boolean, default=False)
     messaging_service_sid: Mapped[str | None] = mapped_column(String(34), default=None)
     number_sid: Mapped[str | None] = mapped_column(String(34), default=None)
+    #: What the number costs a month (Twilio's Pricing API when it became owned; null when
+    #: the price was unknown then).
+    monthly_price: Mapped[str | None] = mapped_column(String(16), default=None)
+    price_unit: Mapped[str | None] = mapped_column(String(3), default=None)
     step: Mapped[str] = mapped_column(String(32), default="claimed")
     status: Mapped[str] = mapped_column(String(32), default="in_progress")
     last_error: Mapped[str | None] = mapped_column(Text, default=None)

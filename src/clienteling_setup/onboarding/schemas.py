@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from clienteling_setup.ledger.schemas import MonthlyPriceRead, stored_price
 from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding
 from clienteling_setup.schemas import read_from
 from clienteling_setup.tenants.schemas import StrictBody
@@ -108,6 +109,10 @@ class StoreOnboardingRead(BaseModel):
     sms: SmsChannelRead
     enabled: bool = Field(description="Whether associates can use the store's number.")
     onboarded_at: datetime | None
+    monthly_price: MonthlyPriceRead | None = Field(
+        default=None,
+        description="What the number costs a month (Twilio's Pricing API); null when unknown.",
+    )
 
 
 class SenderGroupWrite(StrictBody):
@@ -139,6 +144,7 @@ def onboarding_read(row: StoreOnboarding) -> StoreOnboardingRead:
         StoreOnboardingRead,
         row,
         phone_number_sid=row.number_sid,
+        monthly_price=stored_price(row.monthly_price, row.price_unit),
         sms=SmsChannelRead(status="onboarded" if row.status == "onboarded" else "pending"),
     )
 

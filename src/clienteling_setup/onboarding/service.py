@@ -6,11 +6,13 @@
    purchase. The registry's key (tenant, number) makes a number another store holds, for SMS
    or as its WhatsApp number, a 409 that names that store. Whether the row was there already
    says whether an earlier attempt exists;
-3. steps, each recorded before the next: number owned → in the Messaging Service → voice
-   handled by call forwarding → onboarded. A first attempt makes two Twilio calls whatever the
-   tenant's size: the purchase (friendly name naming tenant and store, voice application,
-   bundle and address all set in it; Twilio's refusal is the bundle check) and adding the
-   number to the Messaging Service (Twilio's "already in this service" counts as success).
+3. steps, each recorded before the next: number owned (with the purchase's entry in the money
+   ledger, `ledger.costs`, in the same transaction, priced from Twilio's Pricing API) → in the
+   Messaging Service → voice handled by call forwarding → onboarded. A first attempt makes two
+   Twilio calls whatever the tenant's size: the purchase (friendly name naming tenant and
+   store, voice application, bundle and address all set in it; Twilio's refusal is the bundle
+   check) and adding the number to the Messaging Service (Twilio's "already in this service"
+   counts as success), besides the price, read once per country every few minutes.
    Only a retry looks the number up first (`numbers.purchase.ensure_number`).
 
 A crash between any two steps leaves the claim; the same request, or `clienteling-setup sync`
@@ -23,8 +25,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clienteling_setup import errors
-from clienteling_setup.compliance.requirements import bundle_required, require_supported
+from clienteling_setup.auth.actor import Actor
+from clienteling_setup.compliance.requirements import (
+    bundle_required,
+    priced_as,
+    require_supported,
+)
 from clienteling_setup.db.base import utcnow
+from clienteling_setup.ledger.costs import record_store_purchase
+from clienteling_setup.ledger.pricing import monthly_price
 from clienteling_setup.numbers.models import SMS
 from clienteling_setup.numbers.purchase import (
     StoreNumber,
@@ -38,6 +47,7 @@ from clienteling_setup.onboarding.models import StoreOnboarding
 from clienteling_setup.onboarding.schemas import OnboardStoreRequest
 from clienteling_setup.providers.messaging import (
     MessagingGateway,
+    MonthlyPrice,
     OwnedNumber,
     ProviderError,
 )
@@ -57,6 +67,9 @@ class Plan(StoreNumber):
     messaging_service_sid: str
 
 
+#: Why the ledger records the purchase of a store's SMS number.
+SMS_REASON = "sms onboarding"
+
 #: Offboarding (`offboarding.service`) holds this lease too, so the two never interleave.
 SMS_ONBOARDING = StoreWorkflow("onboard", title="onboarding", doing="onboarded or offboarded")
 
@@ -69,14 +82,17 @@ def onboard_store(
     body: OnboardStoreRequest,
     *,
     enable: bool,
+    actor: Actor,
 ) -> tuple[StoreOnboarding, bool]:
-    """Returns the onboarding and whether this request completed it (201) or found it (200)."""
+    """Returns the onboarding and whether this request completed it (201) or found it (200).
+    `actor` is who the ledger names for the purchase (kept on the claim, so a retry or `sync`
+    that finishes it names the same)."""
     with uows.of(tenant_id) as uow:
         plan, finished = _validate(uow, store_id, body, enable=enable)
     if finished is not None:
         return finished, False
     with SMS_ONBOARDING.exclusive(uows, tenant_id, store_id) as run:
-        done, earlier_attempt = _claim(uows, gateway, plan)
+        done, earlier_attempt = _claim(uows, gateway, plan, actor)
         if done is not None:
             return done, False
         try:
@@ -158,7 +174,7 @@ def _validate(
 
 
 def _claim(
-    uows: UnitsOfWork, gateway: MessagingGateway, plan: Plan
+    uows: UnitsOfWork, gateway: MessagingGateway, plan: Plan, actor: Actor
 ) -> tuple[StoreOnboarding | None, bool]:
     """Commit the claim on (store, number) before any purchase; resolve a stale claim.
     Returns the finished onboarding when another request finished it meanwhile, and whether
@@ -187,6 +203,8 @@ def _claim(
                     address_sid=plan.address_sid,
                     already_purchased=plan.already_purchased,
                     messaging_service_sid=plan.messaging_service_sid,
+                    actor=actor.subject[:255],
+                    request_id=actor.request_id,
                 )
             )
 
@@ -223,10 +241,17 @@ def _release_claim(uows: UnitsOfWork, plan: Plan, phone_number: str) -> None:
             uow.numbers.release(phone_number, plan.store_id, SMS)
 
 
-def _record(uows: UnitsOfWork, plan: Plan, **changes: object) -> StoreOnboarding:
+def _record(
+    uows: UnitsOfWork,
+    plan: Plan,
+    *,
+    bought: tuple[OwnedNumber, MonthlyPrice | None] | None = None,
+    **changes: object,
+) -> StoreOnboarding:
     """Record a step's outcome, after checking that the claim is still this store's: a
     purchase's success is never trusted on its own (Twilio answers one for a number the
-    account already owns)."""
+    account already owns). With `bought`, the number is owned: unless the caller said it
+    owned it already, its purchase goes into the ledger in the same transaction (once)."""
     with uows.of(plan.tenant_id) as uow:
         row = uow.onboardings.get(plan.store_id)
         holder = uow.numbers.holder(plan.phone_number)
@@ -239,6 +264,11 @@ def _record(uows: UnitsOfWork, plan: Plan, **changes: object) -> StoreOnboarding
             raise SMS_ONBOARDING.changed(plan.store_id)
         for key, value in changes.items():
             setattr(row, key, value)
+        if bought is not None and not row.already_purchased:
+            number, price = bought
+            record_store_purchase(
+                uow, row, plan.account, number, price, store_id=plan.store_id, reason=SMS_REASON
+            )
         row.updated_at = utcnow()
         if changes.get("status") == "onboarded":
             uow.flush()
@@ -259,7 +289,17 @@ def _run_steps(
     """The steps after the claim; `owned` is the number when the caller looked it up."""
     try:
         number = owned or run.step(lambda: _ensure_number(uows, gateway, plan, earlier_attempt))
-        _record(uows, plan, number_sid=number.sid, step="number_owned", last_error=None)
+        price = monthly_price(gateway, *priced_as(plan.phone_number))
+        _record(
+            uows,
+            plan,
+            bought=(number, price),
+            number_sid=number.sid,
+            monthly_price=price.amount if price else None,
+            price_unit=price.currency if price else None,
+            step="number_owned",
+            last_error=None,
+        )
         run.step(
             lambda: gateway.add_number_to_messaging_service(
                 plan.account, plan.messaging_service_sid, number.sid

@@ -311,6 +311,15 @@ class MessagingGateway(Protocol):
     def set_number_voice_application(
         self, account: AccountCredentials, number_sid: str, application_sid: str
     ) -> OwnedNumber: ...
+    def monthly_number_price(
+        self, iso_country: str, number_type: NumberType
+    ) -> MonthlyPrice | None:
+        """What one number of `number_type` in `iso_country` costs a month (Twilio's Pricing
+        API, on the master account's price list, which its subaccounts share). None when Twilio
+        lists no price for that type or country. Answers are kept a while (prices change
+        rarely), so repeated calls cost no Twilio call; a failure is remembered briefly too."""
+        ...
+
     def release_number(self, account: AccountCredentials, number_sid: str) -> None:
         """Release (stop paying for) an owned number. Idempotent: a number that is not in the
         account any more (Twilio's 404, e.g. an earlier attempt released it) counts as

@@ -7,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from clienteling_setup.callback_auth import webhook_router
 from clienteling_setup.deps import (
+    ActorDep,
     GatewayDep,
     PublicBaseUrlDep,
     StorageDep,
@@ -53,10 +54,11 @@ def onboard_whatsapp(
     gateway: GatewayDep,
     storage: StorageDep,
     base_url: PublicBaseUrlDep,
+    actor: ActorDep,
     response: Response,
 ) -> WhatsAppSenderRead:
     ports = service.WhatsAppPorts(gateway=gateway, storage=storage, public_base_url=base_url)
-    result = service.onboard_whatsapp(uows, ports, tenant, store_id, body)
+    result = service.onboard_whatsapp(uows, ports, tenant, store_id, body, actor=actor)
     return answer(response, result, sender_read, created=202)
 
 

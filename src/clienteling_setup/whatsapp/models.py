@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clienteling_setup.db.base import TenantOwned, Timestamps
+from clienteling_setup.db.base import RequestedBy, TenantOwned, Timestamps
 
 
-class WhatsAppSenderRecord(Timestamps, TenantOwned):
+class WhatsAppSenderRecord(RequestedBy, Timestamps, TenantOwned):
     """A store's WhatsApp sender as last seen from Twilio (callbacks and reconciliation)."""
 
     __tablename__ = "whatsapp_senders"

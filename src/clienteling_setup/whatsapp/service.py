@@ -10,7 +10,7 @@ Registering a sender is a small resumable workflow, like SMS onboarding:
    time work on the store;
 3. a dedicated `whatsapp_phone_number` is owned exactly once through the SMS workflow's
    purchase step (bought with a friendly name naming tenant, store and purpose; looked up
-   first only on a retry);
+   first only on a retry), and its purchase goes into the money ledger with the step's record;
 4. the sender is created, then recorded: one Twilio call for a store registering its SMS
    number, whatever the tenant's size. Only when an earlier attempt exists (the store's row
    was there before this request's claim, without a sender SID) may the sender exist
@@ -28,9 +28,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from clienteling_setup import errors
+from clienteling_setup.auth.actor import Actor
 from clienteling_setup.callback_auth import WEBHOOK_PREFIX
-from clienteling_setup.compliance.requirements import bundle_required
+from clienteling_setup.compliance.requirements import bundle_required, priced_as
 from clienteling_setup.db.base import utcnow
+from clienteling_setup.ledger.costs import record_store_purchase
+from clienteling_setup.ledger.pricing import monthly_price
 from clienteling_setup.numbers.models import WHATSAPP
 from clienteling_setup.numbers.purchase import (
     StoreNumber,
@@ -44,6 +47,8 @@ from clienteling_setup.providers.local_storage import LocalStorage
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
     MessagingGateway,
+    MonthlyPrice,
+    OwnedNumber,
     ProviderError,
     SenderProfile,
     WhatsAppSender,
@@ -58,6 +63,8 @@ from clienteling_setup.workflow.core import Run, adopt_or_create, claim
 
 STATUS_CALLBACK_PATH = f"{WEBHOOK_PREFIX}/whatsapp-sender-status"
 PENDING = "pending"  # claimed in our database, no sender in Twilio yet
+#: Why the ledger records the purchase of a store's dedicated WhatsApp number.
+WHATSAPP_REASON = "whatsapp onboarding"
 
 
 def whatsapp_friendly_name(tenant_id: str, store_id: str) -> str:
@@ -139,8 +146,11 @@ def onboard_whatsapp(
     tenant_id: str,
     store_id: str,
     body: WhatsAppOnboardRequest,
+    *,
+    actor: Actor,
 ) -> tuple[WhatsAppSenderRecord, bool]:
-    """Returns the sender and whether this request registered it (202) or updated it (200)."""
+    """Returns the sender and whether this request registered it (202) or updated it (200).
+    `actor` is who the ledger names for a dedicated number's purchase."""
     _check_picture_url(ports.storage, body.profile_picture)
     with uows.of(tenant_id) as uow:
         reg, existing_sid = _validate(uow, ports, store_id, body)
@@ -154,7 +164,7 @@ def onboard_whatsapp(
             return _update(uows, ports.gateway, reg, existing_sid), False
         if reg.dedicated:
             _check_purchase_terms(ports.gateway, reg)
-        earlier_attempt = _claim(uows, ports.gateway, reg)
+        earlier_attempt = _claim(uows, ports.gateway, reg, actor)
         try:
             return _register(uows, ports.gateway, reg, run, earlier_attempt), True
         except errors.AppError as exc:
@@ -284,7 +294,7 @@ def _check_purchase_terms(gateway: MessagingGateway, reg: Registration) -> None:
         )
 
 
-def _claim(uows: UnitsOfWork, gateway: MessagingGateway, reg: Registration) -> bool:
+def _claim(uows: UnitsOfWork, gateway: MessagingGateway, reg: Registration, actor: Actor) -> bool:
     """Commit the store's sender row, and a dedicated number's claim in the registry, before
     buying or registering anything. Returns whether an earlier attempt on the same number
     exists (it may have bought the number or created the sender without recording it)."""
@@ -305,6 +315,8 @@ def _claim(uows: UnitsOfWork, gateway: MessagingGateway, reg: Registration) -> b
         row = uow.senders.get(reg.store_id)
         if row is None:
             row = uow.senders.add(WhatsAppSenderRecord(store_id=reg.store_id))
+        if row.phone_number != reg.phone_number:  # not an earlier attempt's: this request's
+            row.actor, row.request_id = actor.subject[:255], actor.request_id
         row.phone_number = reg.phone_number
         row.number_sid = reg.number_sid
         row.waba_id = reg.waba_id
@@ -351,7 +363,8 @@ def _register(
                     release=lambda: _release_claim(uows, reg),
                 )
             )
-            _record(uows, reg, number_sid=number.sid)
+            price = monthly_price(gateway, *priced_as(reg.phone_number))
+            _record(uows, reg, bought=(number, price), number_sid=number.sid)
         sender = run.step(lambda: _ensure_sender(gateway, reg, earlier_attempt))
     except ProviderError as exc:
         _record_failure(uows, reg, f"{type(exc).__name__}: {exc.message}")
@@ -395,10 +408,12 @@ def _record(
     reg: Registration,
     *,
     sender: WhatsAppSender | None = None,
+    bought: tuple[OwnedNumber, MonthlyPrice | None] | None = None,
     **changes: object,
 ) -> WhatsAppSenderRecord:
     """Record a step, after checking that the store still holds its claim (its row, and for a
-    dedicated number the registry's entry): a purchase's success is never trusted alone."""
+    dedicated number the registry's entry): a purchase's success is never trusted alone. With
+    `bought`, the dedicated number is owned: its purchase goes into the ledger (once)."""
     with uows.of(reg.tenant_id) as uow:
         row = uow.senders.get(reg.store_id)
         holder = uow.numbers.holder(reg.phone_number) if reg.dedicated else None
@@ -409,6 +424,11 @@ def _record(
             raise WHATSAPP_ONBOARDING.changed(reg.store_id)
         for key, value in changes.items():
             setattr(row, key, value)
+        if bought is not None:
+            number, price = bought
+            record_store_purchase(
+                uow, row, reg.account, number, price, store_id=reg.store_id, reason=WHATSAPP_REASON
+            )
         if sender is not None:
             apply_sender(row, sender)
         row.updated_at = utcnow()

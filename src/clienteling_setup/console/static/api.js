@@ -27,9 +27,10 @@ export function clearSession() {
   sessionStorage.removeItem(SESSION_KEY);
 }
 
-// Calls the API; resolves to the parsed body, rejects with ApiError (message + request id).
-export async function api(method, path, body, session = loadSession()) {
-  const headers = { Accept: "application/json" };
+// One request to the API with the session's token and tenant; rejects with ApiError when the
+// service cannot be reached or refuses (its message and request id).
+async function send(method, path, body, session, accept) {
+  const headers = { Accept: accept };
   if (session) {
     headers.Authorization = `Bearer ${session.token}`;
     headers.Tenant = session.tenant;
@@ -46,23 +47,38 @@ export async function api(method, path, body, session = loadSession()) {
   } catch (exc) {
     throw new ApiError(0, `The service could not be reached (${exc.message}). Check that it is running.`, null);
   }
-  const requestId = response.headers.get("X-Request-ID");
-  const text = await response.text();
-  let data = null;
-  if (text) {
+  if (!response.ok) {
+    const requestId = response.headers.get("X-Request-ID");
+    let data = null;
     try {
-      data = JSON.parse(text);
+      data = JSON.parse(await response.text());
     } catch {
       data = null;
     }
-  }
-  if (!response.ok) {
     const message = data && typeof data.message === "string"
       ? data.message
       : `The service answered ${response.status} ${response.statusText}.`;
     throw new ApiError(response.status, message, (data && data.request_id) || requestId);
   }
-  return data;
+  return response;
+}
+
+// Calls the API; resolves to the parsed body, rejects with ApiError (message + request id).
+export async function api(method, path, body, session = loadSession()) {
+  const response = await send(method, path, body, session, "application/json");
+  const text = await response.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+// GETs `path` as `accept` (e.g. text/csv) and resolves to the answer as a Blob.
+export async function download(path, accept, session = loadSession()) {
+  const response = await send("GET", path, undefined, session, accept);
+  return response.blob();
 }
 
 // Sends a file to a presigned upload (S3 or the embedded storage): the form fields in order,

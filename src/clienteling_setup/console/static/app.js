@@ -3,6 +3,7 @@
 // session (token + tenant, in sessionStorage) and the last status document.
 import { api, ApiError, clearSession, loadSession, saveSession, uploadFile } from "./api.js";
 import { describeAction } from "./actions.js";
+import { initLedger, loadLedger } from "./ledger.js";
 
 const $ = (id) => document.getElementById(id);
 const MAX_PICTURE_BYTES = 5 * 1024 * 1024;
@@ -122,7 +123,7 @@ async function loadAll() {
 
 async function refresh() {
   try {
-    await loadAll();
+    await Promise.all([loadAll(), loadLedger()]);
     showError($("global-error"), null);
   } catch (err) {
     showError($("global-error"), err);
@@ -519,11 +520,15 @@ function reviewOnboard() {
   showError(errorBox, null);
   const store = onboard.store;
   const enableNow = $("onboard-enable").checked;
+  const offer = onboard.numbers.find((n) => n.phone_number === number);
+  const cost = offer && offer.monthly_price
+    ? ` (${offer.monthly_price.amount} ${offer.monthly_price.currency} a month)`
+    : "";
   $("onboard-confirm-text").textContent = owned
     ? `This attaches ${number}, which the retailer's Twilio account already owns, to ${store.name}. Nothing is bought.`
       + (enableNow ? " Associates can use it right away." : "")
     : `This buys the phone number ${number} through Twilio for ${store.name} (${store.country_code}). `
-      + "Twilio charges the retailer's account for it every month until it is released. "
+      + `Twilio charges the retailer's account for it every month${cost} until it is released. `
       + "The number joins the retailer's Messaging Service and its calls are forwarded to the store's phone."
       + (enableNow ? " Associates can use it right away." : "");
   $("onboard-submit").textContent = owned ? "Onboard with this number" : "Buy number and onboard";
@@ -879,6 +884,7 @@ function wire() {
   $("disable-submit").addEventListener("click", submitDisable);
   $("wa-picture-file").addEventListener("change", uploadPicture);
   $("whatsapp-form").addEventListener("submit", submitWhatsApp);
+  initLedger({ h, showError, whileBusy, formatDate });
 }
 
 wire();

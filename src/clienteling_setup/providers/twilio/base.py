@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from opentelemetry import trace
@@ -15,6 +16,7 @@ from clienteling_setup.metrics import TWILIO_CALLS
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
     InputRejected,
+    MonthlyPrice,
     NotFound,
     ProviderError,
     ProviderUnavailable,
@@ -26,7 +28,7 @@ from .errors import map_twilio_errors
 from .http import GatewayHttpClient, idempotent_writes
 from .retry import RetryPolicy
 
-__all__ = ["GatewayBase"]
+__all__ = ["CountryPrices", "GatewayBase"]
 
 T = TypeVar("T")
 
@@ -34,6 +36,16 @@ _tracer = trace.get_tracer(__name__)
 
 #: Without this, the SDK reads TWILIO_EDGE/TWILIO_REGION from os.environ and changes hosts.
 _NO_ENVIRONMENT = {"TWILIO_CLIENT": "clienteling-setup"}
+
+
+@dataclass(frozen=True)
+class CountryPrices:
+    """A country's number prices as last read, kept until `until` (the gateway's clock); with
+    `error`, the read failed and is not tried again before then."""
+
+    until: float
+    prices: dict[str, MonthlyPrice]
+    error: ProviderError | None = None
 
 
 class GatewayBase:
@@ -50,9 +62,12 @@ class GatewayBase:
         backoff_base: float = 0.2,
         max_total_wait: float = 10.0,
         http_client: GatewayHttpClient | None = None,
+        price_ttl: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`http_client` replaces the one built from `base_url`, `timeout` and the retry
-        settings (tests use it to observe the wire or to control sleeping)."""
+        settings (tests use it to observe the wire or to control sleeping). Number prices are
+        kept `price_ttl` seconds of `clock`."""
         self._master_sid = master_account_sid
         self._http = http_client or GatewayHttpClient(
             base_url=base_url,
@@ -67,6 +82,9 @@ class GatewayBase:
         self._lock = threading.Lock()
         self._clients: dict[str, tuple[str, Any]] = {}
         self._regulations: dict[str, Regulation] = {}
+        self._price_ttl = price_ttl
+        self._clock = clock
+        self._prices: dict[str, CountryPrices] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(master_account_sid={self._master_sid!r})"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from clienteling_setup.providers.messaging import (
     Address,
     AvailableNumber,
     MessagingService,
+    MonthlyPrice,
     OwnedNumber,
     Regulation,
     SenderProfile,
@@ -88,6 +90,39 @@ def sms_capable(capabilities: Any) -> bool:
     if not isinstance(capabilities, Mapping):
         return False
     return any(bool(value) for key, value in capabilities.items() if str(key).lower() == "sms")
+
+
+#: The Pricing API's names of number types, in the port's terms.
+_PRICED_TYPES = {
+    "local": "local",
+    "mobile": "mobile",
+    "national": "national",
+    "toll free": "toll-free",
+}
+
+
+def number_prices(obj: Any) -> dict[str, MonthlyPrice]:
+    """A Pricing API country (`phone_number_prices`, `price_unit`) as the monthly price of each
+    number type the port knows (the current price: the base price less any discount)."""
+    unit = (text(obj, "price_unit") or "").upper()
+    entries = getattr(obj, "phone_number_prices", None)
+    prices: dict[str, MonthlyPrice] = {}
+    if not unit or not isinstance(entries, list):
+        return prices
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        kind = _PRICED_TYPES.get(str(entry.get("number_type") or "").lower())
+        amount = entry.get("current_price")
+        if amount is None:
+            amount = entry.get("base_price")
+        try:
+            value = Decimal(str(amount))
+        except InvalidOperation:
+            continue
+        if kind is not None and value.is_finite() and value >= 0:
+            prices[kind] = MonthlyPrice(f"{value:f}", unit)
+    return prices
 
 
 def owned_number(obj: Any) -> OwnedNumber:

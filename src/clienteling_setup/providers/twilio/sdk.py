@@ -36,6 +36,7 @@ from clienteling_setup.providers.messaging import (
 
 from . import mapping
 from .compliance import ComplianceCalls
+from .pricing import PricingCalls
 
 __all__ = ["TwilioGateway"]
 
@@ -52,11 +53,12 @@ _AVAILABLE_RESOURCE = {
 _ALREADY_IN_SERVICE = 21710
 
 
-class TwilioGateway(ComplianceCalls):
+class TwilioGateway(ComplianceCalls, PricingCalls):
     """Implements `providers.messaging.MessagingGateway`.
 
     `TwilioGateway(sid, token, base_url=..., timeout=..., max_attempts=..., backoff_base=...,
-    max_total_wait=...)`; see `GatewayBase` for the constructor.
+    max_total_wait=..., price_ttl=...)`; see `GatewayBase` for the constructor. Compliance calls
+    are in `compliance.py`, number prices in `pricing.py`.
     """
 
     # -- master account: tenant subaccounts -----------------------------------------------------
