@@ -26,7 +26,16 @@ from clienteling_setup.compliance.models import (
 )
 from clienteling_setup.db.repository import TenantScoped
 from clienteling_setup.jobs.models import OnboardingJob, OnboardingJobItem
+from clienteling_setup.ledger.models import LedgerEntry
+from clienteling_setup.numbers.models import NumberClaim, OwnedNumberRecord
 from clienteling_setup.onboarding.models import StoreOnboarding
+from clienteling_setup.orphans.repository import (
+    Orphan,
+    OrphanRepository,
+    count_query,
+    orphan_condition,
+    owned_condition,
+)
 from clienteling_setup.status.models import StoreFragment
 from clienteling_setup.stores.models import Store
 from clienteling_setup.tenants.models import OptInTemplate, Tenant, TenantDisabling
@@ -64,6 +73,11 @@ class StatusRepository(TenantScoped):
 
     def disabling(self) -> TenantDisabling | None:
         return self.session.get(TenantDisabling, self.tenant_id)
+
+    def orphan_view(self) -> tuple[int, list[Orphan]]:
+        """How many numbers the account owns (as last listed), and the orphans among them."""
+        orphans = OrphanRepository(self.session, self.tenant_id)
+        return orphans.owned_count(), orphans.orphans()
 
     def stores(self) -> list[tuple[str, str, str]]:
         """(id, name, country_code) of every store, by id."""
@@ -273,6 +287,22 @@ class StatusRepository(TenantScoped):
         columns.append(
             select(TenantDisabling.updated_at)
             .where(TenantDisabling.tenant_id == self.tenant_id)
+            .scalar_subquery()
+        )
+        # The numbers: how many are owned and orphaned now (decided against the claims, the
+        # offboardings and job items under way, and the ledger's releases, as the document
+        # does), the listing's newest change (a price read) and the ledger's newest entry (a
+        # purchase price an orphan is shown with).
+        columns.append(count_query(owned_condition(self.tenant_id)))
+        columns.append(count_query(orphan_condition(self.tenant_id)))
+        for stamp in (OwnedNumberRecord.updated_at, NumberClaim.created_at):
+            table = stamp.class_
+            columns.append(
+                select(func.max(stamp)).where(table.tenant_id == self.tenant_id).scalar_subquery()
+            )
+        columns.append(
+            select(func.max(LedgerEntry.recorded_at))
+            .where(LedgerEntry.tenant_id == self.tenant_id)
             .scalar_subquery()
         )
         columns.append(select(func.count()).select_from(CountryRequirement).scalar_subquery())

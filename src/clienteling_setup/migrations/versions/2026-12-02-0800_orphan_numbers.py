@@ -1,0 +1,64 @@
+"""orphan numbers: what each tenant's account owns (as last listed), releases of orphans
+
+Revision ID: 3e8b6d1f0a47
+Revises: 7d3f1a9c5e20
+Create Date: 2026-12-02 08:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from clienteling_setup.db.base import UTCDateTime
+
+revision = "3e8b6d1f0a47"
+down_revision = "7d3f1a9c5e20"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "owned_numbers",
+        sa.Column("tenant_id", sa.String(length=63), nullable=False),
+        sa.Column("number_sid", sa.String(length=34), nullable=False),
+        sa.Column("phone_number", sa.String(length=20), nullable=False),
+        sa.Column("friendly_name", sa.String(length=64), nullable=False),
+        sa.Column("iso_country", sa.String(length=2), nullable=True),
+        sa.Column("number_type", sa.String(length=16), nullable=True),
+        sa.Column("monthly_price", sa.String(length=16), nullable=True),
+        sa.Column("price_unit", sa.String(length=3), nullable=True),
+        sa.Column("listed_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "number_sid", name=op.f("pk_owned_numbers")),
+    )
+    op.create_index(
+        "ix_owned_numbers_phone_number",
+        "owned_numbers",
+        ["tenant_id", "phone_number"],
+        unique=False,
+    )
+    op.create_table(
+        "number_releases",
+        sa.Column("tenant_id", sa.String(length=63), nullable=False),
+        sa.Column("number_sid", sa.String(length=34), nullable=False),
+        sa.Column("phone_number", sa.String(length=20), nullable=False),
+        sa.Column("iso_country", sa.String(length=2), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("actor", sa.String(length=255), nullable=False),
+        sa.Column("request_id", sa.String(length=64), nullable=True),
+        sa.Column("monthly_price", sa.String(length=16), nullable=True),
+        sa.Column("price_unit", sa.String(length=3), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("released_at", UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("tenant_id", "number_sid", name=op.f("pk_number_releases")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("number_releases")
+    op.drop_index("ix_owned_numbers_phone_number", table_name="owned_numbers")
+    op.drop_table("owned_numbers")

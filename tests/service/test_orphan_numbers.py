@@ -1,0 +1,213 @@
+"""Issue 14, acceptance 5: orphan numbers. A number bought straight in Twilio for the tenant's
+subaccount shows up as an orphan in the status after a sync (with its monthly cost and the
+action `release_orphan_numbers`); `POST /clienteling/numbers/{sid}/release` releases it once
+and the ledger records it. A number a store claims, or an attempt in progress holds, is never
+an orphan, and releasing one is 409."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from clienteling_setup.ledger.models import NUMBER_RELEASED, LedgerEntry
+from clienteling_setup.onboarding.service import SMS_ONBOARDING
+from clienteling_setup.sync import sync_all
+from tests.conftest import Service
+from tests.service.helpers import available_number, buy_by_hand, enable, put_store
+from tests.support import Api, assert_error
+from twilio_emulator import EmulatorServer
+from twilio_emulator.api_pricing import MONTHLY_PRICES
+
+STORE = "us-nyc"
+
+
+def _subaccount(api: Api) -> str:
+    return str(api.get("/clienteling/configuration").json()["twilio"]["sid"])
+
+
+def _owned(emulator: EmulatorServer, api: Api) -> dict[str, str]:
+    """Phone number -> SID of every number the subaccount owns, as Twilio sees it."""
+    return {n.phone_number: n.sid for n in emulator.state.owned_numbers(_subaccount(api))}
+
+
+def _buy_by_hand(api: Api, emulator: EmulatorServer, number: str) -> str:
+    return str(buy_by_hand(api, emulator, number)["sid"])
+
+
+def _onboarded(api: Api, store_id: str = STORE) -> str:
+    number = available_number(api, store_id)
+    response = api.post(f"/clienteling/stores/{store_id}/onboard", json={"phone_number": number})
+    assert response.status_code == 201, response.text
+    return number
+
+
+def _status(api: Api) -> dict[str, Any]:
+    response = api.get("/clienteling/onboarding-status")
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _sync(service: Service) -> None:
+    report = sync_all(service.runtime, only="acme")
+    assert report.done == ["acme"], report.lines()
+
+
+def _releases(service: Service, sid: str) -> list[LedgerEntry]:
+    with service.runtime.uows.of("acme") as uow:
+        entries = uow.ledger.page(after=None, limit=1000, actions=(NUMBER_RELEASED,))
+    return [e for e in entries if e.sid == sid]
+
+
+def _a_second_number(api: Api, taken: str) -> str:
+    numbers = api.get(f"/clienteling/stores/{STORE}/available-phone-numbers").json()
+    return next(str(n["phone_number"]) for n in numbers if n["phone_number"] != taken)
+
+
+def test_a_number_bought_by_hand_is_an_orphan_after_a_sync_and_released_once(
+    api: Api, service: Service, emulator: EmulatorServer
+) -> None:
+    enable(api)
+    put_store(api, STORE)
+    store_number = _onboarded(api)
+    orphan_number = _a_second_number(api, store_number)
+    sid = _buy_by_hand(api, emulator, orphan_number)
+
+    before = _status(api)
+    assert before["numbers"] == {"owned": 0, "orphans": 0, "orphan_monthly_cost": None}
+    assert before["actions"] == []
+
+    _sync(service)
+    status = _status(api)
+    price = MONTHLY_PRICES["US"]["local"]
+    assert status["numbers"] == {
+        "owned": 2,
+        "orphans": 1,
+        "orphan_monthly_cost": {"amount": price, "currency": "USD"},
+    }
+    assert status["actions"] == ["release_orphan_numbers"]
+
+    released = api.post(f"/clienteling/numbers/{sid}/release")
+    assert released.status_code == 200, released.text
+    body = released.json()
+    assert {k: body[k] for k in ("number_sid", "phone_number", "country_code", "status")} == {
+        "number_sid": sid,
+        "phone_number": orphan_number,
+        "country_code": "US",
+        "status": "released",
+    }
+    assert body["monthly_cost"] == {"amount": price, "currency": "USD"}
+    assert body["requested_by"] == "cli"  # the test token's subject
+    assert orphan_number not in _owned(emulator, api)
+    assert store_number in _owned(emulator, api)
+
+    (entry,) = _releases(service, sid)
+    assert (entry.phone_number, entry.store_id, entry.actor, entry.reason) == (
+        orphan_number,
+        None,
+        "cli",
+        "orphan",
+    )
+    assert entry.request_id == released.headers["X-Request-ID"]
+    assert (entry.monthly_price, entry.price_unit) == (price, "USD")
+
+    again = api.post(f"/clienteling/numbers/{sid}/release")
+    assert again.status_code == 200, again.text
+    assert again.json() == body
+    assert len(_releases(service, sid)) == 1
+
+    after = _status(api)
+    assert after["numbers"] == {"owned": 1, "orphans": 0, "orphan_monthly_cost": None}
+    assert after["actions"] == []
+    _sync(service)
+    assert _status(api)["numbers"]["owned"] == 1
+
+
+def test_a_number_a_store_claims_is_never_an_orphan_and_releasing_it_is_409(
+    api: Api, service: Service, emulator: EmulatorServer
+) -> None:
+    enable(api)
+    put_store(api, STORE)
+    number = _onboarded(api)
+    _sync(service)
+    status = _status(api)
+    assert status["numbers"] == {"owned": 1, "orphans": 0, "orphan_monthly_cost": None}
+    assert status["actions"] == []
+
+    sid = _owned(emulator, api)[number]
+    assert_error(api.post(f"/clienteling/numbers/{sid}/release"), 409, "store 'us-nyc'")
+    assert number in _owned(emulator, api)
+    assert _releases(service, sid) == []
+    # The store still onboards (its claim was never touched).
+    again = api.post(f"/clienteling/stores/{STORE}/onboard", json={"phone_number": number})
+    assert again.status_code == 200, again.text
+
+
+def test_a_number_an_onboarding_bought_but_has_not_recorded_is_not_an_orphan(
+    api: Api, service: Service, emulator: EmulatorServer
+) -> None:
+    """The race: the onboarding claimed the number, Twilio sold it, and the request has not
+    recorded the purchase yet (its answer was lost and the look-up failed) when the sync lists
+    the account. The attempt is still in progress (it holds the store's lease, as the request
+    that retries would), so the sync cannot finish it: the status must not call the number an
+    orphan and releasing it must be refused."""
+    enable(api)
+    put_store(api, STORE)
+    number = available_number(api, STORE)
+    emulator.state.add_fault(
+        method="POST", path=r"/IncomingPhoneNumbers\.json$", kind="after_apply", status=500
+    )
+    emulator.state.add_fault(
+        method="GET", path=r"/IncomingPhoneNumbers\.json$", kind="error", status=400, times=None
+    )
+    failed = api.post(f"/clienteling/stores/{STORE}/onboard", json={"phone_number": number})
+    assert failed.status_code >= 400, failed.text
+    emulator.state.clear_faults()
+    assert number in _owned(emulator, api)
+    sid = _owned(emulator, api)[number]
+    with service.runtime.uows.of("acme") as uow:
+        row = uow.onboardings.get(STORE)
+        assert row is not None
+        assert row.number_sid is None  # bought, not recorded
+
+    uows = service.runtime.uows
+    with SMS_ONBOARDING.exclusive(uows, "acme", STORE):  # the attempt, still in progress
+        _sync(service)
+        status = _status(api)
+        assert status["numbers"] == {"owned": 1, "orphans": 0, "orphan_monthly_cost": None}
+        assert status["actions"] == []
+        assert_error(api.post(f"/clienteling/numbers/{sid}/release"), 409, "store 'us-nyc'")
+
+    retry = api.post(f"/clienteling/stores/{STORE}/onboard", json={"phone_number": number})
+    assert retry.status_code == 201, retry.text
+    assert list(_owned(emulator, api)) == [number]
+    assert _status(api)["numbers"]["orphans"] == 0
+
+
+@pytest.mark.parametrize(
+    ("sid", "status", "fragment"),
+    [
+        ("PN123", 400, "number_sid"),
+        ("XX" + "0" * 32, 400, "number_sid"),
+        ("PN" + "0" * 32, 404, "owns no number"),
+    ],
+)
+def test_release_refuses_a_malformed_or_unknown_sid(
+    api: Api, sid: str, status: int, fragment: str
+) -> None:
+    enable(api)
+    assert_error(api.post(f"/clienteling/numbers/{sid}/release"), status, fragment)
+
+
+def test_a_number_released_by_an_offboarding_is_no_orphan_before_the_next_listing(
+    api: Api, service: Service, emulator: EmulatorServer
+) -> None:
+    """The listing is older than the offboarding's release: the ledger's release keeps the
+    number out of the owned numbers and the orphans until the next sync forgets it."""
+    enable(api)
+    put_store(api, STORE)
+    _onboarded(api)
+    _sync(service)
+    offboarded = api.post(f"/clienteling/stores/{STORE}/offboard", json={})
+    assert offboarded.status_code == 200, offboarded.text
+    assert _status(api)["numbers"] == {"owned": 0, "orphans": 0, "orphan_monthly_cost": None}
