@@ -6,8 +6,10 @@ an orphan, and releasing one is 409."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 
 from clienteling_setup.ledger.models import NUMBER_RELEASED, LedgerEntry
@@ -211,3 +213,81 @@ def test_a_number_released_by_an_offboarding_is_no_orphan_before_the_next_listin
     offboarded = api.post(f"/clienteling/stores/{STORE}/offboard", json={})
     assert offboarded.status_code == 200, offboarded.text
     assert _status(api)["numbers"] == {"owned": 0, "orphans": 0, "orphan_monthly_cost": None}
+
+
+def test_an_orphan_a_store_adopts_leaves_the_status_at_once(
+    api: Api, service: Service, emulator: EmulatorServer
+) -> None:
+    """The count is decided when the status is read: the cached document moves with it, with
+    no sync in between."""
+    enable(api)
+    put_store(api, STORE)
+    number = available_number(api, STORE)
+    _buy_by_hand(api, emulator, number)
+    _sync(service)
+    assert _status(api)["numbers"]["orphans"] == 1
+    assert _status(api)["numbers"]["orphans"] == 1  # served from the cache
+    adopted = api.post(
+        f"/clienteling/stores/{STORE}/onboard",
+        json={"phone_number": number, "phone_number_already_purchased": True},
+    )
+    assert adopted.status_code == 201, adopted.text
+    status = _status(api)
+    assert status["numbers"] == {"owned": 1, "orphans": 0, "orphan_monthly_cost": None}
+    assert status["actions"] == []
+
+
+def test_concurrent_releases_of_one_orphan_release_it_once(
+    api: Api, service: Service, emulator: EmulatorServer
+) -> None:
+    enable(api)
+    put_store(api, STORE)
+    sid = _buy_by_hand(api, emulator, available_number(api, STORE))
+    _sync(service)
+    # Twilio is slow to answer the release, so the requests overlap.
+    emulator.state.add_fault(
+        method="DELETE", path=r"/IncomingPhoneNumbers/", kind="latency", delay=0.5, times=None
+    )
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        answers = list(pool.map(lambda _: api.post(f"/clienteling/numbers/{sid}/release"), "abc"))
+    assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
+    assert len({a.text for a in answers}) == 1
+    deletes = [r for r in emulator.state.requests if r.method == "DELETE" and sid in r.path]
+    assert len(deletes) == 1
+    assert len(_releases(service, sid)) == 1
+
+
+def test_a_release_racing_a_store_that_adopts_the_number_lets_only_one_win(
+    api: Api, service: Service, emulator: EmulatorServer
+) -> None:
+    """Both want the orphan at once; the registry's key decides. Either the number is released
+    and the store is not onboarded with it, or the store has it and the release is refused:
+    never a store recording a released number."""
+    enable(api)
+    put_store(api, STORE)
+    number = available_number(api, STORE)
+    sid = _buy_by_hand(api, emulator, number)
+    _sync(service)
+    emulator.state.add_fault(method=None, path=r"/IncomingPhoneNumbers", kind="latency", delay=0.3)
+
+    def release() -> httpx.Response:
+        return api.post(f"/clienteling/numbers/{sid}/release")
+
+    def adopt() -> httpx.Response:
+        body = {"phone_number": number, "phone_number_already_purchased": True}
+        return api.post(f"/clienteling/stores/{STORE}/onboard", json=body)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        released, adopted = (f.result() for f in [pool.submit(release), pool.submit(adopt)])
+    store = next(s for s in _status(api)["stores"] if s["id"] == STORE)
+    if released.status_code == 200:
+        assert adopted.status_code in (400, 409), adopted.text
+        assert number not in _owned(emulator, api)
+        assert store["phone_number"] is None
+        assert len(_releases(service, sid)) == 1
+    else:
+        assert_error(released, 409, "store 'us-nyc'")
+        assert adopted.status_code == 201, adopted.text
+        assert number in _owned(emulator, api)
+        assert store["phone_number"] == number
+        assert _releases(service, sid) == []

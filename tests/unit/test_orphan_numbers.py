@@ -8,6 +8,7 @@ import pytest
 
 from clienteling_setup import errors
 from clienteling_setup.auth.actor import SYNC, Actor
+from clienteling_setup.jobs.models import OnboardingJobItem
 from clienteling_setup.ledger.models import NUMBER_BOUGHT, NUMBER_RELEASED
 from clienteling_setup.numbers.models import RELEASE_IN_PROGRESS, RELEASED
 from clienteling_setup.offboarding.models import StoreOffboarding
@@ -155,20 +156,29 @@ def test_reconciliation_finishes_an_interrupted_release(
     assert SYNC.subject not in _released_entries(uows, sid)
 
 
+@pytest.mark.parametrize("holder", ["offboarding", "job"])
 def test_release_refuses_a_number_an_offboarding_or_a_job_names(
-    uows: UnitsOfWork, twilio: FakeMessagingGateway
+    uows: UnitsOfWork, twilio: FakeMessagingGateway, holder: str
 ) -> None:
+    """Each holds its claim too; a number they name is refused even without one."""
     enabled(uows, twilio)
     sid = _by_hand(twilio, B_NUMBER)
     with uows.of(TENANT) as uow:
-        uow.offboardings.add(
-            StoreOffboarding(
-                store_id="b", channels=["sms"], release_number=True, phone_number=B_NUMBER
+        if holder == "offboarding":
+            uow.offboardings.add(
+                StoreOffboarding(
+                    store_id="b", channels=["sms"], release_number=True, phone_number=B_NUMBER
+                )
             )
-        )
+            expected = "offboarding of store 'b'"
+        else:
+            item = OnboardingJobItem(job_id="j1", store_id="b", position=0, phone_number=B_NUMBER)
+            uow.job_items.add(item)
+            expected = "onboarding job j1"
     assert _orphans(uows, twilio) == []
-    with pytest.raises(errors.Conflict, match="offboarding of store 'b'"):
+    with pytest.raises(errors.Conflict, match=expected):
         release_orphan(uows, twilio, TENANT, sid, actor=ALICE)
+    assert B_NUMBER in twilio.only_account().numbers
 
 
 def test_a_sid_the_account_does_not_own_is_not_found(
