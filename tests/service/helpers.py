@@ -63,3 +63,12 @@ def buy_by_hand(api: Api, emulator: EmulatorServer, number: str) -> dict[str, An
     )
     assert bought.status_code == 201, bought.text
     return bought.json()  # type: ignore[no-any-return]
+
+
+def numbers_of(status: dict[str, Any]) -> tuple[int, int, tuple[str, str] | None, list[str]]:
+    """From an onboarding status document: the numbers owned, the orphans, their monthly cost
+    (amount, currency) and the retailer's own actions."""
+    numbers = status["numbers"]
+    cost = numbers["orphan_monthly_cost"]
+    money = (cost["amount"], cost["currency"]) if cost is not None else None
+    return numbers["owned"], numbers["orphans"], money, status["actions"]

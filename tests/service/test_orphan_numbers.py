@@ -16,7 +16,13 @@ from clienteling_setup.ledger.models import NUMBER_RELEASED, LedgerEntry
 from clienteling_setup.onboarding.service import SMS_ONBOARDING
 from clienteling_setup.sync import sync_all
 from tests.conftest import Service
-from tests.service.helpers import available_number, buy_by_hand, enable, put_store
+from tests.service.helpers import (
+    available_number,
+    buy_by_hand,
+    enable,
+    numbers_of,
+    put_store,
+)
 from tests.support import Api, assert_error
 from twilio_emulator import EmulatorServer
 from twilio_emulator.api_pricing import MONTHLY_PRICES
@@ -76,8 +82,7 @@ def test_a_number_bought_by_hand_is_an_orphan_after_a_sync_and_released_once(
     sid = _buy_by_hand(api, emulator, orphan_number)
 
     before = _status(api)
-    assert before["numbers"] == {"owned": 0, "orphans": 0, "orphan_monthly_cost": None}
-    assert before["actions"] == []
+    assert numbers_of(before) == (0, 0, None, [])
 
     _sync(service)
     status = _status(api)
@@ -119,8 +124,7 @@ def test_a_number_bought_by_hand_is_an_orphan_after_a_sync_and_released_once(
     assert len(_releases(service, sid)) == 1
 
     after = _status(api)
-    assert after["numbers"] == {"owned": 1, "orphans": 0, "orphan_monthly_cost": None}
-    assert after["actions"] == []
+    assert numbers_of(after) == (1, 0, None, [])
     _sync(service)
     assert _status(api)["numbers"]["owned"] == 1
 
@@ -133,8 +137,7 @@ def test_a_number_a_store_claims_is_never_an_orphan_and_releasing_it_is_409(
     number = _onboarded(api)
     _sync(service)
     status = _status(api)
-    assert status["numbers"] == {"owned": 1, "orphans": 0, "orphan_monthly_cost": None}
-    assert status["actions"] == []
+    assert numbers_of(status) == (1, 0, None, [])
 
     sid = _owned(emulator, api)[number]
     assert_error(api.post(f"/clienteling/numbers/{sid}/release"), 409, "store 'us-nyc'")
@@ -176,8 +179,7 @@ def test_a_number_an_onboarding_bought_but_has_not_recorded_is_not_an_orphan(
     with SMS_ONBOARDING.exclusive(uows, "acme", STORE):  # the attempt, still in progress
         _sync(service)
         status = _status(api)
-        assert status["numbers"] == {"owned": 1, "orphans": 0, "orphan_monthly_cost": None}
-        assert status["actions"] == []
+        assert numbers_of(status) == (1, 0, None, [])
         assert_error(api.post(f"/clienteling/numbers/{sid}/release"), 409, "store 'us-nyc'")
 
     retry = api.post(f"/clienteling/stores/{STORE}/onboard", json={"phone_number": number})
@@ -233,8 +235,7 @@ def test_an_orphan_a_store_adopts_leaves_the_status_at_once(
     )
     assert adopted.status_code == 201, adopted.text
     status = _status(api)
-    assert status["numbers"] == {"owned": 1, "orphans": 0, "orphan_monthly_cost": None}
-    assert status["actions"] == []
+    assert numbers_of(status) == (1, 0, None, [])
 
 
 def test_concurrent_releases_of_one_orphan_release_it_once(

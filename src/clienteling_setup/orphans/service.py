@@ -23,6 +23,7 @@ release answers the same again.
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from typing import cast, get_args
 
 import phonenumbers
@@ -50,7 +51,7 @@ from clienteling_setup.providers.messaging import (
     ProviderError,
 )
 from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
-from clienteling_setup.workflow.core import Run, claim, exclusive, try_exclusive
+from clienteling_setup.workflow.core import Run, claim, exclusive, resume_each, try_exclusive
 
 log = logging.getLogger("clienteling_setup.orphans")
 
@@ -171,9 +172,6 @@ def release_orphan(
 ) -> NumberRelease:
     """Release the orphan `number_sid` (or answer its release done earlier)."""
     with uows.of(tenant_id) as uow:
-        found = uow.number_releases.get(number_sid)
-        if found is not None and found.status == RELEASED:
-            return found
         account = uow.tenants.account(uow.tenants.require_open())
     with exclusive(
         uows,
@@ -325,24 +323,20 @@ def resume_releases(uows: UnitsOfWork, gateway: MessagingGateway, tenant_id: str
     """For `sync`: finish every release a crash or a Twilio failure left under way (its
     request confirmed it). Returns how many finished."""
     with uows.of(tenant_id) as uow:
-        tenant = uow.tenants.get()
-        if tenant is None:
+        account = uow.tenants.enabled_account()
+        if account is None:
             return 0
-        account = uow.tenants.account(tenant)
         pending = [row.number_sid for row in uow.number_releases.unfinished()]
-    finished = 0
-    for number_sid in pending:
-        lease = _lease(tenant_id, number_sid)
-        with try_exclusive(uows, lease, lost=_busy(number_sid)) as run:
-            if run is None:
-                continue
-            with uows.of(tenant_id) as uow:
-                row = uow.number_releases.get(number_sid)
-            if row is None or row.status != RELEASE_IN_PROGRESS:
-                continue
-            try:
-                _run(uows, gateway, account, row, run)
-                finished += 1
-            except errors.AppError:
-                continue
-    return finished
+
+    def hold(number_sid: str) -> AbstractContextManager[Run | None]:
+        return try_exclusive(uows, _lease(tenant_id, number_sid), lost=_busy(number_sid))
+
+    def finish(number_sid: str, run: Run) -> bool:
+        with uows.of(tenant_id) as uow:
+            row = uow.number_releases.get(number_sid)
+        if row is None or row.status != RELEASE_IN_PROGRESS:
+            return False
+        _run(uows, gateway, account, row, run)
+        return True
+
+    return resume_each(pending, hold, finish)
