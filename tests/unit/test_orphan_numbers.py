@@ -202,3 +202,19 @@ def test_the_price_the_release_records_is_the_orphans(
     assert MonthlyPrice(entry.monthly_price or "", entry.price_unit or "") == MonthlyPrice(
         "1.15", "USD"
     )
+
+
+def test_a_listing_read_before_a_release_does_not_bring_the_number_back(
+    uows: UnitsOfWork, twilio: FakeMessagingGateway
+) -> None:
+    """Reconciliation read the account's list, then the number was released, then the list
+    is written: the released number is neither owned nor an orphan again."""
+    enabled(uows, twilio)
+    sid = _by_hand(twilio)
+    assert _orphans(uows, twilio) == [BY_HAND]
+    stale = twilio.only_account().numbers[BY_HAND]
+    release_orphan(uows, twilio, TENANT, sid, actor=ALICE)
+    twilio.only_account().numbers[BY_HAND] = stale  # what the list said before the release
+    assert _orphans(uows, twilio) == []
+    with uows.of(TENANT) as uow:
+        assert uow.orphans.owned_count() == 0

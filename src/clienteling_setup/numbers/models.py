@@ -25,6 +25,7 @@ class NumberClaim(TenantOwned):
     """
 
     __tablename__ = "number_claims"
+    __table_args__ = (Index("ix_number_claims_tenant_created", "tenant_id", "created_at"),)
 
     phone_number: Mapped[str] = mapped_column(String(20), primary_key=True)
     store_id: Mapped[str] = mapped_column(String(128))
@@ -53,7 +54,7 @@ class OwnedNumberRecord(TenantOwned):
     was read must count."""
 
     __tablename__ = "owned_numbers"
-    __table_args__ = (Index("ix_owned_numbers_phone_number", "tenant_id", "phone_number"),)
+    __table_args__ = (Index("ix_owned_numbers_tenant_updated", "tenant_id", "updated_at"),)
 
     number_sid: Mapped[str] = mapped_column(String(34), primary_key=True)
     phone_number: Mapped[str] = mapped_column(String(20))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -9,7 +9,6 @@ from clienteling_setup.db.base import ClaimTaken, utcnow
 from clienteling_setup.db.repository import TenantScopedRepository
 from clienteling_setup.numbers.models import (
     RELEASE_IN_PROGRESS,
-    RELEASED,
     STORE_CHANNELS,
     NumberClaim,
     NumberRelease,
@@ -77,17 +76,12 @@ class OwnedNumberRepository(TenantScopedRepository[OwnedNumberRecord]):
     def all(self) -> list[OwnedNumberRecord]:
         return list(self.session.scalars(self._select().order_by(OwnedNumberRecord.phone_number)))
 
-    def record_listing(self, listed: Iterable[OwnedNumberRecord], at: datetime) -> None:
+    def record_listing(
+        self, listed: Iterable[OwnedNumberRecord], at: datetime, *, released: Collection[str]
+    ) -> None:
         """Make the records what the account's list said at `at`: new numbers added, changed
-        ones updated, those no longer listed removed; a number whose release finished is
-        never recorded again (a list read before the release can still name it)."""
-        released = set(
-            self.session.scalars(
-                select(NumberRelease.number_sid).where(
-                    NumberRelease.tenant_id == self.tenant_id, NumberRelease.status == RELEASED
-                )
-            )
-        )
+        ones updated, those no longer listed removed. A number `released` already (the list
+        was read before its release) is never recorded again."""
         current = {row.number_sid: row for row in self._all()}
         seen = set()
         for number in listed:

@@ -10,27 +10,30 @@ the moment of reading:
   being bought) by an attempt in progress is claimed from before Twilio owned it;
 * no offboarding under way names it and no job item still working names it (each holds its
   claim too; they are checked as well so that a number they name is never called an orphan);
-* it was not released since it was listed (the ledger has its release).
+* it was not released since it was listed: every release is recorded in the ledger by
+  `ledger.costs.record_number_released`, which drops the number's record in the same
+  transaction, and a listing read before a release never records the number again.
 
 Since the claims are read after the listing was written, a purchase the listing saw was
 claimed before it was listed: the only way to see it unclaimed is a claim deleted since,
-which happens only with the number's release (recorded in the ledger, excluded here) or with a
-purchase Twilio refused (nothing was bought).
+which happens only with the number's release (its record dropped with it) or with a purchase
+Twilio refused (nothing was bought).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, or_, select
 
 from clienteling_setup.db.repository import TenantScoped
-from clienteling_setup.jobs.models import DONE, OnboardingJobItem
-from clienteling_setup.ledger.models import NUMBER_BOUGHT, NUMBER_RELEASED, LedgerEntry
+from clienteling_setup.jobs.models import CLAIMED, PENDING, OnboardingJobItem
+from clienteling_setup.ledger.models import NUMBER_BOUGHT, LedgerEntry
 from clienteling_setup.numbers.models import NumberClaim, OwnedNumberRecord
 from clienteling_setup.offboarding.models import IN_PROGRESS, StoreOffboarding
+
+#: The states of a job item that is still working (it may name a number it is about to buy).
+WORKING = (PENDING, CLAIMED)
 
 
 @dataclass(frozen=True)
@@ -45,100 +48,83 @@ class Orphan:
     price_unit: str | None
 
 
-def _released(tenant_id: str, sid: Any) -> ColumnElement[bool]:
-    return (
-        select(LedgerEntry.sid)
-        .where(
-            LedgerEntry.tenant_id == tenant_id,
-            LedgerEntry.sid == sid,
-            LedgerEntry.action == NUMBER_RELEASED,
-        )
-        .exists()
-    )
-
-
-def _held(tenant_id: str, phone_number: Any) -> ColumnElement[bool]:
-    """A claim, an offboarding under way or a job item still working names the number."""
-    claimed = (
-        select(NumberClaim.phone_number)
-        .where(NumberClaim.tenant_id == tenant_id, NumberClaim.phone_number == phone_number)
-        .exists()
-    )
-    offboarding = (
-        select(StoreOffboarding.store_id)
-        .where(
-            StoreOffboarding.tenant_id == tenant_id,
-            StoreOffboarding.status == IN_PROGRESS,
-            or_(
-                StoreOffboarding.phone_number == phone_number,
-                StoreOffboarding.whatsapp_number == phone_number,
-            ),
-        )
-        .exists()
-    )
-    job_item = (
-        select(OnboardingJobItem.store_id)
-        .where(
-            OnboardingJobItem.tenant_id == tenant_id,
-            OnboardingJobItem.state != DONE,
-            OnboardingJobItem.phone_number == phone_number,
-        )
-        .exists()
-    )
-    return or_(claimed, offboarding, job_item)
-
-
-def owned_condition(tenant_id: str) -> ColumnElement[bool]:
-    """A record of the tenant's that is still owned (not released since it was listed)."""
-    record = OwnedNumberRecord
-    return and_(record.tenant_id == tenant_id, ~_released(tenant_id, record.number_sid))
-
-
-def orphan_condition(tenant_id: str) -> ColumnElement[bool]:
-    """An owned record that nothing holds: an orphan (see the module's docstring)."""
-    return and_(owned_condition(tenant_id), ~_held(tenant_id, OwnedNumberRecord.phone_number))
-
-
-def count_query(condition: ColumnElement[bool]) -> Any:
-    """A scalar subquery counting the records that meet `condition` (for one query with
-    other figures, as the status fingerprint)."""
-    return select(func.count()).select_from(OwnedNumberRecord).where(condition).scalar_subquery()
-
-
 class OrphanRepository(TenantScoped):
     def owned_count(self) -> int:
-        return int(self.session.scalar(select(count_query(owned_condition(self.tenant_id)))) or 0)
+        query = select(func.count()).where(OwnedNumberRecord.tenant_id == self.tenant_id)
+        return int(self.session.scalar(query.select_from(OwnedNumberRecord)) or 0)
 
     def orphans(self, number_sid: str | None = None) -> list[Orphan]:
         """Every orphan (or the one of `number_sid`), by phone number, with its monthly price
-        where one is known."""
+        where one is known. One pass over the records with a key lookup of each one's claim;
+        only the few unclaimed ones are then checked against the offboardings and job items
+        under way and priced from the ledger: linear in the tenant's numbers."""
         record = OwnedNumberRecord
-        bought = aliased(LedgerEntry)
-        from_ledger = bought.monthly_price.is_not(None)
-        query = (
-            select(
-                record.number_sid,
-                record.phone_number,
-                record.iso_country,
-                record.number_type,
-                record.friendly_name,
-                case((from_ledger, bought.monthly_price), else_=record.monthly_price),
-                case((from_ledger, bought.price_unit), else_=record.price_unit),
+        claimed = (
+            select(NumberClaim.phone_number)
+            .where(
+                NumberClaim.tenant_id == record.tenant_id,
+                NumberClaim.phone_number == record.phone_number,
             )
-            .outerjoin(
-                bought,
-                and_(
-                    bought.tenant_id == record.tenant_id,
-                    bought.sid == record.number_sid,
-                    bought.action == NUMBER_BOUGHT,
-                ),
-            )
-            .where(orphan_condition(self.tenant_id))
-            .order_by(record.phone_number)
+            .exists()
         )
+        query = select(record).where(record.tenant_id == self.tenant_id, ~claimed)
         if number_sid is not None:
             query = query.where(record.number_sid == number_sid)
-        return [Orphan(*row) for row in self.session.execute(query)]
+        unclaimed = list(self.session.scalars(query.order_by(record.phone_number)))
+        if not unclaimed:
+            return []
+        held = self._named_under_way()
+        unheld = [row for row in unclaimed if row.phone_number not in held]
+        bought = self._purchase_prices([row.number_sid for row in unheld])
+        return [
+            Orphan(
+                number_sid=row.number_sid,
+                phone_number=row.phone_number,
+                iso_country=row.iso_country,
+                number_type=row.number_type,
+                friendly_name=row.friendly_name,
+                monthly_price=bought.get(row.number_sid, (row.monthly_price, row.price_unit))[0],
+                price_unit=bought.get(row.number_sid, (row.monthly_price, row.price_unit))[1],
+            )
+            for row in unheld
+        ]
+
+    def _purchase_prices(self, sids: list[str]) -> dict[str, tuple[str | None, str | None]]:
+        """The monthly price each of `sids` was bought at, where the ledger has one."""
+        entry = LedgerEntry
+        prices: dict[str, tuple[str | None, str | None]] = {}
+        for start in range(0, len(sids), 500):
+            query = select(entry.sid, entry.monthly_price, entry.price_unit).where(
+                entry.tenant_id == self.tenant_id,
+                entry.action == NUMBER_BOUGHT,
+                entry.sid.in_(sids[start : start + 500]),
+                entry.monthly_price.is_not(None),
+            )
+            prices.update(
+                {sid: (amount, unit) for sid, amount, unit in self.session.execute(query)}
+            )
+        return prices
+
+    def _named_under_way(self) -> set[str]:
+        """The numbers an offboarding under way or a job item still working names."""
+        offboarding = StoreOffboarding
+        rows = self.session.execute(
+            select(offboarding.phone_number, offboarding.whatsapp_number).where(
+                offboarding.tenant_id == self.tenant_id, offboarding.status == IN_PROGRESS
+            )
+        )
+        named = {number for row in rows for number in row if number is not None}
+        item = OnboardingJobItem
+        named.update(
+            number
+            for number in self.session.scalars(
+                select(item.phone_number).where(
+                    item.state.in_(WORKING), item.tenant_id == self.tenant_id
+                )
+            )
+            if number is not None
+        )
+        return named
 
     def orphan(self, number_sid: str) -> Orphan | None:
         return next(iter(self.orphans(number_sid)), None)
@@ -161,7 +147,7 @@ class OrphanRepository(TenantScoped):
         item = self.session.execute(
             select(OnboardingJobItem.job_id, OnboardingJobItem.store_id).where(
                 OnboardingJobItem.tenant_id == self.tenant_id,
-                OnboardingJobItem.state != DONE,
+                OnboardingJobItem.state.in_(WORKING),
                 OnboardingJobItem.phone_number == phone_number,
             )
         ).first()

@@ -12,8 +12,8 @@ Releasing an orphan runs on the durable-workflow core (`workflow.core`):
    number in the database: whoever commits first holds it, and the other gets 409. A number a
    store claims, or an offboarding or a job item still working names, is refused with 409;
 3. step: Twilio releases it (a number already gone counts as released);
-4. record, in one unit of work: the release row finished, the claim and the listing's record
-   gone, and the ledger's entry (actor, request id, the price that stops).
+4. record, in one unit of work: the release row finished, the claim gone, and the ledger's
+   entry (actor, request id, the price that stops), which drops the listing's record.
 
 A crash after the claim leaves the row and the claim: the same request, or `sync`
 (`resume_releases`), finishes it, and nobody can claim the number meanwhile. A finished
@@ -33,6 +33,7 @@ from clienteling_setup.auth.actor import Actor
 from clienteling_setup.compliance.rules import load_rules
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.ledger.costs import record_number_released
+from clienteling_setup.ledger.models import NUMBER_RELEASED
 from clienteling_setup.numbers.models import (
     RELEASE_IN_PROGRESS,
     RELEASED,
@@ -83,7 +84,8 @@ def refresh_owned_numbers(
     listed = gateway.list_owned_numbers(account)
     at = utcnow()
     with uows.of(tenant_id) as uow:
-        uow.owned_numbers.record_listing((_record(n) for n in listed), at)
+        released = uow.ledger.recorded_among([n.sid for n in listed], NUMBER_RELEASED)
+        uow.owned_numbers.record_listing((_record(n) for n in listed), at, released=released)
         unpriced = [o for o in uow.orphans.orphans() if o.monthly_price is None]
     _price(uows, gateway, tenant_id, unpriced)
     return len(listed)
@@ -296,7 +298,6 @@ def _run(
         if done is None or done.status != RELEASE_IN_PROGRESS:
             raise _busy(number_sid)
         uow.numbers.release(done.phone_number, number_sid, RELEASING)
-        uow.owned_numbers.forget(number_sid)
         record_number_released(
             uow,
             Actor(done.actor, done.request_id),

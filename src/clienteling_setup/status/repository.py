@@ -28,14 +28,9 @@ from clienteling_setup.db.repository import TenantScoped
 from clienteling_setup.jobs.models import OnboardingJob, OnboardingJobItem
 from clienteling_setup.ledger.models import LedgerEntry
 from clienteling_setup.numbers.models import NumberClaim, OwnedNumberRecord
+from clienteling_setup.offboarding.models import StoreOffboarding
 from clienteling_setup.onboarding.models import StoreOnboarding
-from clienteling_setup.orphans.repository import (
-    Orphan,
-    OrphanRepository,
-    count_query,
-    orphan_condition,
-    owned_condition,
-)
+from clienteling_setup.orphans.repository import WORKING, Orphan, OrphanRepository
 from clienteling_setup.status.models import StoreFragment
 from clienteling_setup.stores.models import Store
 from clienteling_setup.tenants.models import OptInTemplate, Tenant, TenantDisabling
@@ -289,20 +284,29 @@ class StatusRepository(TenantScoped):
             .where(TenantDisabling.tenant_id == self.tenant_id)
             .scalar_subquery()
         )
-        # The numbers: how many are owned and orphaned now (decided against the claims, the
-        # offboardings and job items under way, and the ledger's releases, as the document
-        # does), the listing's newest change (a price read) and the ledger's newest entry (a
-        # purchase price an orphan is shown with).
-        columns.append(count_query(owned_condition(self.tenant_id)))
-        columns.append(count_query(orphan_condition(self.tenant_id)))
-        for stamp in (OwnedNumberRecord.updated_at, NumberClaim.created_at):
-            table = stamp.class_
+        # The numbers: what the last listing recorded (a release drops its record) and the
+        # claims, each (count, newest change); what else may hold a number (an offboarding's
+        # newest change, the job items still working); the ledger's newest entry (the
+        # purchase price an orphan is shown with). An orphan is decided against all of them.
+        for tenant, stamp in (
+            (OwnedNumberRecord.tenant_id, OwnedNumberRecord.updated_at),
+            (NumberClaim.tenant_id, NumberClaim.created_at),
+        ):
+            mine = tenant == self.tenant_id
+            columns.append(select(func.count(stamp)).where(mine).scalar_subquery())
+            columns.append(select(func.max(stamp)).where(mine).scalar_subquery())
+        for tenant, stamp in (
+            (StoreOffboarding.tenant_id, StoreOffboarding.updated_at),
+            (LedgerEntry.tenant_id, LedgerEntry.recorded_at),
+        ):
             columns.append(
-                select(func.max(stamp)).where(table.tenant_id == self.tenant_id).scalar_subquery()
+                select(func.max(stamp)).where(tenant == self.tenant_id).scalar_subquery()
             )
+        item = OnboardingJobItem
         columns.append(
-            select(func.max(LedgerEntry.recorded_at))
-            .where(LedgerEntry.tenant_id == self.tenant_id)
+            select(func.count())
+            .select_from(item)
+            .where(item.state.in_(WORKING), item.tenant_id == self.tenant_id)
             .scalar_subquery()
         )
         columns.append(select(func.count()).select_from(CountryRequirement).scalar_subquery())

@@ -1,4 +1,5 @@
-"""orphan numbers: what each tenant's account owns (as last listed), releases of orphans
+"""orphan numbers: what each tenant's account owns (as last listed), releases of orphans, and
+the indexes the status fingerprint reads them (and claims, offboardings) through
 
 Revision ID: 3e8b6d1f0a47
 Revises: 7d3f1a9c5e20
@@ -33,11 +34,11 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "number_sid", name=op.f("pk_owned_numbers")),
     )
+    # The status fingerprint reads (count, newest change) of these per tenant.
+    op.create_index("ix_owned_numbers_tenant_updated", "owned_numbers", ["tenant_id", "updated_at"])
+    op.create_index("ix_number_claims_tenant_created", "number_claims", ["tenant_id", "created_at"])
     op.create_index(
-        "ix_owned_numbers_phone_number",
-        "owned_numbers",
-        ["tenant_id", "phone_number"],
-        unique=False,
+        "ix_store_offboardings_tenant_updated", "store_offboardings", ["tenant_id", "updated_at"]
     )
     op.create_table(
         "number_releases",
@@ -60,5 +61,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("number_releases")
-    op.drop_index("ix_owned_numbers_phone_number", table_name="owned_numbers")
+    op.drop_index("ix_store_offboardings_tenant_updated", table_name="store_offboardings")
+    op.drop_index("ix_number_claims_tenant_created", table_name="number_claims")
+    op.drop_index("ix_owned_numbers_tenant_updated", table_name="owned_numbers")
     op.drop_table("owned_numbers")
