@@ -292,3 +292,18 @@ def test_a_release_racing_a_store_that_adopts_the_number_lets_only_one_win(
         assert number in _owned(emulator, api)
         assert store["phone_number"] == number
         assert _releases(service, sid) == []
+
+
+def test_a_number_an_offboarding_kept_for_its_store_is_not_an_orphan(
+    api: Api, service: Service, emulator: EmulatorServer
+) -> None:
+    enable(api)
+    put_store(api, STORE)
+    number = _onboarded(api)
+    kept = api.post(f"/clienteling/stores/{STORE}/offboard", json={"release_number": False})
+    assert kept.status_code == 200, kept.text
+    _sync(service)
+    assert numbers_of(_status(api)) == (1, 0, None, [])
+    sid = _owned(emulator, api)[number]
+    assert_error(api.post(f"/clienteling/numbers/{sid}/release"), 409, "store 'us-nyc'")
+    assert number in _owned(emulator, api)

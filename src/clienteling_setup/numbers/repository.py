@@ -47,7 +47,7 @@ class NumberClaimRepository(TenantScopedRepository[NumberClaim]):
         )
 
     def of_store(self, store_id: str) -> list[NumberClaim]:
-        return self._all(NumberClaim.store_id == store_id)
+        return self._all(NumberClaim.store_id == store_id, NumberClaim.channel.in_(STORE_CHANNELS))
 
     def stores_holding(self) -> list[str]:
         """The stores that still claim a number, each once, in order."""
