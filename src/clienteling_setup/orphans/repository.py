@@ -53,8 +53,8 @@ class OrphanRepository(TenantScoped):
         query = select(func.count()).where(OwnedNumberRecord.tenant_id == self.tenant_id)
         return int(self.session.scalar(query.select_from(OwnedNumberRecord)) or 0)
 
-    def orphans(self, number_sid: str | None = None) -> list[Orphan]:
-        """Every orphan (or the one of `number_sid`), by phone number, with its monthly price
+    def orphans(self) -> list[Orphan]:
+        """Every orphan, by phone number, with its monthly price
         where one is known. One pass over the records with a key lookup of each one's claim;
         only the few unclaimed ones are then checked against the offboardings and job items
         under way and priced from the ledger: linear in the tenant's numbers."""
@@ -68,8 +68,6 @@ class OrphanRepository(TenantScoped):
             .exists()
         )
         query = select(record).where(record.tenant_id == self.tenant_id, ~claimed)
-        if number_sid is not None:
-            query = query.where(record.number_sid == number_sid)
         unclaimed = list(self.session.scalars(query.order_by(record.phone_number)))
         if not unclaimed:
             return []
@@ -125,9 +123,6 @@ class OrphanRepository(TenantScoped):
             if number is not None
         )
         return named
-
-    def orphan(self, number_sid: str) -> Orphan | None:
-        return next(iter(self.orphans(number_sid)), None)
 
     def holder(self, phone_number: str) -> str | None:
         """Who holds the number besides a claim (an offboarding under way, a job item still

@@ -33,7 +33,7 @@ from clienteling_setup.auth.actor import Actor
 from clienteling_setup.compliance.rules import load_rules
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.ledger.costs import record_number_released
-from clienteling_setup.ledger.models import NUMBER_RELEASED
+from clienteling_setup.ledger.models import NUMBER_BOUGHT, NUMBER_RELEASED
 from clienteling_setup.numbers.models import (
     RELEASE_IN_PROGRESS,
     RELEASED,
@@ -219,7 +219,6 @@ def _claim(
         held_by = uow.orphans.holder(phone_number)
         if held_by is not None:
             raise _held(phone_number, number_sid, held_by)
-        # Read while it is still an orphan: its purchase's price, else the one listed.
         price = _price_of(uow, number_sid) or listed_price
         uow.numbers.claim(phone_number, number_sid, RELEASING)
         row = uow.number_releases.add(
@@ -270,11 +269,15 @@ def _listed_price(gateway: MessagingGateway, owned: OwnedNumber) -> tuple[str, s
 
 
 def _price_of(uow: UnitOfWork, number_sid: str) -> tuple[str, str] | None:
-    """The monthly price that stops: the orphan's (ledger purchase, else Pricing)."""
-    orphan = uow.orphans.orphan(number_sid)
-    if orphan is None or orphan.monthly_price is None or orphan.price_unit is None:
+    """The monthly price that stops, as the status showed it: its purchase's (the ledger),
+    else the list price the last reconciliation read for it."""
+    bought = uow.ledger.find(number_sid, NUMBER_BOUGHT)
+    if bought is not None and bought.monthly_price is not None and bought.price_unit:
+        return bought.monthly_price, bought.price_unit
+    record = uow.owned_numbers.get(number_sid)
+    if record is None or record.monthly_price is None or record.price_unit is None:
         return None
-    return orphan.monthly_price, orphan.price_unit
+    return record.monthly_price, record.price_unit
 
 
 def _run(
