@@ -307,3 +307,25 @@ def test_a_number_an_offboarding_kept_for_its_store_is_not_an_orphan(
     sid = _owned(emulator, api)[number]
     assert_error(api.post(f"/clienteling/numbers/{sid}/release"), 409, "store 'us-nyc'")
     assert number in _owned(emulator, api)
+
+
+def test_a_dedicated_whatsapp_number_is_not_an_orphan(
+    api: Api, service: Service, emulator: EmulatorServer
+) -> None:
+    enable(api)
+    put_store(api, STORE)
+    sms_number = _onboarded(api)
+    dedicated = _a_second_number(api, sms_number)
+    registered = api.post(
+        f"/clienteling/stores/{STORE}/whatsapp/onboard",
+        json={
+            "waba_id": "123456789012",
+            "profile_name": "Dodici",
+            "whatsapp_phone_number": dedicated,
+        },
+    )
+    assert registered.status_code == 202, registered.text
+    _sync(service)
+    assert numbers_of(_status(api)) == (2, 0, None, [])
+    sid = _owned(emulator, api)[dedicated]
+    assert_error(api.post(f"/clienteling/numbers/{sid}/release"), 409, "(whatsapp)")
