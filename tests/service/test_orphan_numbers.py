@@ -50,6 +50,14 @@ def _onboarded(api: Api, store_id: str = STORE) -> str:
     return number
 
 
+@pytest.fixture
+def store_number(api: Api) -> str:
+    """Clienteling enabled and the store onboarded: its number."""
+    enable(api)
+    put_store(api, STORE)
+    return _onboarded(api)
+
+
 def _status(api: Api) -> dict[str, Any]:
     response = api.get("/clienteling/onboarding-status")
     assert response.status_code == 200, response.text
@@ -73,11 +81,8 @@ def _a_second_number(api: Api, taken: str) -> str:
 
 
 def test_a_number_bought_by_hand_is_an_orphan_after_a_sync_and_released_once(
-    api: Api, service: Service, emulator: EmulatorServer
+    api: Api, service: Service, emulator: EmulatorServer, store_number: str
 ) -> None:
-    enable(api)
-    put_store(api, STORE)
-    store_number = _onboarded(api)
     orphan_number = _a_second_number(api, store_number)
     sid = _buy_by_hand(api, emulator, orphan_number)
 
@@ -130,11 +135,9 @@ def test_a_number_bought_by_hand_is_an_orphan_after_a_sync_and_released_once(
 
 
 def test_a_number_a_store_claims_is_never_an_orphan_and_releasing_it_is_409(
-    api: Api, service: Service, emulator: EmulatorServer
+    api: Api, service: Service, emulator: EmulatorServer, store_number: str
 ) -> None:
-    enable(api)
-    put_store(api, STORE)
-    number = _onboarded(api)
+    number = store_number
     _sync(service)
     status = _status(api)
     assert numbers_of(status) == (1, 0, None, [])
@@ -295,11 +298,9 @@ def test_a_release_racing_a_store_that_adopts_the_number_lets_only_one_win(
 
 
 def test_a_number_an_offboarding_kept_for_its_store_is_not_an_orphan(
-    api: Api, service: Service, emulator: EmulatorServer
+    api: Api, service: Service, emulator: EmulatorServer, store_number: str
 ) -> None:
-    enable(api)
-    put_store(api, STORE)
-    number = _onboarded(api)
+    number = store_number
     kept = api.post(f"/clienteling/stores/{STORE}/offboard", json={"release_number": False})
     assert kept.status_code == 200, kept.text
     _sync(service)
@@ -310,11 +311,9 @@ def test_a_number_an_offboarding_kept_for_its_store_is_not_an_orphan(
 
 
 def test_a_dedicated_whatsapp_number_is_not_an_orphan(
-    api: Api, service: Service, emulator: EmulatorServer
+    api: Api, service: Service, emulator: EmulatorServer, store_number: str
 ) -> None:
-    enable(api)
-    put_store(api, STORE)
-    sms_number = _onboarded(api)
+    sms_number = store_number
     dedicated = _a_second_number(api, sms_number)
     registered = api.post(
         f"/clienteling/stores/{STORE}/whatsapp/onboard",
