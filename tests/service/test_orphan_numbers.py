@@ -108,7 +108,7 @@ def test_a_number_bought_by_hand_is_an_orphan_after_a_sync_and_released_once(
         "country_code": "US",
         "status": "released",
     }
-    assert body["monthly_cost"] == {"amount": price, "currency": "USD"}
+    assert body["monthly_price"] == {"amount": price, "currency": "USD"}
     assert body["requested_by"] == "cli"  # the test token's subject
     assert orphan_number not in _owned(emulator, api)
     assert store_number in _owned(emulator, api)

@@ -9,7 +9,8 @@ from clienteling_setup.schemas import read_from
 
 
 class MonthlyCost(BaseModel):
-    """What a number (or several) costs a month, as Twilio prices it."""
+    """What a number (or several) costs a month, as Twilio prices it. (The ledger's branch
+    has the same shape as `ledger.schemas.MonthlyPriceRead`: one of them goes at the merge.)"""
 
     amount: str = Field(examples=["1.15"], description="A decimal amount, as Twilio writes it.")
     currency: str = Field(examples=["USD"], description="ISO 4217, upper case.")
@@ -26,7 +27,7 @@ class NumberReleaseRead(BaseModel):
     phone_number: str = Field(examples=["+12125550100"])
     country_code: str | None = Field(description="The number's ISO country.")
     status: str = Field(description="released.")
-    monthly_cost: MonthlyCost | None = Field(
+    monthly_price: MonthlyCost | None = Field(
         description="What stopped costing each month (from the ledger's purchase entry, else "
         "Twilio's Pricing API); null when not known."
     )
@@ -39,6 +40,6 @@ def number_release_read(row: NumberRelease) -> NumberReleaseRead:
         NumberReleaseRead,
         row,
         country_code=row.iso_country,
-        monthly_cost=monthly_cost(row.monthly_price, row.price_unit),
+        monthly_price=monthly_cost(row.monthly_price, row.price_unit),
         requested_by=row.actor,
     )
