@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from clienteling_setup.compliance.models import BundleRecord, TrustProductRecord
 from clienteling_setup.db import migrate
+from clienteling_setup.numbers.models import NumberClaim, OwnedNumberRecord
 from clienteling_setup.onboarding.models import StoreOnboarding
 from clienteling_setup.status.fragments import repair
 from clienteling_setup.stores.models import Store
@@ -88,6 +89,10 @@ def tenant_rows(tenant_id: str, stores: int, seed: int = 1) -> dict[str, list[di
         "senders": [],
         "bundles": [],
         "trust_products": [],
+        # As reconciliation leaves them: each store's number claimed and listed as owned, and
+        # a few numbers bought by hand (orphans, in the status's `numbers`).
+        "claims": [],
+        "owned_numbers": [],
     }
     countries = rng.choices(COUNTRIES, weights=WEIGHTS, k=stores)
     for i, cc in enumerate(countries):
@@ -132,6 +137,16 @@ def tenant_rows(tenant_id: str, stores: int, seed: int = 1) -> dict[str, list[di
                     "updated_at": now,
                 }
             )
+            rows["claims"].append(
+                {
+                    "tenant_id": tenant_id,
+                    "phone_number": f"+1999{i:07d}",
+                    "store_id": store_id,
+                    "channel": "sms",
+                    "created_at": now,
+                }
+            )
+            rows["owned_numbers"].append(_owned(tenant_id, f"+1999{i:07d}", i, now))
             if onboarded and rng.random() < 0.25:
                 status = rng.choice(SENDER_STATES)
                 rows["senders"].append(
@@ -152,6 +167,8 @@ def tenant_rows(tenant_id: str, stores: int, seed: int = 1) -> dict[str, list[di
                         "updated_at": now,
                     }
                 )
+    for k in range(max(1, stores // 200)):
+        rows["owned_numbers"].append(_owned(tenant_id, f"+1888{k:07d}", -1 - k, now))
     for cc in COUNTRIES:
         for k in range(rng.randint(1, 3)):
             status = rng.choice(BUNDLE_STATES)
@@ -189,6 +206,21 @@ def tenant_rows(tenant_id: str, stores: int, seed: int = 1) -> dict[str, list[di
     return rows
 
 
+def _owned(tenant_id: str, phone_number: str, i: int, now: datetime) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "number_sid": _sid("PN", tenant_id, i),
+        "phone_number": phone_number,
+        "friendly_name": f"clienteling:{tenant_id}",
+        "iso_country": "US",
+        "number_type": "local",
+        "monthly_price": "1.15",
+        "price_unit": "USD",
+        "listed_at": now,
+        "updated_at": now,
+    }
+
+
 TABLES: dict[str, Any] = {
     "tenants": Tenant,
     "opt_in": OptInTemplate,
@@ -197,6 +229,8 @@ TABLES: dict[str, Any] = {
     "senders": WhatsAppSenderRecord,
     "bundles": BundleRecord,
     "trust_products": TrustProductRecord,
+    "claims": NumberClaim,
+    "owned_numbers": OwnedNumberRecord,
 }
 
 

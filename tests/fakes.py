@@ -266,6 +266,13 @@ class FakeMessagingGateway:
         self._enter("find_owned_number")
         return self._account(account).numbers.get(phone_number)
 
+    def fetch_owned_number(self, account: AccountCredentials, number_sid: str) -> OwnedNumber:
+        self._enter("fetch_owned_number")
+        for number in self._account(account).numbers.values():
+            if number.sid == number_sid:
+                return number
+        raise NotFound(f"number {number_sid} not found", code=20404, status=404)
+
     def list_owned_numbers(self, account: AccountCredentials) -> list[OwnedNumber]:
         self._enter("list_owned_numbers")
         return list(self._account(account).numbers.values())

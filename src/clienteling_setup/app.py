@@ -26,6 +26,7 @@ from clienteling_setup.ledger import endpoints as ledger_endpoints
 from clienteling_setup.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from clienteling_setup.offboarding import endpoints as offboarding_endpoints
 from clienteling_setup.onboarding import endpoints as onboarding_endpoints
+from clienteling_setup.orphans import endpoints as orphan_endpoints
 from clienteling_setup.providers.local_storage import LocalStorage
 from clienteling_setup.runtime import Runtime
 from clienteling_setup.status import endpoints as status_endpoints
@@ -76,6 +77,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(offboarding_endpoints.router)
     app.include_router(job_endpoints.router)
     app.include_router(ledger_endpoints.router)
+    app.include_router(orphan_endpoints.router)
     app.include_router(compliance_callbacks.router)
     app.include_router(compliance_endpoints.router)
     app.include_router(whatsapp_endpoints.router)

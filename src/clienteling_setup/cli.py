@@ -1,4 +1,5 @@
-"""The `clienteling-setup` command: serve, token, stores import, migrate, sync, twilio-emulator."""
+"""The `clienteling-setup` command: serve, token, stores import/onboard, numbers orphans,
+migrate, sync, twilio-emulator."""
 
 from __future__ import annotations
 
@@ -370,6 +371,44 @@ def sync(tenant: str | None) -> None:
     for line in report.lines():
         click.echo(line)
     if report.failed:
+        sys.exit(1)
+
+
+@main.group()
+def numbers() -> None:
+    """The phone numbers of a tenant's Twilio account."""
+
+
+@numbers.command("orphans")
+@click.option("--tenant", required=True, help="Tenant whose numbers to look at.")
+@click.option("--release", is_flag=True, help="Release every orphan listed (its cost stops).")
+def orphan_numbers(tenant: str, release: bool) -> None:
+    """List the numbers the tenant's account owns that no store claims and no attempt in
+    progress holds (read from Twilio now), with their monthly cost; --release releases each,
+    as POST /clienteling/numbers/{number_sid}/release does, and records it in the ledger."""
+    from clienteling_setup.auth.actor import Actor
+    from clienteling_setup.bootstrap import build_runtime
+    from clienteling_setup.errors import AppError
+    from clienteling_setup.orphans import report
+
+    settings = _settings()
+    runtime = build_runtime(
+        settings,
+        public_base_url=settings.public_base_url or "http://127.0.0.1:8000",
+        role="sync",
+    )
+    actor = Actor("clienteling-setup numbers orphans --release")
+    try:
+        lines, failed = report.orphan_lines(
+            runtime.uows, runtime.gateway, tenant, release=release, actor=actor
+        )
+    except AppError as exc:
+        raise click.ClickException(exc.message) from exc
+    finally:
+        runtime.close()
+    for line in lines:
+        click.echo(line)
+    if failed:
         sys.exit(1)
 
 

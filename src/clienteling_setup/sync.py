@@ -4,7 +4,8 @@ One runner per tenant at a time (a lease in the database, so several server proc
 `clienteling-setup sync` can run together); a failure for one tenant does not stop the others.
 
 A pass costs what changed: the subaccounts' statuses come from one list for the whole pass,
-each tenant's bundles and trust products from one list call each, and the details (documents,
+each tenant's bundles, trust products and owned phone numbers from one list call each (per
+page of Twilio's), and the details (documents,
 address) only of those not settled in a final state (see `compliance.records`). Tenants run
 `Settings.sync_concurrency` at a time; a tenant another process holds is skipped, not waited
 for. A 429 is retried by the gateway in the thread of the tenant (the account) it came from,
@@ -33,6 +34,7 @@ from clienteling_setup.db.base import utcnow
 from clienteling_setup.offboarding.disabling import resume_disabling
 from clienteling_setup.offboarding.service import resume_offboardings
 from clienteling_setup.onboarding.service import resume_unfinished
+from clienteling_setup.orphans.service import refresh_owned_numbers, resume_releases
 from clienteling_setup.providers.messaging import (
     AccountCredentials,
     MessagingGateway,
@@ -193,6 +195,10 @@ def _sync(ports: SyncPorts, tenant_id: str, subaccounts: Mapping[str, str] | Non
     resume_offboardings(uows, gateway, tenant_id)
     refresh_senders(uows, gateway, tenant_id, account)
     resume_unfinished(uows, gateway, tenant_id)
+    # After what finishes releasing numbers, so the list is as current as it gets; the orphans
+    # among the numbers it records are decided when read (`orphans.repository`).
+    resume_releases(uows, gateway, tenant_id)
+    refresh_owned_numbers(uows, gateway, tenant_id, account)
     # Stored status entries a write bypassed (or a database from before them) are rebuilt.
     repair_tenant(uows, tenant_id)
     return True

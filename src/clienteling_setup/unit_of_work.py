@@ -32,9 +32,14 @@ from clienteling_setup.jobs.repository import (
     OnboardingJobRepository,
 )
 from clienteling_setup.ledger.repository import LedgerRepository
-from clienteling_setup.numbers.repository import NumberClaimRepository
+from clienteling_setup.numbers.repository import (
+    NumberClaimRepository,
+    NumberReleaseRepository,
+    OwnedNumberRepository,
+)
 from clienteling_setup.offboarding.repository import OffboardingRepository
 from clienteling_setup.onboarding.repository import OnboardingRepository, SenderGroupRepository
+from clienteling_setup.orphans.repository import OrphanRepository
 from clienteling_setup.stores.repository import StoreRepository
 from clienteling_setup.tenants.repository import PlatformTenantRepository, TenantRepository
 from clienteling_setup.whatsapp.repository import SenderRepository
@@ -73,6 +78,9 @@ class UnitOfWork(_Transaction):
     groups: SenderGroupRepository
     senders: SenderRepository
     numbers: NumberClaimRepository
+    owned_numbers: OwnedNumberRepository
+    number_releases: NumberReleaseRepository
+    orphans: OrphanRepository
     offboardings: OffboardingRepository
     compliance: ComplianceRepository
     requirements: RequirementRepository
@@ -94,6 +102,9 @@ class UnitOfWork(_Transaction):
         self.groups = SenderGroupRepository(session, tenant)
         self.senders = SenderRepository(session, tenant)
         self.numbers = NumberClaimRepository(session, tenant)
+        self.owned_numbers = OwnedNumberRepository(session, tenant)
+        self.number_releases = NumberReleaseRepository(session, tenant)
+        self.orphans = OrphanRepository(session, tenant)
         self.offboardings = OffboardingRepository(session, tenant)
         self.compliance = ComplianceRepository(session, tenant)
         self.requirements = RequirementRepository(session)

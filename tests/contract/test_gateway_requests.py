@@ -31,6 +31,7 @@ from clienteling_setup.providers.messaging import (
     AccountCredentials,
     MessagingGateway,
     MonthlyPrice,
+    NotFound,
     SenderProfile,
 )
 from clienteling_setup.providers.twilio import GatewayHttpClient, RetryPolicy, TwilioGateway
@@ -321,6 +322,7 @@ def answer(request: requests.PreparedRequest) -> tuple[int, Any]:
             lambda: (200, paged_2010("incoming_phone_numbers", [OTHER_NUMBER], [NUMBER])),
         ),
         ("POST", r"/2010-04-01/Accounts/\w+/IncomingPhoneNumbers\.json", lambda: (201, NUMBER)),
+        ("GET", r"/2010-04-01/Accounts/\w+/IncomingPhoneNumbers/\w+\.json", lambda: (200, NUMBER)),
         ("POST", r"/2010-04-01/Accounts/\w+/IncomingPhoneNumbers/\w+\.json", lambda: (200, NUMBER)),
         ("DELETE", r"/2010-04-01/Accounts/\w+/IncomingPhoneNumbers/\w+\.json", lambda: (204, None)),
         (
@@ -514,6 +516,7 @@ CALLS: dict[str, tuple[Call, bool]] = {
         False,
     ),
     "find_owned_number": (lambda g: g.find_owned_number(TENANT, "+14155550100"), False),
+    "fetch_owned_number": (lambda g: g.fetch_owned_number(TENANT, sid("PN")), False),
     "list_owned_numbers": (lambda g: g.list_owned_numbers(TENANT), False),
     "set_number_voice_application": (
         lambda g: g.set_number_voice_application(TENANT, sid("PN"), sid("AP")),
@@ -843,6 +846,7 @@ def test_every_gateway_call_against_the_emulator() -> None:
         number = g.buy_number(t, us.phone_number, friendly_name="s1", voice_application_sid=app.sid)
         assert g.find_owned_number(t, us.phone_number) == number
         assert g.list_owned_numbers(t) == [number]
+        assert g.fetch_owned_number(t, number.sid) == number
         g.set_number_voice_application(t, number.sid, app.sid)
         assert not g.messaging_service_has_number(t, service.sid, number.sid)
         g.add_number_to_messaging_service(t, service.sid, number.sid)
@@ -891,6 +895,8 @@ def test_every_gateway_call_against_the_emulator() -> None:
             n.phone_number for n in g.search_available_numbers(t, "US", "local", limit=1000)
         ]
         assert g.list_owned_numbers(t) == []
+        with pytest.raises(NotFound):
+            g.fetch_owned_number(t, number.sid)
         assert g.find_application(t, "contract-fwd") is None
         assert g.find_messaging_service(t, "contract-sms") is None
         assert g.close_subaccount(sub.sid).status == "closed"

@@ -37,7 +37,16 @@ def run(data_dir: Path, *args: str, ok: bool = True) -> subprocess.CompletedProc
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["serve"], ["token"], ["stores", "import"], ["migrate"], ["sync"], ["twilio-emulator"]],
+    [
+        [],
+        ["serve"],
+        ["token"],
+        ["stores", "import"],
+        ["numbers", "orphans"],
+        ["migrate"],
+        ["sync"],
+        ["twilio-emulator"],
+    ],
 )
 def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
     done = run(tmp_path, *command, "--help")

@@ -3,7 +3,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
+
 from tests.support import Api
+from twilio_emulator import EmulatorServer
 
 STORES: dict[str, dict[str, Any]] = {
     "us-nyc": {
@@ -65,3 +68,28 @@ def available_number(api: Api, store_id: str) -> str:
     numbers = response.json()
     assert numbers, "the emulator offered no numbers"
     return str(numbers[0]["phone_number"])
+
+
+def buy_by_hand(api: Api, emulator: EmulatorServer, number: str) -> dict[str, Any]:
+    """Buy `number` for the tenant's subaccount straight in Twilio (as in the Console, with a
+    friendly name of the person's choosing): the service takes no part. Twilio's answer."""
+    sub = api.get("/clienteling/configuration").json()["twilio"]["sid"]
+    account = emulator.state.account(sub)
+    assert account is not None
+    bought = httpx.post(
+        f"{emulator.base_url}/api/2010-04-01/Accounts/{sub}/IncomingPhoneNumbers.json",
+        data={"PhoneNumber": number, "FriendlyName": "front desk"},
+        auth=(sub, account.auth_token),
+        timeout=30,
+    )
+    assert bought.status_code == 201, bought.text
+    return bought.json()  # type: ignore[no-any-return]
+
+
+def numbers_of(status: dict[str, Any]) -> tuple[int, int, tuple[str, str] | None, list[str]]:
+    """From an onboarding status document: the numbers owned, the orphans, their monthly cost
+    (amount, currency) and the retailer's own actions."""
+    numbers = status["numbers"]
+    cost = numbers["orphan_monthly_cost"]
+    money = (cost["amount"], cost["currency"]) if cost is not None else None
+    return numbers["owned"], numbers["orphans"], money, status["actions"]

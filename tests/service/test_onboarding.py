@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.service.helpers import available_number, enable, put_store
+from tests.service.helpers import available_number, buy_by_hand, enable, put_store
 from tests.support import Api, assert_error
 from twilio_emulator import EmulatorServer
 
@@ -279,17 +278,7 @@ def test_twilio_unreachable_is_503_and_retry_completes(
 
 def _buy_outside_the_service(api: Api, emulator: EmulatorServer, number: str) -> None:
     """The tenant bought `number` earlier, by hand: owned, no voice app, in no service."""
-    sub = api.get("/clienteling/configuration").json()["twilio"]["sid"]
-    account = emulator.state.account(sub)
-    assert account is not None
-    bought = httpx.post(
-        f"{emulator.base_url}/api/2010-04-01/Accounts/{sub}/IncomingPhoneNumbers.json",
-        data={"PhoneNumber": number, "FriendlyName": "front desk"},
-        auth=(sub, account.auth_token),
-        timeout=30,
-    )
-    assert bought.status_code == 201, bought.text
-    assert bought.json()["voice_application_sid"] is None
+    assert buy_by_hand(api, emulator, number)["voice_application_sid"] is None
 
 
 @pytest.mark.parametrize(

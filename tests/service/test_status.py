@@ -11,7 +11,7 @@ from twilio_emulator import EmulatorServer
 # Keys of the reference's sample document, level by level.
 TOP = {"tenant", "onboarded", "onboarded_at", "twilio", "opt_in", "countries", "stores"}
 #: Keys beyond the reference's: added beside them, never replacing one.
-EXTRA = {"disabling", "onboarding_job", "reconciliation"}
+EXTRA = {"disabling", "onboarding_job", "reconciliation", "numbers", "actions"}
 TWILIO = {"connected", "sid", "call_forwarding"}
 COUNTRY = {
     "country_code",

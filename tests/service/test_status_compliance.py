@@ -157,6 +157,9 @@ def test_six_countries_at_six_steps(api: Api, service: Service, emulator: Emulat
         "onboarded": True,
         "onboarded_at": onboarded_at,
         "disabling": None,  # no disabling under way (issue 14)
+        # The account's numbers (issue 14): the GB store's, listed by the sync; no orphan.
+        "numbers": {"owned": 1, "orphans": 0, "orphan_monthly_cost": None},
+        "actions": [],
         "twilio": {
             "connected": True,
             "sid": account,
@@ -273,6 +276,8 @@ def test_six_countries_at_six_steps(api: Api, service: Service, emulator: Emulat
         "onboarded": False,
         "onboarded_at": None,
         "disabling": None,
+        "numbers": {"owned": 0, "orphans": 0, "orphan_monthly_cost": None},
+        "actions": [],
         "twilio": {"connected": False, "sid": None, "call_forwarding": {"sid": None, "name": None}},
         "opt_in": {"exists": False, "id": None, "body": None},
         "countries": [

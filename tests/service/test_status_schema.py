@@ -20,7 +20,7 @@ from clienteling_setup.status.schemas import DisablingStatus, OnboardingStatus
 from clienteling_setup.sync import SyncReport, sync_tenant
 from tests.conftest import Service
 from tests.service.compliance_helpers import emulator_bundle
-from tests.service.helpers import available_number, enable, put_store
+from tests.service.helpers import available_number, buy_by_hand, enable, put_store
 from tests.support import Api
 from twilio_emulator import EmulatorServer
 
@@ -142,6 +142,9 @@ def test_a_tenant_with_stores_senders_and_bundles_matches_the_model(
     for fr in emulator.state.bundles(account):
         if fr.iso_country == "FR" and fr.status != "twilio-rejected":
             emulator.state.set_bundle_status(account, fr.sid, "twilio-rejected", "Blurry scan.")
+    # A number bought by hand in Twilio: an orphan, with its monthly cost, after the sync.
+    offered = api.get("/clienteling/stores/us-bos/available-phone-numbers").json()
+    buy_by_hand(api, emulator, next(n["phone_number"] for n in offered))
     report = SyncReport()
     sync_tenant(service.runtime, "acme", report)
     assert report.done == ["acme"], report
@@ -165,6 +168,7 @@ def test_a_tenant_with_stores_senders_and_bundles_matches_the_model(
     assert countries["FR"]["regulatory_bundle"]["status"] == "twilio-rejected"
     assert countries["FR"]["regulatory_bundle"]["failure_reason"]
     assert countries["US"]["trusted_product"]["uploads"]
+    assert (doc["numbers"]["orphans"], doc["actions"]) == (1, ["release_orphan_numbers"])
     stores = {s["id"]: s for s in doc["stores"]}
     assert stores["us-nyc"]["channels"]["whatsapp"]["status"] == "online"
     assert stores["us-bos"]["phone_number"] is None

@@ -5,17 +5,12 @@ earlier attempt left in Twilio. The database is a throwaway SQLite file; Twilio 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 
 from clienteling_setup import errors
 from clienteling_setup.auth.actor import Actor
-from clienteling_setup.crypto import SecretBox
-from clienteling_setup.db.all_models import Base
-from clienteling_setup.db.session import make_engine, make_sessionmaker
 from clienteling_setup.ledger.models import NUMBER_BOUGHT
 from clienteling_setup.numbers.purchase import number_friendly_name
 from clienteling_setup.onboarding import groups
@@ -39,22 +34,6 @@ B_NUMBER = "+12125550102"
 WABA = "123456789012"
 ALICE = Actor("alice", "req-alice")
 BOB = Actor("bob", "req-bob")
-
-
-@pytest.fixture
-def uows(tmp_path: Path) -> Iterator[UnitsOfWork]:
-    url = f"sqlite:///{tmp_path / 'unit.db'}"
-    schema = create_engine(url)
-    Base.metadata.create_all(schema)
-    schema.dispose()  # Python 3.13 warns about a SQLite connection left to the collector
-    engine = make_engine(url)
-    yield UnitsOfWork(make_sessionmaker(engine), SecretBox([SecretBox.generate_key()]))
-    engine.dispose()
-
-
-@pytest.fixture
-def twilio() -> FakeMessagingGateway:
-    return FakeMessagingGateway()
 
 
 def enabled(uows: UnitsOfWork, twilio: FakeMessagingGateway) -> None:

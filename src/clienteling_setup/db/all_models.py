@@ -8,7 +8,7 @@ from clienteling_setup.compliance.models import (
 from clienteling_setup.db.base import Base
 from clienteling_setup.jobs.models import JobBudget, OnboardingJob, OnboardingJobItem
 from clienteling_setup.ledger.models import LedgerEntry
-from clienteling_setup.numbers.models import NumberClaim
+from clienteling_setup.numbers.models import NumberClaim, NumberRelease, OwnedNumberRecord
 from clienteling_setup.offboarding.models import StoreOffboarding
 from clienteling_setup.onboarding.models import SenderGroup, StoreOnboarding
 from clienteling_setup.status.models import StoreFragment
@@ -30,9 +30,11 @@ __all__ = [
     "Lease",
     "LedgerEntry",
     "NumberClaim",
+    "NumberRelease",
     "OnboardingJob",
     "OnboardingJobItem",
     "OptInTemplate",
+    "OwnedNumberRecord",
     "Reconciliation",
     "SenderGroup",
     "Store",

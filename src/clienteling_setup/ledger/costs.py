@@ -78,11 +78,14 @@ def record_number_released(
     price: MonthlyPrice | None = None,
     reason: str,
 ) -> LedgerEntry:
-    """The release of `number_sid` (once per SID). Without `price`, the price its purchase was
-    recorded with: what stops costing is what started."""
+    """The release of `number_sid` (once per SID), which drops its record among the numbers the
+    account owns (`numbers.models.OwnedNumberRecord`). Without `price`, the price its purchase
+    was recorded with: what stops costing is what started."""
     if price is None and (bought := uow.ledger.find(number_sid, NUMBER_BOUGHT)) is not None:
         if bought.monthly_price is not None and bought.price_unit is not None:
             price = MonthlyPrice(bought.monthly_price, bought.price_unit)
+    # The account no longer owns it: the last listing's record of it goes with the release.
+    uow.owned_numbers.forget(number_sid)
     return uow.ledger.record(
         number_sid,
         NUMBER_RELEASED,

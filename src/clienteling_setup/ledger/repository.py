@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -49,6 +50,18 @@ class LedgerRepository(TenantScopedRepository[LedgerEntry]):
         entry = self.find(sid, action)
         assert entry is not None  # inserted, or there already
         return entry
+
+    def recorded_among(self, sids: Collection[str], action: str) -> set[str]:
+        """Those of `sids` with an entry for `action`."""
+        found: set[str] = set()
+        wanted = list(sids)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            query = select(LedgerEntry.sid).where(
+                self._mine(LedgerEntry.action == action, LedgerEntry.sid.in_(chunk))
+            )
+            found.update(self.session.scalars(query))
+        return found
 
     def find(self, sid: str, action: str) -> LedgerEntry | None:
         return self._one(LedgerEntry.sid == sid, LedgerEntry.action == action)

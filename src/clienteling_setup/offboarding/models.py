@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, String, Text
+from sqlalchemy import JSON, Boolean, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clienteling_setup.db.base import TenantOwned, Timestamps
@@ -21,6 +21,7 @@ class StoreOffboarding(Timestamps, TenantOwned):
     """
 
     __tablename__ = "store_offboardings"
+    __table_args__ = (Index("ix_store_offboardings_tenant_updated", "tenant_id", "updated_at"),)
 
     store_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     channels: Mapped[list[str]] = mapped_column(JSON)

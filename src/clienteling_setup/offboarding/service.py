@@ -39,7 +39,7 @@ from clienteling_setup.providers.messaging import (
 from clienteling_setup.stores.service import delete_store, holds_anything
 from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
 from clienteling_setup.whatsapp.service import WHATSAPP_ONBOARDING, sender_id_of
-from clienteling_setup.workflow.core import Run, try_exclusive
+from clienteling_setup.workflow.core import Run, resume_each, try_exclusive
 
 T = TypeVar("T")
 
@@ -436,23 +436,16 @@ def resume_offboardings(uows: UnitsOfWork, gateway: MessagingGateway, tenant_id:
     """For `sync`: finish every offboarding a crash or a failure left under way (what it
     releases was confirmed by its request). Returns how many finished."""
     with uows.of(tenant_id) as uow:
-        tenant = uow.tenants.get()
-        if tenant is None:
+        account = uow.tenants.enabled_account()
+        if account is None:
             return 0
-        account = uow.tenants.account(tenant)
         stores = [row.store_id for row in uow.offboardings.unfinished()]
-    finished = 0
-    for store_id in stores:
-        with store_leases(uows, tenant_id, store_id) as run:
-            if run is None:
-                continue
-            with uows.of(tenant_id) as uow:
-                row = uow.offboardings.in_progress(store_id)
-            if row is None:
-                continue
-            try:
-                run_steps(uows, gateway, account, row, run)
-                finished += 1
-            except errors.AppError:
-                continue
-    return finished
+
+    def finish(store_id: str, run: _StoreRuns) -> bool:
+        with uows.of(tenant_id) as uow:
+            row = uow.offboardings.in_progress(store_id)
+        if row is not None:
+            run_steps(uows, gateway, account, row, run)
+        return row is not None
+
+    return resume_each(stores, lambda store_id: store_leases(uows, tenant_id, store_id), finish)

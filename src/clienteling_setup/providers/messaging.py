@@ -67,6 +67,8 @@ class OwnedNumber:
     voice_application_sid: str | None
     address_sid: str | None
     bundle_sid: str | None
+    #: Twilio's `type` of the number (local, mobile, national, toll-free), when it says.
+    number_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -307,7 +309,14 @@ class MessagingGateway(Protocol):
     def find_owned_number(
         self, account: AccountCredentials, phone_number: str
     ) -> OwnedNumber | None: ...
-    def list_owned_numbers(self, account: AccountCredentials) -> list[OwnedNumber]: ...
+    def fetch_owned_number(self, account: AccountCredentials, number_sid: str) -> OwnedNumber:
+        """The number the account owns under this SID (PN...); NotFound when it owns none."""
+        ...
+
+    def list_owned_numbers(self, account: AccountCredentials) -> list[OwnedNumber]:
+        """Every number the account owns (pages of 1,000: one call per 1,000 numbers)."""
+        ...
+
     def set_number_voice_application(
         self, account: AccountCredentials, number_sid: str, application_sid: str
     ) -> OwnedNumber: ...

@@ -27,7 +27,11 @@ from clienteling_setup.compliance.models import (
 )
 from clienteling_setup.db.repository import TenantScoped
 from clienteling_setup.jobs.models import OnboardingJob, OnboardingJobItem
+from clienteling_setup.ledger.models import LedgerEntry
+from clienteling_setup.numbers.models import NumberClaim, OwnedNumberRecord
+from clienteling_setup.offboarding.models import StoreOffboarding
 from clienteling_setup.onboarding.models import StoreOnboarding
+from clienteling_setup.orphans.repository import WORKING, Orphan, OrphanRepository
 from clienteling_setup.status.models import StoreFragment
 from clienteling_setup.stores.models import Store
 from clienteling_setup.tenants.models import OptInTemplate, Reconciliation, Tenant, TenantDisabling
@@ -65,6 +69,11 @@ class StatusRepository(TenantScoped):
 
     def disabling(self) -> TenantDisabling | None:
         return self.session.get(TenantDisabling, self.tenant_id)
+
+    def orphan_view(self) -> tuple[int, list[Orphan]]:
+        """How many numbers the account owns (as last listed), and the orphans among them."""
+        orphans = OrphanRepository(self.session, self.tenant_id)
+        return orphans.owned_count(), orphans.orphans()
 
     def stores(self) -> list[tuple[str, str, str]]:
         """(id, name, country_code) of every store, by id."""
@@ -274,6 +283,31 @@ class StatusRepository(TenantScoped):
         columns.append(
             select(TenantDisabling.updated_at)
             .where(TenantDisabling.tenant_id == self.tenant_id)
+            .scalar_subquery()
+        )
+        # The numbers: what the last listing recorded (a release drops its record) and the
+        # claims, each (count, newest change); what else may hold a number (an offboarding's
+        # newest change, the job items still working); the ledger's newest entry (the
+        # purchase price an orphan is shown with). An orphan is decided against all of them.
+        for tenant, stamp in (
+            (OwnedNumberRecord.tenant_id, OwnedNumberRecord.updated_at),
+            (NumberClaim.tenant_id, NumberClaim.created_at),
+        ):
+            mine = tenant == self.tenant_id
+            columns.append(select(func.count(stamp)).where(mine).scalar_subquery())
+            columns.append(select(func.max(stamp)).where(mine).scalar_subquery())
+        for tenant, stamp in (
+            (StoreOffboarding.tenant_id, StoreOffboarding.updated_at),
+            (LedgerEntry.tenant_id, LedgerEntry.recorded_at),
+        ):
+            columns.append(
+                select(func.max(stamp)).where(tenant == self.tenant_id).scalar_subquery()
+            )
+        item = OnboardingJobItem
+        columns.append(
+            select(func.count())
+            .select_from(item)
+            .where(item.state.in_(WORKING), item.tenant_id == self.tenant_id)
             .scalar_subquery()
         )
         columns.append(select(func.count()).select_from(CountryRequirement).scalar_subquery())

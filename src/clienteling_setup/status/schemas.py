@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from clienteling_setup.jobs.schemas import JobCounts
+from clienteling_setup.ledger.schemas import MonthlyPriceRead
 
 
 class CallForwarding(BaseModel):
@@ -133,6 +134,26 @@ class ReconciliationStatus(BaseModel):
     )
 
 
+class NumbersStatus(BaseModel):
+    """Beyond the reference: the phone numbers the retailer's Twilio account owns, as the last
+    reconciliation listed them, and the orphans among them."""
+
+    owned: int = Field(
+        description="Numbers the account owned at the last reconciliation, less those "
+        "released since."
+    )
+    orphans: int = Field(
+        description="Owned numbers that no store claims and no onboarding, offboarding or "
+        "bulk job in progress holds (bought by hand, or left by an attempt given up). Decided "
+        "against the claims of the moment of reading."
+    )
+    orphan_monthly_cost: MonthlyPriceRead | None = Field(
+        description="What the orphans cost a month together (each from the ledger's purchase "
+        "entry, else Twilio's Pricing API); null when there are none, or when a price is not "
+        "known yet or they are priced in different currencies."
+    )
+
+
 class OnboardingStatus(BaseModel):
     tenant: str = Field(examples=["dodici"])
     onboarded: bool
@@ -144,6 +165,12 @@ class OnboardingStatus(BaseModel):
     disabling: DisablingStatus | None = Field(
         description="Beyond the reference: the retailer's disabling, under way or last done; "
         "null when there is none.",
+    )
+    numbers: NumbersStatus
+    actions: list[str] = Field(
+        description="Beyond the reference: the retailer's next steps that belong to no "
+        "country, as stable machine-readable strings (`release_orphan_numbers`); empty when "
+        "there are none. See docs/actions.md."
     )
     onboarding_job: OnboardingJobProgress | None = Field(
         description="The newest bulk onboarding job (GET /clienteling/onboarding-jobs/{id} "

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 from typing import Any
 
@@ -33,6 +34,7 @@ from clienteling_setup.compliance.requirements import effective_rules
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.jobs.schemas import job_read
 from clienteling_setup.jobs.service import job_view
+from clienteling_setup.orphans.repository import Orphan
 from clienteling_setup.status.cache import StatusCache
 from clienteling_setup.status.repository import StatusRepository
 from clienteling_setup.tenants.models import TenantDisabling
@@ -196,7 +198,7 @@ def build_document(status: StatusRepository, requirements: RequirementRepository
     onboarded_per_country = Counter({cc: done for cc, _, done in counts if done})
     head = orjson.dumps(_head(status, requirements, per_country, onboarded_per_country))
     # After `stores`, as in `build_status`: `{"disabling":...}` less its opening brace.
-    tail = b"]," + orjson.dumps({"disabling": _disabling(status.disabling())})[1:]
+    tail = b"]," + orjson.dumps(_tail(status))[1:]
     entries = status.fragments()
     # The head's last key is `countries`; `stores` follows it. One join: the document is
     # copied once.
@@ -237,8 +239,41 @@ def build_status(status: StatusRepository, requirements: RequirementRepository) 
     stores, per_country, onboarded_per_country = _stores(status)
     document = _head(status, requirements, per_country, onboarded_per_country)
     document["stores"] = stores
-    document["disabling"] = _disabling(status.disabling())
+    document.update(_tail(status))
     return document
+
+
+def _tail(status: StatusRepository) -> dict[str, Any]:
+    """Everything after `stores` (but the job, read past the cache): the disabling, the
+    account's numbers and the retailer's own actions."""
+    numbers = _numbers(status.orphan_view())
+    actions = [RELEASE_ORPHAN_NUMBERS] if numbers["orphans"] else []
+    return {"disabling": _disabling(status.disabling()), "numbers": numbers, "actions": actions}
+
+
+#: The tenant-level action when the account owns orphan numbers (docs/actions.md).
+RELEASE_ORPHAN_NUMBERS = "release_orphan_numbers"
+
+
+def _numbers(view: tuple[int, list[Orphan]]) -> dict[str, Any]:
+    owned, orphans = view
+    return {
+        "owned": owned,
+        "orphans": len(orphans),
+        "orphan_monthly_cost": _total(orphans),
+    }
+
+
+def _total(orphans: list[Orphan]) -> dict[str, str] | None:
+    """The orphans' monthly prices added up, when every one is known, in one currency."""
+    units = {o.price_unit for o in orphans}
+    if not orphans or len(units) != 1 or any(o.monthly_price is None for o in orphans):
+        return None
+    try:
+        amount = sum((Decimal(o.monthly_price or "") for o in orphans), Decimal(0))
+    except InvalidOperation:
+        return None
+    return {"amount": str(amount), "currency": str(units.pop())}
 
 
 def _head(

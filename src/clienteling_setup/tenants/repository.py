@@ -78,6 +78,12 @@ class TenantRepository(TenantScoped):
     def account(self, tenant: Tenant) -> AccountCredentials:
         return account_of(tenant, self._secrets)
 
+    def enabled_account(self) -> AccountCredentials | None:
+        """The tenant's subaccount, or None when clienteling is not enabled (for background
+        work that has nothing to do then)."""
+        tenant = self.get()
+        return self.account(tenant) if tenant is not None else None
+
     def opt_in(self) -> OptInTemplate | None:
         return self.session.get(OptInTemplate, self.tenant_id)
 

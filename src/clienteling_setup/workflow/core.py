@@ -31,8 +31,8 @@ resource is never created for a subject whose claim another request holds.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
@@ -50,6 +50,8 @@ from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
 from clienteling_setup.workflow import leases
 
 T = TypeVar("T")
+K = TypeVar("K")
+R = TypeVar("R")
 
 LEASE_SECONDS = 120
 #: A step starting later than this after the lease was last extended extends it first. One
@@ -219,3 +221,24 @@ def adopt_or_create(
         if found is None:
             raise
         return found
+
+
+def resume_each(
+    subjects: Iterable[K],
+    hold: Callable[[K], AbstractContextManager[R | None]],
+    finish: Callable[[K, R], bool],
+) -> int:
+    """For reconciliation: `finish` each subject an interruption left under way, under its
+    `hold` (its lease or leases; None while another worker has it, then it is left to it).
+    `finish` answers whether there was something to finish; one that fails with the API's
+    error is left for the next pass. Returns how many finished."""
+    finished = 0
+    for subject in subjects:
+        with hold(subject) as run:
+            if run is None:
+                continue
+            try:
+                finished += finish(subject, run)
+            except errors.AppError:
+                continue
+    return finished

@@ -129,6 +129,7 @@ def owned_number(obj: Any) -> OwnedNumber:
     return OwnedNumber(
         **texts(obj, "sid", "phone_number", "friendly_name"),
         **optional_texts(obj, "voice_application_sid", "address_sid", "bundle_sid"),
+        number_type=text(obj, "type"),
     )
 
 

@@ -262,9 +262,15 @@ class TwilioGateway(ComplianceCalls, PricingCalls):
             "find owned number", numbers, mapping.owned_number, phone_number=phone_number
         )
 
+    def fetch_owned_number(self, account: AccountCredentials, number_sid: str) -> OwnedNumber:
+        number = self._account(account).incoming_phone_numbers(number_sid)
+        return self._call("fetch owned number", lambda: mapping.owned_number(number.fetch()))
+
     def list_owned_numbers(self, account: AccountCredentials) -> list[OwnedNumber]:
+        # Twilio's largest page: one call per 1,000 numbers (its default page holds 50).
         numbers = self._call(
-            "list owned numbers", lambda: self._account(account).incoming_phone_numbers.list()
+            "list owned numbers",
+            lambda: self._account(account).incoming_phone_numbers.list(page_size=1000),
         )
         return [mapping.owned_number(n) for n in numbers]
 
