@@ -179,8 +179,9 @@ def read_status(uows: UnitsOfWork, cache: StatusCache, tenant_id: str) -> bytes:
         document = cache.get_or_build(status, lambda: build_document(status, uow.requirements))
         # The job's progress (and its estimate of the time left) moves on its own clock: read
         # fresh on every call and appended as the document's last key, past the cache.
-        job = _job_progress(status)
-        return document[:-1] + b',"onboarding_job":' + orjson.dumps(job) + b"}"
+        job = orjson.dumps(_job_progress(status))
+        # One copy of the document (megabytes at 10,000 stores), not one per `+`.
+        return b"".join((memoryview(document)[:-1], b',"onboarding_job":', job, b"}"))
 
 
 def build_document(status: StatusRepository, requirements: RequirementRepository) -> bytes:
