@@ -297,3 +297,21 @@ def test_an_import_writes_entries_from_its_own_values_chunk_by_chunk(
     assert reads_back == []
     assert not [s for s in statements if "FOR UPDATE" in s]
     assert_current(api, service)
+
+
+@pytest.mark.usefixtures("three_stores")
+def test_a_store_given_twice_in_one_import_is_stored_and_shown_as_given_last(
+    api: Api, service: Service
+) -> None:
+    rows = [
+        StoreImportRow(id="b", name="First b", country_code="US"),
+        StoreImportRow(id="e", name="First e", country_code="US"),
+        StoreImportRow(id="b", name="Last b", country_code="CA"),
+        StoreImportRow(id="e", name="Last e", country_code="US"),
+    ]
+    import_stores(service.runtime.uows, "acme", rows)
+    listed = {s["id"]: s for s in api.get("/clienteling/stores").json()["items"]}
+    assert (listed["b"]["name"], listed["b"]["country_code"]) == ("Last b", "CA")
+    assert listed["e"]["name"] == "Last e"
+    assert orjson.loads(stored(service)["b"])["name"] == "Last b"
+    assert_current(api, service)
