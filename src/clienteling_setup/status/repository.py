@@ -24,6 +24,7 @@ from sqlalchemy import (
     case,
     delete,
     func,
+    literal,
     or_,
     select,
 )
@@ -78,14 +79,21 @@ def stores_a_statement_changes(
 
 
 class StatusRepository(TenantScoped):
-    def tenant(self) -> Tenant | None:
-        return self.session.get(Tenant, self.tenant_id)
-
-    def opt_in(self) -> OptInTemplate | None:
-        return self.session.get(OptInTemplate, self.tenant_id)
-
-    def disabling(self) -> TenantDisabling | None:
-        return self.session.get(TenantDisabling, self.tenant_id)
+    def configuration(
+        self,
+    ) -> tuple[Tenant | None, OptInTemplate | None, TenantDisabling | None]:
+        """The tenant's configuration, opt-in template and disabling, each None if absent:
+        one round trip (each is one row or none), not three."""
+        me = select(literal(self.tenant_id).label("id")).subquery()
+        query = (
+            select(Tenant, OptInTemplate, TenantDisabling)
+            .select_from(me)
+            .outerjoin(Tenant, Tenant.id == me.c.id)
+            .outerjoin(OptInTemplate, OptInTemplate.tenant_id == me.c.id)
+            .outerjoin(TenantDisabling, TenantDisabling.tenant_id == me.c.id)
+        )
+        tenant, opt_in, disabling = self.session.execute(query).one()
+        return tenant, opt_in, disabling
 
     def stores(self) -> list[tuple[str, str, str]]:
         """(id, name, country_code) of every store, by id."""

@@ -34,7 +34,7 @@ from clienteling_setup.jobs.schemas import job_read
 from clienteling_setup.jobs.service import job_view
 from clienteling_setup.status.cache import StatusCache
 from clienteling_setup.status.repository import StatusRepository
-from clienteling_setup.tenants.models import TenantDisabling
+from clienteling_setup.tenants.models import OptInTemplate, Tenant, TenantDisabling
 from clienteling_setup.unit_of_work import UnitsOfWork
 
 # Which of several bundles (or trust products) of a country speaks for it: the most advanced.
@@ -193,9 +193,12 @@ def build_document(status: StatusRepository, requirements: RequirementRepository
         return orjson.dumps(build_status(status, requirements))
     per_country = Counter({cc: n for cc, n, _ in counts})
     onboarded_per_country = Counter({cc: done for cc, _, done in counts if done})
-    head = orjson.dumps(_head(status, requirements, per_country, onboarded_per_country))
+    configuration = status.configuration()
+    head = orjson.dumps(
+        _head(status, configuration, requirements, per_country, onboarded_per_country)
+    )
     # After `stores`, as in `build_status`: `{"disabling":...}` less its opening brace.
-    tail = b"]," + orjson.dumps({"disabling": _disabling(status.disabling())})[1:]
+    tail = b"]," + orjson.dumps({"disabling": _disabling(configuration[2])})[1:]
     entries = status.fragments()
     # The head's last key is `countries`; `stores` follows it. One join: the document is
     # copied once.
@@ -228,23 +231,24 @@ def _job_progress(status: StatusRepository) -> dict[str, Any] | None:
 def build_status(status: StatusRepository, requirements: RequirementRepository) -> dict[str, Any]:
     """The document (`status.schemas.OnboardingStatus`) as plain data, from the rows."""
     stores, per_country, onboarded_per_country = _stores(status)
-    document = _head(status, requirements, per_country, onboarded_per_country)
+    configuration = status.configuration()
+    document = _head(status, configuration, requirements, per_country, onboarded_per_country)
     document["stores"] = stores
-    document["disabling"] = _disabling(status.disabling())
+    document["disabling"] = _disabling(configuration[2])
     return document
 
 
 def _head(
     status: StatusRepository,
+    configuration: tuple[Tenant | None, OptInTemplate | None, TenantDisabling | None],
     requirements: RequirementRepository,
     per_country: Counter[str],
     onboarded_per_country: Counter[str],
 ) -> dict[str, Any]:
-    """Everything before `stores`: the tenant, Twilio, the opt-in template and each
-    country's summary (from the store counts given)."""
+    """Everything before `stores`: the tenant, Twilio, the opt-in template (of
+    `configuration`) and each country's summary (from the store counts given)."""
     tenant_id = status.tenant_id
-    tenant = status.tenant()
-    opt_in = status.opt_in()
+    tenant, opt_in, _ = configuration
     connected = tenant is not None and tenant.subaccount_status == "active"
 
     bundles_by_country: dict[str, list[BundleRecord]] = {}
