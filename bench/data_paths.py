@@ -44,6 +44,7 @@ from bench import fixtures, procs, report
 from clienteling_setup.db import migrate
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.session import make_engine, make_sessionmaker
+from clienteling_setup.status.cache import DEFAULT_MAX_BYTES
 from clienteling_setup.status.fragments import keep_current
 from clienteling_setup.status.repository import StatusRepository
 from clienteling_setup.stores.models import Store
@@ -402,7 +403,8 @@ def render(r: Results) -> str:
         f"### Server memory: {RSS_TENANTS} tenants of {STORES:,} stores read in turn (SQLite)",
         "",
         "One status read per tenant, in turn, twice over; the status cache at its default bound "
-        "(`CLIENTELING_STATUS_CACHE_BYTES`, 64 MiB). Baseline: the same server before its "
+        f"(`CLIENTELING_STATUS_CACHE_BYTES`, {DEFAULT_MAX_BYTES // 2**20} MiB). Baseline: the "
+        "same server before its "
         "first read.",
         "",
         "| moment | server RSS MB |",

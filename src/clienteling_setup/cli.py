@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from itertools import islice
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 from pydantic import ValidationError
@@ -25,6 +25,9 @@ from clienteling_setup.stores.files import (
     check_file,
     read_rows,
 )
+
+if TYPE_CHECKING:
+    from clienteling_setup.stores.schemas import StoreValues
 
 
 def _settings() -> Settings:
@@ -164,18 +167,18 @@ VALIDATION_AHEAD = 4
 
 def _validate(
     batch: list[tuple[int, RawRow]],
-) -> list[tuple[int, dict[str, Any] | None, str | None]]:
+) -> list[tuple[int, StoreValues | None, str | None]]:
     """(line, the row's validated fields or None, the problem or None) of each raw row; runs
     in a worker process, beside the one that reads the file and writes the database."""
     from clienteling_setup.stores.schemas import StoreImportRow
 
-    checked: list[tuple[int, dict[str, Any] | None, str | None]] = []
+    checked: list[tuple[int, StoreValues | None, str | None]] = []
     for line, raw in batch:
         if isinstance(raw, RowProblem):
             checked.append((line, None, str(raw)))
             continue
         try:
-            checked.append((line, StoreImportRow.model_validate(raw).model_dump(), None))
+            checked.append((line, StoreImportRow.model_validate(raw).values(), None))
         except ValidationError as exc:
             problem = describe_validation_errors([dict(e) for e in exc.errors()])
             checked.append((line, None, problem))
@@ -184,9 +187,9 @@ def _validate(
 
 def _validated(
     pool: Pool, rows: Iterator[tuple[int, RawRow]]
-) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+) -> Iterator[tuple[int, StoreValues | None, str | None]]:
     """`_validate` over `rows` in `pool`, in file order, a few batches ahead of the reader."""
-    ahead: deque[AsyncResult[list[tuple[int, dict[str, Any] | None, str | None]]]] = deque()
+    ahead: deque[AsyncResult[list[tuple[int, StoreValues | None, str | None]]]] = deque()
     while batch := list(islice(rows, VALIDATION_BATCH)):
         ahead.append(pool.apply_async(_validate, (batch,)))
         if len(ahead) >= VALIDATION_AHEAD:
@@ -210,8 +213,7 @@ def import_stores(file: Path, tenant: str) -> None:
     from clienteling_setup.db.session import make_engine, make_sessionmaker
     from clienteling_setup.errors import AppError
     from clienteling_setup.status.fragments import keep_current
-    from clienteling_setup.stores.schemas import StoreImportRow
-    from clienteling_setup.stores.service import import_stores as load
+    from clienteling_setup.stores.service import import_store_values as load
     from clienteling_setup.unit_of_work import UnitsOfWork
 
     try:
@@ -223,7 +225,7 @@ def import_stores(file: Path, tenant: str) -> None:
     problems: list[str] = []
     seen: dict[str, int] = {}
 
-    def valid(pool: Pool, rows: Iterator[tuple[int, RawRow]]) -> Iterator[StoreImportRow]:
+    def valid(pool: Pool, rows: Iterator[tuple[int, RawRow]]) -> Iterator[StoreValues]:
         """The valid rows, until the first invalid one; the rest is still checked so that
         every problem is reported, and then nothing is written. Rows are validated by a
         worker process while this one reads the file and writes the rows before them."""
@@ -231,13 +233,13 @@ def import_stores(file: Path, tenant: str) -> None:
             if values is None:
                 problems.append(f"{label} {line}: {problem}")
                 continue
-            store_id = values["id"]
+            store_id = values[0]
             first = seen.setdefault(store_id, line)
             if first != line:
                 problems.append(f"{label} {line}: id '{store_id}' repeats {label} {first}.")
                 continue
             if not problems:
-                yield StoreImportRow.model_construct(**values)  # validated by the worker
+                yield values  # validated by the worker
         if problems:
             raise _InvalidRows
 

@@ -6,17 +6,18 @@ the stored entries is byte for byte the document built from the rows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from clienteling_setup.status.fragments import repair
 from clienteling_setup.status.models import StoreFragment
 from clienteling_setup.status.repository import StatusRepository
 from clienteling_setup.status.view import build_document, build_status
 from clienteling_setup.stores.schemas import StoreImportRow
-from clienteling_setup.stores.service import import_stores
+from clienteling_setup.stores.service import IMPORT_CHUNK, import_stores
 from clienteling_setup.sync import sync_all
 from tests.conftest import Service
 from tests.service.helpers import available_number, enable, put_store
@@ -200,4 +201,120 @@ def test_an_import_of_thousands_of_stores_rebuilds_their_entries(
     ]
     changed = changed_by(service, lambda: import_stores(service.runtime.uows, "acme", rows))
     assert changed == {row.id for row in rows}
+    assert_current(api, service)
+
+
+def rebuilt_from_scratch(service: Service, tenant: str = "acme") -> dict[str, object]:
+    """The tenant's document after every stored entry is thrown away and rebuilt from the
+    rows (as reconciliation's repair does for a database from before the stored entries)."""
+    table = StoreFragment.__table__
+    with service.runtime.uows.of(tenant) as uow:
+        uow.session.execute(table.delete().where(table.c.tenant_id == tenant))
+    with service.runtime.uows.of(tenant) as uow:
+        assert repair(uow.session, tenant) > 0
+    with service.runtime.uows.of(tenant) as uow:
+        status = StatusRepository(uow.session, tenant)
+        document: dict[str, object] = orjson.loads(build_document(status, uow.requirements))
+        assert document == build_status(status, uow.requirements)
+        return document
+
+
+@pytest.mark.usefixtures("three_stores")
+def test_an_import_writes_the_entries_a_rebuild_from_scratch_would(
+    api: Api, service: Service
+) -> None:
+    """An import over onboarded stores (their number and sender stay in their entries) and
+    thousands of new ones, in several chunks: the status right after it is the status
+    rebuilt from scratch."""
+    onboard_sms(api, "a")
+    onboard_whatsapp(api, "a")
+    number = onboard_sms(api, "b")
+    rows = [
+        StoreImportRow(id="a", name="Imported a", country_code="US"),
+        StoreImportRow(id="b", name="Imported b", country_code="US"),
+        *(
+            StoreImportRow(id=f"bulk-{i:05d}", name=f"Bulk {i}", country_code=("US", "CA")[i % 2])
+            for i in range(2 * IMPORT_CHUNK + 100)
+        ),
+    ]
+    import_stores(service.runtime.uows, "acme", rows)
+
+    after_import = api.get("/clienteling/onboarding-status").json()
+    assert after_import.pop("onboarding_job") is None
+    assert set(after_import.pop("reconciliation")) == {"last_succeeded_at", "lag_seconds"}
+    stores = {store["id"]: store for store in after_import["stores"]}
+    assert len(stores) == 3 + 2 * IMPORT_CHUNK + 100
+    assert (stores["b"]["name"], stores["b"]["phone_number"]) == ("Imported b", number)
+    assert stores["a"]["channels"]["whatsapp"]["status"] == "creating"
+    assert after_import == rebuilt_from_scratch(service)
+    assert_current(api, service)
+
+
+@pytest.mark.usefixtures("three_stores")
+def test_an_import_that_fails_leaves_every_entry_as_it_was(api: Api, service: Service) -> None:
+    before = stored(service)
+
+    def rows() -> Iterator[StoreImportRow]:
+        yield StoreImportRow(id="b", name="Imported b", country_code="US")
+        yield from (
+            StoreImportRow(id=f"bulk-{i:05d}", name=f"Bulk {i}", country_code="US")
+            for i in range(IMPORT_CHUNK + 200)
+        )
+        raise ValueError("line 1203: bad row")
+
+    with pytest.raises(ValueError, match="line 1203"):
+        import_stores(service.runtime.uows, "acme", rows())
+    assert stored(service) == before
+    assert_current(api, service)
+
+
+@pytest.mark.usefixtures("three_stores")
+def test_an_import_writes_entries_from_its_own_values_chunk_by_chunk(
+    api: Api, service: Service
+) -> None:
+    """The import does not rebuild its stores' entries when it commits: it never reads a
+    store row back, nor locks the tenant's other stores (so that a large import neither
+    doubles its work nor waits on, or blocks, writers of stores it does not write)."""
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        statements.append(" ".join(sql.split()))
+
+    rows = [
+        StoreImportRow(id=f"bulk-{i:05d}", name=f"Bulk {i}", country_code="US")
+        for i in range(2 * IMPORT_CHUNK + 100)
+    ]
+    engine = service.runtime.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        import_stores(service.runtime.uows, "acme", rows)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    # Each chunk's stores, then their entries: nothing is left for the commit.
+    writes = [s.split()[2] for s in statements if s.startswith("INSERT INTO")]
+    runs = [table for i, table in enumerate(writes) if i == 0 or writes[i - 1] != table]
+    assert runs == ["stores", "status_store_fragments"] * 3
+    # (It reads which stores have an SMS onboarding, once: their country is fixed.)
+    reads_back = [s for s in statements if s.startswith("SELECT") and "stores.name" in s]
+    assert reads_back == []
+    assert not [s for s in statements if "FOR UPDATE" in s]
+    assert_current(api, service)
+
+
+@pytest.mark.usefixtures("three_stores")
+def test_a_store_given_twice_in_one_import_is_stored_and_shown_as_given_last(
+    api: Api, service: Service
+) -> None:
+    rows = [
+        StoreImportRow(id="b", name="First b", country_code="US"),
+        StoreImportRow(id="e", name="First e", country_code="US"),
+        StoreImportRow(id="b", name="Last b", country_code="CA"),
+        StoreImportRow(id="e", name="Last e", country_code="US"),
+    ]
+    import_stores(service.runtime.uows, "acme", rows)
+    listed = {s["id"]: s for s in api.get("/clienteling/stores").json()["items"]}
+    assert (listed["b"]["name"], listed["b"]["country_code"]) == ("Last b", "CA")
+    assert listed["e"]["name"] == "Last e"
+    assert orjson.loads(stored(service)["b"])["name"] == "Last b"
     assert_current(api, service)

@@ -30,8 +30,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from clienteling_setup.status.repository import StatusRepository
 
-#: The default bound (`CLIENTELING_STATUS_CACHE_BYTES`): about twenty 10,000-store tenants.
-DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+#: The default bound (`CLIENTELING_STATUS_CACHE_BYTES`): about sixteen 10,000-store tenants.
+DEFAULT_MAX_BYTES = 48 * 1024 * 1024
 #: Bookkeeping per entry beyond the document itself (key tuple, dict slot, bytes header).
 ENTRY_OVERHEAD = 512
 

@@ -9,8 +9,11 @@ transaction of any write that changes what it shows:
 * writes through the session are noticed: rows before each flush (new, changed and deleted
   `Store`, `StoreOnboarding` and `WhatsAppSenderRecord` rows), and INSERT, UPDATE and DELETE
   statements on their tables before they run (the rows they will change are read first);
-  writes past the session (on its connection, as the import's upsert) say which stores they
-  touched with `db.changes.stores_touched`;
+  writes past the session (on its connection) say which stores they touched with
+  `db.changes.stores_touched`;
+* an upsert of whole store rows (the import, a chunk at a time) has its stores' entries written
+  at once, from the values it wrote (`write_written`, through `db.changes.stores_written`):
+  nothing is rebuilt, locked or held for them at commit, whatever the size of the import;
 * before the transaction commits, each touched store's entry is rebuilt from its rows and
   written, or removed with the store. On PostgreSQL the stores' rows are locked first, so two
   transactions changing one store (an onboarding step and a sender callback, say) write its
@@ -26,7 +29,7 @@ write that bypassed both ways above); until then reads fall back to building eve
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import chain
 from typing import Any
 
@@ -35,8 +38,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from clienteling_setup.db import changes
+from clienteling_setup.db.changes import WrittenStore
 from clienteling_setup.onboarding.models import StoreOnboarding
 from clienteling_setup.status.repository import (
+    FragmentRow,
     SenderRow,
     StatusRepository,
     stores_a_statement_changes,
@@ -116,12 +121,38 @@ def refresh(session: Session, tenant_id: str, store_ids: Iterable[str]) -> None:
         chunk = wanted[start : start + CHUNK]
         status.lock_stores(chunk)
         stores = status.stores_among(chunk)
-        onboardings = {sid: (phone, state) for sid, phone, state in status.onboardings_among(chunk)}
-        senders = {row[0]: row for row in status.senders_among(chunk)}
-        status.write_fragments([_fragment_row(s, onboardings, senders) for s in stores])
+        _write_entries(status, stores)
         gone = set(chunk).difference(store[0] for store in stores)
         if gone:
             status.delete_fragments(gone)
+
+
+def write_written(session: Session, tenant_id: str, stores: Sequence[WrittenStore]) -> None:
+    """The entries of stores whose rows were just written with these values (id, name,
+    country_code), in the session's transaction: `db.changes.stores_written`, what the
+    import's upsert calls after each chunk. The stores' rows are not read again; their
+    onboardings and senders are looked up, unless the tenant has none at all.
+
+    Read after the upsert, which on PostgreSQL locked each row it inserted or found (changed
+    or not): a writer that onboards one of these stores meanwhile rewrites its entry after
+    this transaction commits (`refresh` locks the store first), and one that committed before
+    is seen here. SQLite's write transactions are serialised."""
+    status = StatusRepository(session, tenant_id)
+    if status.has_channels():
+        _write_entries(status, stores)
+    else:
+        status.write_fragments([_fragment_row(store, {}, {}) for store in stores])
+
+
+def _write_entries(status: StatusRepository, stores: Sequence[tuple[str, str, str]]) -> None:
+    """Write the entries of these stores, (id, name, country_code) each, from their SMS
+    onboardings and WhatsApp senders (two look-ups by key)."""
+    if not stores:
+        return
+    ids = [store[0] for store in stores]
+    onboardings = {sid: (phone, state) for sid, phone, state in status.onboardings_among(ids)}
+    senders = {row[0]: row for row in status.senders_among(ids)}
+    status.write_fragments([_fragment_row(s, onboardings, senders) for s in stores])
 
 
 def _refresh_all(status: StatusRepository) -> None:
@@ -141,14 +172,14 @@ def _fragment_row(
     store: tuple[str, str, str],
     onboardings: dict[str, tuple[str, str]],
     senders: dict[str, SenderRow],
-) -> dict[str, Any]:
+) -> FragmentRow:
     onboarding = onboardings.get(store[0])
-    return {
-        "store_id": store[0],
-        "country_code": store[2],
-        "sms_onboarded": onboarding is not None and onboarding[1] == "onboarded",
-        "fragment": orjson.dumps(store_entry(store, onboarding, senders.get(store[0]))),
-    }
+    return (
+        store[0],
+        store[2],
+        onboarding is not None and onboarding[1] == "onboarded",
+        orjson.dumps(store_entry(store, onboarding, senders.get(store[0]))),
+    )
 
 
 def repair(session: Session, tenant_id: str) -> int:
@@ -176,6 +207,7 @@ def keep_current(sessions: sessionmaker[Session]) -> None:
     event.listen(sessions, "do_orm_execute", _notice_orm_statements)
     event.listen(sessions, "before_commit", _rewrite_touched)
     event.listen(sessions, "after_rollback", changes.forget_touched)
+    changes.write_stores_with(sessions, write_written)
 
 
 _SOURCES = (Store, StoreOnboarding, WhatsAppSenderRecord)

@@ -15,9 +15,21 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, case, delete, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    String,
+    any_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from clienteling_setup.compliance.models import (
@@ -25,7 +37,7 @@ from clienteling_setup.compliance.models import (
     CountryRequirement,
     TrustProductRecord,
 )
-from clienteling_setup.db.repository import TenantScoped
+from clienteling_setup.db.repository import DriverQuery, DriverUpsert, TenantScoped
 from clienteling_setup.jobs.models import OnboardingJob, OnboardingJobItem
 from clienteling_setup.ledger.models import LedgerEntry
 from clienteling_setup.numbers.models import NumberClaim, OwnedNumberRecord
@@ -39,6 +51,17 @@ from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 
 #: The tenant's tables the document is built from (each with `tenant_id` and `updated_at`).
 _PER_TENANT = (Store, StoreOnboarding, WhatsAppSenderRecord, BundleRecord, TrustProductRecord)
+
+#: A stored entry: (store_id, country_code, onboarded for SMS, the entry serialised).
+FragmentRow = tuple[str, str, bool, bytes]
+
+_WRITE_FRAGMENTS = DriverUpsert(
+    StoreFragment,
+    ("store_id", "country_code", "sms_onboarded", "fragment"),
+    constants=("tenant_id",),
+    key=("tenant_id", "store_id"),
+    changing=("country_code", "sms_onboarded", "fragment"),
+)
 
 #: (store_id, sid, status, waba, quality rating, messaging limit, offline reasons, phone
 #: number) of a WhatsApp sender.
@@ -61,14 +84,21 @@ def stores_a_statement_changes(
 
 
 class StatusRepository(TenantScoped):
-    def tenant(self) -> Tenant | None:
-        return self.session.get(Tenant, self.tenant_id)
-
-    def opt_in(self) -> OptInTemplate | None:
-        return self.session.get(OptInTemplate, self.tenant_id)
-
-    def disabling(self) -> TenantDisabling | None:
-        return self.session.get(TenantDisabling, self.tenant_id)
+    def configuration(
+        self,
+    ) -> tuple[Tenant | None, OptInTemplate | None, TenantDisabling | None]:
+        """The tenant's configuration, opt-in template and disabling, each None if absent:
+        one round trip (each is one row or none), not three."""
+        me = select(literal(self.tenant_id).label("id")).subquery()
+        query = (
+            select(Tenant, OptInTemplate, TenantDisabling)
+            .select_from(me)
+            .outerjoin(Tenant, Tenant.id == me.c.id)
+            .outerjoin(OptInTemplate, OptInTemplate.tenant_id == me.c.id)
+            .outerjoin(TenantDisabling, TenantDisabling.tenant_id == me.c.id)
+        )
+        tenant, opt_in, disabling = self.session.execute(query).one()
+        return tenant, opt_in, disabling
 
     def orphan_view(self) -> tuple[int, list[Orphan]]:
         """How many numbers the account owns (as last listed), and the orphans among them."""
@@ -77,36 +107,16 @@ class StatusRepository(TenantScoped):
 
     def stores(self) -> list[tuple[str, str, str]]:
         """(id, name, country_code) of every store, by id."""
-        query = (
-            select(Store.id, Store.name, Store.country_code)
-            .where(Store.tenant_id == self.tenant_id)
-            .order_by(Store.id)
-        )
-        return self._driver_rows(query)
+        return _STORES.rows(self.session, self._mine)
 
     def onboardings(self) -> list[tuple[str, str, str]]:
         """(store_id, phone_number, status) of every SMS onboarding."""
-        query = select(
-            StoreOnboarding.store_id, StoreOnboarding.phone_number, StoreOnboarding.status
-        ).where(StoreOnboarding.tenant_id == self.tenant_id)
-        return self._driver_rows(query)
+        return _ONBOARDINGS.rows(self.session, self._mine)
 
-    def _driver_rows(self, query: Select[*tuple[Any, ...]]) -> list[Any]:
-        """The rows of `query` as the database driver returns them: plain tuples, on the
-        session's connection (its transaction), without a SQLAlchemy `Row` and its result
-        processing per row, which cost a third of a 10,000-store scan. Only for columns that
-        need no processing (strings)."""
-        connection = self.session.connection()
-        compiled = query.compile(dialect=connection.dialect)
-        params: Any = compiled.params
-        if compiled.positional:
-            params = tuple(params[name] for name in compiled.positiontup or ())
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(str(compiled), params)
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
+    @property
+    def _mine(self) -> dict[str, str]:
+        """The parameters of the driver's queries below."""
+        return {"tenant": self.tenant_id}
 
     def senders(self) -> list[SenderRow]:
         """`SenderRow` of every WhatsApp sender."""
@@ -114,20 +124,11 @@ class StatusRepository(TenantScoped):
         # only where there is something to decode (most senders have no offline reasons).
         return [
             row if not isinstance(row[6], str) else (*row[:6], orjson.loads(row[6]), row[7])
-            for row in self._driver_rows(self._senders_query())
+            for row in _SENDERS.rows(self.session, self._mine)
         ]
 
     def _senders_query(self) -> Select[*tuple[Any, ...]]:
-        return select(
-            WhatsAppSenderRecord.store_id,
-            WhatsAppSenderRecord.sender_sid,
-            WhatsAppSenderRecord.status,
-            WhatsAppSenderRecord.waba_id,
-            WhatsAppSenderRecord.quality_rating,
-            WhatsAppSenderRecord.messaging_limit,
-            WhatsAppSenderRecord.offline_reasons,
-            WhatsAppSenderRecord.phone_number,
-        ).where(WhatsAppSenderRecord.tenant_id == self.tenant_id)
+        return _senders().where(WhatsAppSenderRecord.tenant_id == self.tenant_id)
 
     # -- a few stores' rows, to rebuild their entries (`status.fragments.refresh`) -----------
     def lock_stores(self, store_ids: Collection[str] | None) -> None:
@@ -136,13 +137,24 @@ class StatusRepository(TenantScoped):
         store's entry take turns."""
         query = select(Store.id).where(Store.tenant_id == self.tenant_id)
         if store_ids is not None:
-            query = query.where(Store.id.in_(store_ids))
+            query = query.where(self._among(Store.id, store_ids))
         self.session.execute(query.order_by(Store.id).with_for_update()).all()
+
+    def has_channels(self) -> bool:
+        """Whether any store of the tenant has an SMS onboarding or a WhatsApp sender (two
+        index probes): an import into a directory with none looks no store's up."""
+        onboarding = select(StoreOnboarding.store_id).where(
+            StoreOnboarding.tenant_id == self.tenant_id
+        )
+        sender = select(WhatsAppSenderRecord.store_id).where(
+            WhatsAppSenderRecord.tenant_id == self.tenant_id
+        )
+        return bool(self.session.scalar(select(or_(onboarding.exists(), sender.exists()))))
 
     def stores_among(self, store_ids: Collection[str]) -> list[tuple[str, str, str]]:
         """(id, name, country_code) of those of `store_ids` that exist."""
         query = select(Store.id, Store.name, Store.country_code).where(
-            Store.tenant_id == self.tenant_id, Store.id.in_(store_ids)
+            Store.tenant_id == self.tenant_id, self._among(Store.id, store_ids)
         )
         return [tuple(row) for row in self.session.execute(query)]  # type: ignore[misc]
 
@@ -151,14 +163,24 @@ class StatusRepository(TenantScoped):
         query = select(
             StoreOnboarding.store_id, StoreOnboarding.phone_number, StoreOnboarding.status
         ).where(
-            StoreOnboarding.tenant_id == self.tenant_id, StoreOnboarding.store_id.in_(store_ids)
+            StoreOnboarding.tenant_id == self.tenant_id,
+            self._among(StoreOnboarding.store_id, store_ids),
         )
         return [tuple(row) for row in self.session.execute(query)]  # type: ignore[misc]
 
     def senders_among(self, store_ids: Collection[str]) -> list[SenderRow]:
         """`SenderRow` of these stores' WhatsApp senders."""
-        query = self._senders_query().where(WhatsAppSenderRecord.store_id.in_(store_ids))
+        query = self._senders_query().where(self._among(WhatsAppSenderRecord.store_id, store_ids))
         return [tuple(row) for row in self.session.execute(query)]
+
+    def _among(self, column: Any, store_ids: Collection[str]) -> ColumnElement[bool]:
+        """`column` is one of `store_ids`: on PostgreSQL one array parameter (`= ANY`), not
+        an IN list of a parameter per store, which costs a hundred times more at 1,000 stores
+        (an import's chunk)."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            return column.in_(store_ids)  # type: ignore[no-any-return]
+        ids = bindparam(None, list(store_ids), type_=ARRAY(String))
+        return column == any_(ids)  # type: ignore[no-any-return]
 
     # -- the stored entries ----------------------------------------------------------------
     def store_count(self) -> int:
@@ -175,48 +197,25 @@ class StatusRepository(TenantScoped):
 
     def fragments(self) -> list[bytes]:
         """Every stored entry (serialised), by store id: one scan of one table, through the
-        driver."""
-        query = (
-            select(StoreFragment.fragment)
-            .where(StoreFragment.tenant_id == self.tenant_id)
-            .order_by(StoreFragment.store_id)
-        )
-        return [row[0] for row in self._driver_rows(query)]
+        driver (on PostgreSQL in the binary format: the bytes as they are stored)."""
+        return [row[0] for row in _FRAGMENTS.rows(self.session, self._mine, binary=True)]
 
     def fragment_counts(self) -> list[tuple[str, int, int]]:
         """(country_code, stores, stores onboarded for SMS) per country, from the stored
         entries: the country summaries' counts, aggregated by the database."""
-        onboarded = func.sum(case((StoreFragment.sms_onboarded, 1), else_=0))
-        query = (
-            select(StoreFragment.country_code, func.count(), onboarded)
-            .where(StoreFragment.tenant_id == self.tenant_id)
-            .group_by(StoreFragment.country_code)
-        )
-        return [(cc, int(n), int(done or 0)) for cc, n, done in self.session.execute(query)]
+        rows = _FRAGMENT_COUNTS.rows(self.session, self._mine)
+        return [(cc, int(n), int(done or 0)) for cc, n, done in rows]
 
-    def write_fragments(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert or replace entries (each row: store_id, country_code, sms_onboarded,
-        fragment); an entry that holds those values already is left as it is."""
-        if not rows:
-            return
-        dialect = self.session.get_bind().dialect.name
-        insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-        statement = insert(StoreFragment)
-        new = statement.excluded
-        table = StoreFragment.__table__.c
-        changing = ("country_code", "sms_onboarded", "fragment")
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.tenant_id, table.store_id],
-            set_={c: new[c] for c in changing},
-            where=or_(*(table[c].is_distinct_from(new[c]) for c in changing)),
-        )
-        mine = {"tenant_id": self.tenant_id}
-        self.session.connection().execute(statement, [{**row, **mine} for row in rows])
+    def write_fragments(self, rows: Sequence[FragmentRow]) -> None:
+        """Insert or replace entries; an entry that holds those values already is left as it
+        is. Through the driver: an import writes a thousand at a time."""
+        _WRITE_FRAGMENTS.run(self.session, rows, {"tenant_id": self.tenant_id})
 
     def delete_fragments(self, store_ids: Collection[str]) -> None:
         self.session.connection().execute(
             delete(StoreFragment).where(
-                StoreFragment.tenant_id == self.tenant_id, StoreFragment.store_id.in_(store_ids)
+                StoreFragment.tenant_id == self.tenant_id,
+                self._among(StoreFragment.store_id, store_ids),
             )
         )
 
@@ -266,53 +265,9 @@ class StatusRepository(TenantScoped):
         """(count, newest `updated_at`) of each of the tenant's tables the document shows, the
         configuration's, opt-in template's and disabling's `updated_at`, and (count, newest)
         of the refreshed requirements: it changes whenever the document could (see
-        `status.cache`). One query."""
-        columns: list[Any] = []
-        for model in _PER_TENANT:
-            mine = model.tenant_id == self.tenant_id
-            columns.append(select(func.count()).select_from(model).where(mine).scalar_subquery())
-            columns.append(select(func.max(model.updated_at)).where(mine).scalar_subquery())
-        columns.append(
-            select(Tenant.updated_at).where(Tenant.id == self.tenant_id).scalar_subquery()
-        )
-        columns.append(
-            select(OptInTemplate.updated_at)
-            .where(OptInTemplate.tenant_id == self.tenant_id)
-            .scalar_subquery()
-        )
-        columns.append(
-            select(TenantDisabling.updated_at)
-            .where(TenantDisabling.tenant_id == self.tenant_id)
-            .scalar_subquery()
-        )
-        # The numbers: what the last listing recorded (a release drops its record) and the
-        # claims, each (count, newest change); what else may hold a number (an offboarding's
-        # newest change, the job items still working); the ledger's newest entry (the
-        # purchase price an orphan is shown with). An orphan is decided against all of them.
-        for tenant, stamp in (
-            (OwnedNumberRecord.tenant_id, OwnedNumberRecord.updated_at),
-            (NumberClaim.tenant_id, NumberClaim.created_at),
-        ):
-            mine = tenant == self.tenant_id
-            columns.append(select(func.count(stamp)).where(mine).scalar_subquery())
-            columns.append(select(func.max(stamp)).where(mine).scalar_subquery())
-        for tenant, stamp in (
-            (StoreOffboarding.tenant_id, StoreOffboarding.updated_at),
-            (LedgerEntry.tenant_id, LedgerEntry.recorded_at),
-        ):
-            columns.append(
-                select(func.max(stamp)).where(tenant == self.tenant_id).scalar_subquery()
-            )
-        item = OnboardingJobItem
-        columns.append(
-            select(func.count())
-            .select_from(item)
-            .where(item.state.in_(WORKING), item.tenant_id == self.tenant_id)
-            .scalar_subquery()
-        )
-        columns.append(select(func.count()).select_from(CountryRequirement).scalar_subquery())
-        columns.append(select(func.max(CountryRequirement.refreshed_at)).scalar_subquery())
-        found = tuple(self.session.execute(select(*columns)).one())
+        `status.cache`). One query, through the driver: the timestamps come as the database
+        gives them, to compare with the next fingerprint only."""
+        found = tuple(_FINGERPRINT.rows(self.session, self._mine)[0])
         self.last_fingerprint = found
         return found
 
@@ -349,3 +304,88 @@ class StatusRepository(TenantScoped):
             .group_by(item.state, item.outcome)
         )
         return job, {(state, outcome): int(n) for state, outcome, n in self.session.execute(query)}
+
+
+# -- the driver's queries of a tenant's rows (`db.repository`), compiled once ----------------------
+_TENANT: BindParameter[str] = bindparam("tenant")
+
+
+def _senders() -> Select[*tuple[Any, ...]]:
+    return select(
+        WhatsAppSenderRecord.store_id,
+        WhatsAppSenderRecord.sender_sid,
+        WhatsAppSenderRecord.status,
+        WhatsAppSenderRecord.waba_id,
+        WhatsAppSenderRecord.quality_rating,
+        WhatsAppSenderRecord.messaging_limit,
+        WhatsAppSenderRecord.offline_reasons,
+        WhatsAppSenderRecord.phone_number,
+    )
+
+
+def _fingerprint() -> Select[*tuple[Any, ...]]:
+    columns: list[Any] = []
+    for model in _PER_TENANT:
+        mine = model.tenant_id == _TENANT
+        columns.append(select(func.count()).select_from(model).where(mine).scalar_subquery())
+        columns.append(select(func.max(model.updated_at)).where(mine).scalar_subquery())
+    for column, key in (
+        (Tenant.updated_at, Tenant.id),
+        (OptInTemplate.updated_at, OptInTemplate.tenant_id),
+        (TenantDisabling.updated_at, TenantDisabling.tenant_id),
+    ):
+        columns.append(select(column).where(key == _TENANT).scalar_subquery())
+    # The numbers: what the last listing recorded (a release drops its record) and the claims,
+    # each (count, newest change); what else may hold a number (an offboarding's newest
+    # change, the job items still working); the ledger's newest entry (the purchase price an
+    # orphan is shown with). An orphan is decided against all of them.
+    for tenant, stamp in (
+        (OwnedNumberRecord.tenant_id, OwnedNumberRecord.updated_at),
+        (NumberClaim.tenant_id, NumberClaim.created_at),
+    ):
+        columns.append(select(func.count(stamp)).where(tenant == _TENANT).scalar_subquery())
+        columns.append(select(func.max(stamp)).where(tenant == _TENANT).scalar_subquery())
+    for tenant, stamp in (
+        (StoreOffboarding.tenant_id, StoreOffboarding.updated_at),
+        (LedgerEntry.tenant_id, LedgerEntry.recorded_at),
+    ):
+        columns.append(select(func.max(stamp)).where(tenant == _TENANT).scalar_subquery())
+    item = OnboardingJobItem
+    columns.append(
+        select(func.count())
+        .select_from(item)
+        # Spelled out, not `in_`: an expanding IN is not compiled once for the driver.
+        .where(or_(*(item.state == state for state in WORKING)), item.tenant_id == _TENANT)
+        .scalar_subquery()
+    )
+    columns.append(select(func.count()).select_from(CountryRequirement).scalar_subquery())
+    columns.append(select(func.max(CountryRequirement.refreshed_at)).scalar_subquery())
+    return select(*columns)
+
+
+_STORES = DriverQuery(
+    select(Store.id, Store.name, Store.country_code)
+    .where(Store.tenant_id == _TENANT)
+    .order_by(Store.id)
+)
+_ONBOARDINGS = DriverQuery(
+    select(StoreOnboarding.store_id, StoreOnboarding.phone_number, StoreOnboarding.status).where(
+        StoreOnboarding.tenant_id == _TENANT
+    )
+)
+_SENDERS = DriverQuery(_senders().where(WhatsAppSenderRecord.tenant_id == _TENANT))
+_FRAGMENTS = DriverQuery(
+    select(StoreFragment.fragment)
+    .where(StoreFragment.tenant_id == _TENANT)
+    .order_by(StoreFragment.store_id)
+)
+_FRAGMENT_COUNTS = DriverQuery(
+    select(
+        StoreFragment.country_code,
+        func.count(),
+        func.sum(case((StoreFragment.sms_onboarded, 1), else_=0)),
+    )
+    .where(StoreFragment.tenant_id == _TENANT)
+    .group_by(StoreFragment.country_code)
+)
+_FINGERPRINT = DriverQuery(_fingerprint())

@@ -37,7 +37,7 @@ from clienteling_setup.jobs.service import job_view
 from clienteling_setup.orphans.repository import Orphan
 from clienteling_setup.status.cache import StatusCache
 from clienteling_setup.status.repository import StatusRepository
-from clienteling_setup.tenants.models import TenantDisabling
+from clienteling_setup.tenants.models import OptInTemplate, Tenant, TenantDisabling
 from clienteling_setup.unit_of_work import UnitsOfWork
 
 # Which of several bundles (or trust products) of a country speaks for it: the most advanced.
@@ -183,8 +183,11 @@ def read_status(uows: UnitsOfWork, cache: StatusCache, tenant_id: str) -> bytes:
         # The job's progress (and its estimate of the time left) and the reconciliation's lag
         # move on their own clock: read fresh on every call and appended as the document's
         # last keys, past the cache (a pass that changed nothing leaves the cache warm).
-        fresh = {"onboarding_job": _job_progress(status), "reconciliation": _reconciliation(status)}
-        return document[:-1] + b"," + orjson.dumps(fresh)[1:]
+        fresh = orjson.dumps(
+            {"onboarding_job": _job_progress(status), "reconciliation": _reconciliation(status)}
+        )
+        # One copy of the document (megabytes at 10,000 stores), not one per `+`.
+        return b"".join((memoryview(document)[:-1], b",", memoryview(fresh)[1:]))
 
 
 def build_document(status: StatusRepository, requirements: RequirementRepository) -> bytes:
@@ -196,9 +199,12 @@ def build_document(status: StatusRepository, requirements: RequirementRepository
         return orjson.dumps(build_status(status, requirements))
     per_country = Counter({cc: n for cc, n, _ in counts})
     onboarded_per_country = Counter({cc: done for cc, _, done in counts if done})
-    head = orjson.dumps(_head(status, requirements, per_country, onboarded_per_country))
+    configuration = status.configuration()
+    head = orjson.dumps(
+        _head(status, configuration, requirements, per_country, onboarded_per_country)
+    )
     # After `stores`, as in `build_status`: `{"disabling":...}` less its opening brace.
-    tail = b"]," + orjson.dumps(_tail(status))[1:]
+    tail = b"]," + orjson.dumps(_tail(status, configuration[2]))[1:]
     entries = status.fragments()
     # The head's last key is `countries`; `stores` follows it. One join: the document is
     # copied once.
@@ -237,18 +243,19 @@ def _reconciliation(status: StatusRepository) -> dict[str, Any]:
 def build_status(status: StatusRepository, requirements: RequirementRepository) -> dict[str, Any]:
     """The document (`status.schemas.OnboardingStatus`) as plain data, from the rows."""
     stores, per_country, onboarded_per_country = _stores(status)
-    document = _head(status, requirements, per_country, onboarded_per_country)
+    configuration = status.configuration()
+    document = _head(status, configuration, requirements, per_country, onboarded_per_country)
     document["stores"] = stores
-    document.update(_tail(status))
+    document.update(_tail(status, configuration[2]))
     return document
 
 
-def _tail(status: StatusRepository) -> dict[str, Any]:
-    """Everything after `stores` (but the job, read past the cache): the disabling, the
+def _tail(status: StatusRepository, disabling: TenantDisabling | None) -> dict[str, Any]:
+    """Everything after `stores` (but the keys read past the cache): the disabling, the
     account's numbers and the retailer's own actions."""
     numbers = _numbers(status.orphan_view())
     actions = [RELEASE_ORPHAN_NUMBERS] if numbers["orphans"] else []
-    return {"disabling": _disabling(status.disabling()), "numbers": numbers, "actions": actions}
+    return {"disabling": _disabling(disabling), "numbers": numbers, "actions": actions}
 
 
 #: The tenant-level action when the account owns orphan numbers (docs/actions.md).
@@ -278,15 +285,15 @@ def _total(orphans: list[Orphan]) -> dict[str, str] | None:
 
 def _head(
     status: StatusRepository,
+    configuration: tuple[Tenant | None, OptInTemplate | None, TenantDisabling | None],
     requirements: RequirementRepository,
     per_country: Counter[str],
     onboarded_per_country: Counter[str],
 ) -> dict[str, Any]:
-    """Everything before `stores`: the tenant, Twilio, the opt-in template and each
-    country's summary (from the store counts given)."""
+    """Everything before `stores`: the tenant, Twilio, the opt-in template (of
+    `configuration`) and each country's summary (from the store counts given)."""
     tenant_id = status.tenant_id
-    tenant = status.tenant()
-    opt_in = status.opt_in()
+    tenant, opt_in, _ = configuration
     connected = tenant is not None and tenant.subaccount_status == "active"
 
     bundles_by_country: dict[str, list[BundleRecord]] = {}

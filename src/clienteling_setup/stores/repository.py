@@ -1,29 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from sqlalchemy import or_
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from clienteling_setup import errors
 from clienteling_setup.db import changes
 from clienteling_setup.db.base import utcnow
-from clienteling_setup.db.repository import TenantScopedRepository
+from clienteling_setup.db.repository import DriverUpsert, TenantScopedRepository
 from clienteling_setup.stores.models import Store
+from clienteling_setup.stores.schemas import STORE_VALUES, StoreValues
 
 #: The directory columns a write sets (the key, the tenant and the timestamps aside).
-FIELDS = (
-    "name",
-    "country_code",
-    "region",
-    "locality",
-    "postal_code",
-    "phone",
-    "latitude",
-    "longitude",
-)
+FIELDS = STORE_VALUES[1:]
 
 
 class StoreRepository(TenantScopedRepository[Store]):
@@ -49,25 +36,25 @@ class StoreRepository(TenantScopedRepository[Store]):
     def count(self) -> int:
         return self._count()
 
-    def upsert_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert or replace stores (each row: `id` and every one of `FIELDS`) in one
-        statement: INSERT ... ON CONFLICT (tenant_id, id) DO UPDATE, on SQLite and PostgreSQL
-        alike. A store whose row already holds those values is left as it is (its
-        `updated_at` does not move). Core rows, past the ORM: no object per store."""
-        if not rows:
-            return
-        dialect = self.session.get_bind().dialect.name
-        insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-        statement = insert(Store)
-        new = statement.excluded
-        table = Store.__table__.c
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.tenant_id, table.id],
-            set_={**{c: new[c] for c in FIELDS}, "updated_at": new.updated_at},
-            where=or_(*(table[c].is_distinct_from(new[c]) for c in FIELDS)),
-        )
+    def upsert_many(self, rows: Sequence[StoreValues]) -> None:
+        """Insert or replace stores in one statement: INSERT ... ON CONFLICT (tenant_id, id)
+        DO UPDATE, on SQLite and PostgreSQL alike. A store whose row already holds those
+        values is left as it is (its `updated_at` does not move). Past the ORM and through
+        the driver (`db.repository`): no object, no processing per store."""
         now = utcnow()
         mine = {"tenant_id": self.tenant_id, "created_at": now, "updated_at": now}
-        self.session.connection().execute(statement, [{**row, **mine} for row in rows])
-        # Past the ORM: the status read model's stored entries of these stores follow.
-        changes.stores_touched(self.session, self.tenant_id, (row["id"] for row in rows))
+        _UPSERT.run(self.session, rows, mine)
+        # Past the ORM: the status read model writes these stores' stored entries now, from
+        # the values just written (not again when the transaction commits).
+        written = [(row[0], row[1], row[2]) for row in rows]
+        changes.stores_written(self.session, self.tenant_id, written)
+
+
+_UPSERT = DriverUpsert(
+    Store,
+    STORE_VALUES,
+    constants=("tenant_id", "created_at", "updated_at"),
+    key=("tenant_id", "id"),
+    changing=FIELDS,
+    also_set=("updated_at",),
+)

@@ -71,6 +71,39 @@ class StoreWrite(StrictBody):
 class StoreImportRow(StoreWrite):
     id: Annotated[str, Text(column_length(Store.id))] = Field(pattern=STORE_ID_PATTERN)
 
+    def values(self) -> StoreValues:
+        return (
+            self.id,
+            self.name,
+            self.country_code,
+            self.region,
+            self.locality,
+            self.postal_code,
+            self.phone,
+            self.latitude,
+            self.longitude,
+        )
+
+
+#: A store row validated by `StoreImportRow`, as the import writes it (a tuple, not a model:
+#: an import moves hundreds of thousands from its validation worker to the database):
+#: id, name, country_code, region, locality, postal_code, phone, latitude, longitude.
+StoreValues = tuple[
+    str, str, str, str | None, str | None, str | None, str | None, float | None, float | None
+]
+#: The columns of `StoreValues`, in order.
+STORE_VALUES = (
+    "id",
+    "name",
+    "country_code",
+    "region",
+    "locality",
+    "postal_code",
+    "phone",
+    "latitude",
+    "longitude",
+)
+
 
 class StoreRead(BaseModel):
     id: str

@@ -9,7 +9,7 @@ from itertools import islice
 from clienteling_setup import errors
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.stores.models import Store
-from clienteling_setup.stores.schemas import StoreImportRow, StoreWrite
+from clienteling_setup.stores.schemas import StoreImportRow, StoreValues, StoreWrite
 from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
 
 
@@ -85,15 +85,21 @@ def _country_fixed(store_id: str, country: str) -> errors.Conflict:
     )
 
 
-#: Rows per upsert statement of an import (and per look-up of the countries they replace).
+#: Rows per upsert statement of an import.
 IMPORT_CHUNK = 1000
 
 
 def import_stores(uows: UnitsOfWork, tenant_id: str, rows: Iterable[StoreImportRow]) -> int:
-    """Upsert validated rows in one transaction (all or none), `IMPORT_CHUNK` rows per
-    statement. `rows` is consumed as it comes (a file streamed, any number of rows, bounded
-    memory); if it raises, as the command line's reader does after an invalid row, or a row
-    would move an onboarded store to another country (409), nothing is written.
+    """`import_store_values` of validated rows."""
+    return import_store_values(uows, tenant_id, (row.values() for row in rows))
+
+
+def import_store_values(uows: UnitsOfWork, tenant_id: str, rows: Iterable[StoreValues]) -> int:
+    """Upsert rows validated by `StoreImportRow` in one transaction (all or none),
+    `IMPORT_CHUNK` rows per statement. `rows` is consumed as it comes (a file streamed, any
+    number of rows, bounded memory); if it raises, as the command line's reader does after an
+    invalid row, or a row would move an onboarded store to another country (409), nothing is
+    written.
 
     One chunk is written while the next is read and validated: the write runs on a thread of
     its own (the database works with the interpreter's lock released), one write at a time on
@@ -107,13 +113,12 @@ def import_stores(uows: UnitsOfWork, tenant_id: str, rows: Iterable[StoreImportR
         try:
             while chunk := list(islice(remaining, IMPORT_CHUNK)):
                 for row in chunk:
-                    country = fixed.get(row.id)
-                    if country is not None and country != row.country_code:
-                        raise _country_fixed(row.id, country)
-                values = [row.model_dump() for row in chunk]
+                    country = fixed.get(row[0])
+                    if country is not None and country != row[2]:
+                        raise _country_fixed(row[0], country)
                 if writing is not None:
                     writing.result()  # the previous chunk is in (or its error is raised)
-                writing = writer.submit(uow.stores.upsert_many, values)
+                writing = writer.submit(uow.stores.upsert_many, chunk)
                 count += len(chunk)
             if writing is not None:
                 writing.result()
