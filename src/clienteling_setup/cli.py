@@ -293,6 +293,7 @@ def onboard_stores(
 ) -> None:
     """Onboard many stores as one job, followed with a progress bar. The job is in the
     database: the servers' workers share it, and so does this command while it follows it."""
+    from clienteling_setup.auth.actor import Actor
     from clienteling_setup.bootstrap import build_runtime
     from clienteling_setup.errors import AppError
     from clienteling_setup.jobs import follow
@@ -323,7 +324,9 @@ def onboard_stores(
         if dry_run:
             lines = follow.dry_run_lines(runtime, tenant, body)
         else:
-            started = start_job(runtime.uows, tenant, body)
+            started = start_job(
+                runtime.uows, tenant, body, Actor("clienteling-setup stores onboard")
+            )
             job_id = started.job.id
             click.echo(f"Started job {job_id}: {started.job.total} store(s).")
             with click.progressbar(

@@ -25,9 +25,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from clienteling_setup.auth.actor import Actor
 from clienteling_setup.config import JobsSettings
 from clienteling_setup.db.base import utcnow
-from clienteling_setup.jobs.models import DONE, FAILED, ONBOARDED, PENDING, JobBudget
+from clienteling_setup.jobs.models import (
+    DONE,
+    FAILED,
+    OFFBOARDED,
+    ONBOARD,
+    ONBOARDED,
+    PENDING,
+    JobBudget,
+    OnboardingJob,
+    OnboardingJobItem,
+)
 from clienteling_setup.jobs.work import (
     Finished,
     JobPorts,
@@ -68,6 +79,22 @@ def runner_settings(jobs: JobsSettings, database_url: str) -> RunnerSettings:
         poll_seconds=jobs.poll_seconds,
         heartbeat_seconds=jobs.heartbeat_seconds,
         stale_seconds=jobs.stale_seconds,
+    )
+
+
+def _task(tenant_id: str, item: OnboardingJobItem, job: OnboardingJob | None) -> StoreTask:
+    """What to do with a claimed item: its job's operation and options."""
+    options = (job.options if job is not None else None) or {}
+    return StoreTask(
+        tenant_id=tenant_id,
+        job_id=item.job_id,
+        store_id=item.store_id,
+        enable=job is not None and job.enable,
+        chosen_number=item.phone_number,
+        operation=job.operation if job is not None else ONBOARD,
+        channels=frozenset(options.get("channels", ())),
+        release=options.get("release_number", True),
+        actor=Actor(options.get("actor", ""), options.get("request_id")) if options else None,
     )
 
 
@@ -161,17 +188,7 @@ class JobRunner:
                 self.worker, min(room, free), now=now, stale_before=stale_before, job=self.only_job
             )
             jobs = {job_id: uow.job_items.job(job_id) for job_id in {i.job_id for i in items}}
-            enable = {job_id: job is not None and job.enable for job_id, job in jobs.items()}
-            return [
-                StoreTask(
-                    tenant_id=tenant_id,
-                    job_id=item.job_id,
-                    store_id=item.store_id,
-                    enable=enable[item.job_id],
-                    chosen_number=item.phone_number,
-                )
-                for item in items
-            ]
+            return [_task(tenant_id, item, jobs[item.job_id]) for item in items]
 
     # -- working --------------------------------------------------------------------------
 
@@ -215,7 +232,7 @@ class JobRunner:
                 item.outcome = result.outcome
                 item.phone_number = result.phone_number or item.phone_number
                 item.finished_at = now
-                if result.outcome == ONBOARDED:
+                if result.outcome in (ONBOARDED, OFFBOARDED):
                     self._grow(uow.job_items.budget, now)
             else:
                 item.state = PENDING

@@ -6,9 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Self
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
 
-from clienteling_setup.jobs.models import CLAIMED, PENDING, OnboardingJobItem
+from clienteling_setup.jobs.models import CLAIMED, OFFBOARD, PENDING, OnboardingJobItem
+from clienteling_setup.offboarding.schemas import Channel as OffboardChannel
 from clienteling_setup.schemas import read_from
 from clienteling_setup.stores.models import Store
 from clienteling_setup.stores.schemas import STORE_ID_PATTERN
@@ -21,7 +22,7 @@ MAX_NAMED_STORES = 10_000
 StoreId = Annotated[str, Text(column_length(Store.id)), Field(pattern=STORE_ID_PATTERN)]
 
 if TYPE_CHECKING:  # the service's views; the service imports the request body from here
-    from clienteling_setup.jobs.service import JobPlan, JobView
+    from clienteling_setup.jobs.service import JobPlan, JobView, PlannedOffboarding
 
 PRICE_NOTE = (
     "Twilio's number prices are not known to the service yet: the count is exact, the "
@@ -35,9 +36,25 @@ class Channel(StrEnum):
     SMS = "sms"
 
 
+class Operation(StrEnum):
+    """What a job does to each store."""
+
+    ONBOARD = "onboard"
+    OFFBOARD = "offboard"
+
+
 class OnboardingJobCreate(StrictBody):
     """Which stores to onboard: named (`store_ids`), or every store not yet onboarded of a
-    `country`, or of the whole directory (`all`). Exactly one of the three."""
+    `country`, or of the whole directory (`all`). Exactly one of the three. With `operation`
+    offboard, the stores are offboarded instead (a filter then selects the stores onboarded
+    on the offboarded channels)."""
+
+    operation: Operation = Field(
+        default=Operation.ONBOARD,
+        description="onboard (the default) or offboard: each store goes through the same "
+        "workflow as POST /clienteling/stores/{store_id}/offboard, with `channels` and "
+        "`release_number` as that request takes them.",
+    )
 
     store_ids: list[StoreId] | None = Field(
         default=None,
@@ -65,6 +82,17 @@ class OnboardingJobCreate(StrictBody):
     enable: bool = Field(
         default=False, description="Also switch each store on for associates once onboarded."
     )
+    channels: list[OffboardChannel] | None = Field(
+        default=None,
+        min_length=1,
+        description="Offboarding only: what to take down, `sms` and/or `whatsapp` (both when "
+        "omitted), as POST /clienteling/stores/{store_id}/offboard takes it.",
+    )
+    release_number: StrictBool | None = Field(
+        default=None,
+        description="Offboarding only: release the numbers taken down, which stops their "
+        "monthly cost (true when omitted); false keeps them owned and claimed by each store.",
+    )
 
     @field_validator("store_ids")
     @classmethod
@@ -82,6 +110,33 @@ class OnboardingJobCreate(StrictBody):
     @classmethod
     def _country(cls, value: str | None) -> str | None:
         return country_code(value) if value is not None else None
+
+    @property
+    def offboard_channels(self) -> frozenset[str]:
+        return frozenset(self.channels or ("sms", "whatsapp"))
+
+    @property
+    def release(self) -> bool:
+        return self.release_number is not False
+
+    @model_validator(mode="after")
+    def _options_of_the_operation(self) -> Self:
+        if self.operation == Operation.OFFBOARD:
+            if self.enable:
+                raise ValueError(
+                    "enable applies to onboarding; an offboarding job has no use for it"
+                )
+            if "channel" in self.model_fields_set:
+                raise ValueError("an offboarding job takes channels (a list), not channel")
+            if self.channels is not None and len(set(self.channels)) != len(self.channels):
+                raise ValueError("channels names a channel twice; name each once")
+        else:
+            given = [n for n in ("channels", "release_number") if getattr(self, n) is not None]
+            if given:
+                raise ValueError(
+                    f'{" and ".join(given)} apply to offboarding: add operation "offboard"'
+                )
+        return self
 
     @model_validator(mode="after")
     def _one_selection(self) -> Self:
@@ -108,6 +163,10 @@ class JobCounts(BaseModel):
     in_progress: int
     onboarded: int
     already_onboarded: int = Field(description="Onboarded before the job reached them.")
+    offboarded: int = Field(description="Offboarding jobs: stores offboarded.")
+    nothing_to_offboard: int = Field(
+        description="Offboarding jobs: stores with nothing (left) to take down when reached."
+    )
     failed: int
     cancelled: int
 
@@ -115,9 +174,12 @@ class JobCounts(BaseModel):
 class JobStoreRead(BaseModel):
     store_id: str
     status: str = Field(
-        description="pending, in_progress, onboarded, already_onboarded, failed or cancelled."
+        description="pending, in_progress, onboarded, already_onboarded, offboarded, "
+        "nothing_to_offboard, failed or cancelled."
     )
-    phone_number: str | None
+    phone_number: str | None = Field(
+        description="The store's SMS number: the one bought, or the one taken down."
+    )
     message: str | None = Field(description="Why the store failed (or was skipped), in words.")
     attempts: int
     started_at: datetime | None = Field(description="When a worker first took the store.")
@@ -127,7 +189,14 @@ class JobStoreRead(BaseModel):
 class OnboardingJobRead(BaseModel):
     id: str
     status: str = Field(description="running, cancelling, cancelled or finished.")
-    channel: str
+    operation: str = Field(description="onboard or offboard.")
+    channel: str = Field(
+        description="Onboarding: the channel (sms). Offboarding: its channels, comma-separated."
+    )
+    channels: list[str] | None = Field(description="Offboarding: the channels taken down.")
+    release_number: bool | None = Field(
+        description="Offboarding: whether the numbers taken down are released."
+    )
     selection: dict[str, str | None] = Field(
         description="How the stores were chosen: by `store_ids`, `country` (and which) or `all`."
     )
@@ -185,6 +254,54 @@ class OnboardingJobPlan(BaseModel):
     stores: list[DryRunStore]
 
 
+class OffboardingDryRunStore(BaseModel):
+    store_id: str
+    country_code: str
+    action: str = Field(description="offboard, nothing_to_offboard or fail.")
+    released_numbers: list[str] = Field(description="Numbers it would release.")
+    kept_numbers: list[str] = Field(description="Numbers it would take down but keep.")
+    message: str | None = Field(description="Why the store would fail, in words.")
+
+
+class OffboardingJobPlan(BaseModel):
+    dry_run: bool = True
+    operation: str = "offboard"
+    channels: list[str]
+    release_number: bool
+    count: int = Field(description="Numbers the job would release.")
+    monthly_cost: float | None = Field(
+        description="The monthly cost that stops, when Twilio's price is known for every one."
+    )
+    currency: str | None
+    note: str | None = Field(description="What the figures leave out.")
+    stores: list[OffboardingDryRunStore]
+
+
+def offboarding_plan_read(
+    planned: list[PlannedOffboarding], channels: list[str], release: bool
+) -> OffboardingJobPlan:
+    count = sum(len(p.released_numbers) for p in planned)
+    return OffboardingJobPlan(
+        channels=channels,
+        release_number=release,
+        count=count,
+        monthly_cost=None,
+        currency=None,
+        note=PRICE_NOTE if count else None,
+        stores=[
+            OffboardingDryRunStore(
+                store_id=p.store_id,
+                country_code=p.country,
+                action=p.action,
+                released_numbers=p.released_numbers,
+                kept_numbers=p.kept_numbers,
+                message=p.message,
+            )
+            for p in planned
+        ],
+    )
+
+
 def store_status(item: OnboardingJobItem) -> str:
     if item.state == PENDING:
         return "pending"
@@ -195,6 +312,7 @@ def store_status(item: OnboardingJobItem) -> str:
 
 def job_read(view: JobView) -> OnboardingJobRead:
     counts = view.counts
+    options = view.job.options or {}
     return read_from(
         OnboardingJobRead,
         view.job,
@@ -203,10 +321,14 @@ def job_read(view: JobView) -> OnboardingJobRead:
             in_progress=counts["in_progress"],
             onboarded=counts["onboarded"],
             already_onboarded=counts["already_onboarded"],
+            offboarded=counts["offboarded"],
+            nothing_to_offboard=counts["nothing_to_offboard"],
             failed=counts["failed"],
             cancelled=counts["cancelled"],
         ),
         estimated_seconds_remaining=view.estimated_seconds_remaining,
+        channels=options.get("channels") if view.job.operation == OFFBOARD else None,
+        release_number=options.get("release_number") if view.job.operation == OFFBOARD else None,
         stores=None
         if view.items is None
         else [read_from(JobStoreRead, item, status=store_status(item)) for item in view.items],

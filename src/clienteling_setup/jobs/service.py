@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from clienteling_setup import errors
+from clienteling_setup.auth.actor import Actor
 from clienteling_setup.cache import TTLCache
 from clienteling_setup.compliance.lists import TenantLists
 from clienteling_setup.db.base import utcnow
@@ -27,7 +28,8 @@ from clienteling_setup.jobs.models import (
     OnboardingJobItem,
 )
 from clienteling_setup.jobs.plan import CountryPlan, plan_country
-from clienteling_setup.jobs.schemas import OnboardingJobCreate
+from clienteling_setup.jobs.schemas import OnboardingJobCreate, Operation
+from clienteling_setup.offboarding.service import take_down
 from clienteling_setup.providers.messaging import MessagingGateway
 from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
 
@@ -45,7 +47,13 @@ class JobView:
         """At the pace of the stores finished so far (cancelled ones aside)."""
         if self.job.status in (FINISHED, CANCELLED):
             return 0.0
-        worked = sum(self.counts[k] for k in ("onboarded", "already_onboarded", "failed"))
+        worked = (
+            sum(
+                self.counts[k]
+                for k in ("onboarded", "already_onboarded", "offboarded", "nothing_to_offboard")
+            )
+            + self.counts["failed"]
+        )
         started = self.job.started_at
         if worked == 0 or started is None:
             return None
@@ -79,13 +87,36 @@ def new_job_id() -> str:
     return f"job_{int(time.time() * 1000):012x}{secrets.token_hex(4)}"
 
 
-def start_job(uows: UnitsOfWork, tenant_id: str, body: OnboardingJobCreate) -> JobView:
+@dataclass(frozen=True)
+class PlannedOffboarding:
+    store_id: str
+    country: str
+    action: str  # offboard, nothing_to_offboard, fail
+    released_numbers: list[str]
+    kept_numbers: list[str]
+    message: str | None
+
+
+def start_job(
+    uows: UnitsOfWork, tenant_id: str, body: OnboardingJobCreate, actor: Actor
+) -> JobView:
+    offboard = body.operation == Operation.OFFBOARD
     with uows.of(tenant_id) as uow:
         uow.tenants.require()
         stores = _selection(uow, body)
+        channels = sorted(body.offboard_channels)
         job = OnboardingJob(
             id=new_job_id(),
-            channel=body.channel,
+            operation=body.operation.value,
+            channel=",".join(channels) if offboard else body.channel,
+            options={
+                "channels": channels,
+                "release_number": body.release,
+                "actor": actor.subject[:255],
+                "request_id": actor.request_id,
+            }
+            if offboard
+            else None,
             selection=_selection_record(body),
             enable=body.enable,
             status=RUNNING,
@@ -125,6 +156,31 @@ def plan_job(
         planned,
         [(plans[cc], per_country[cc], buying[cc]) for cc in sorted(plans)],
     )
+
+
+def plan_offboarding(
+    uows: UnitsOfWork, tenant_id: str, body: OnboardingJobCreate
+) -> list[PlannedOffboarding]:
+    """The dry run of an offboarding job: what each store would lose, and which numbers
+    would be released (their monthly cost stops) or kept."""
+    planned: list[PlannedOffboarding] = []
+    with uows.of(tenant_id) as uow:
+        uow.tenants.require()
+        for store_id, country in _selection(uow, body):
+            try:
+                left = take_down(uow, store_id, body.offboard_channels, release=body.release)
+            except errors.Conflict as exc:
+                planned.append(PlannedOffboarding(store_id, country, "fail", [], [], exc.message))
+                continue
+            if left is None:
+                planned.append(
+                    PlannedOffboarding(store_id, country, "nothing_to_offboard", [], [], None)
+                )
+                continue
+            numbers = [left[k] for k in ("phone_number", "whatsapp_number") if left.get(k)]
+            released, kept = (numbers, []) if body.release else ([], numbers)
+            planned.append(PlannedOffboarding(store_id, country, "offboard", released, kept, None))
+    return planned
 
 
 def get_job(uows: UnitsOfWork, tenant_id: str, job_id: str, *, with_stores: bool) -> JobView:
@@ -209,6 +265,18 @@ def _selection(uow: UnitOfWork, body: OnboardingJobCreate) -> list[tuple[str, st
                 "PUT /clienteling/stores/{store_id} or leave them out."
             )
         return [(s, found[s]) for s in body.store_ids]
+    if body.operation == Operation.OFFBOARD:
+        stores = uow.jobs.offboardable_stores(
+            country=body.country, channels=body.offboard_channels, release=body.release
+        )
+        if not stores:
+            where = f"of {body.country} " if body.country else ""
+            raise errors.Conflict(
+                f"No store {where}in the directory has anything to offboard on "
+                f"{' and '.join(sorted(body.offboard_channels))}: the job would have nothing "
+                "to do."
+            )
+        return stores
     stores = uow.jobs.selectable_stores(country=body.country)
     if not stores:
         where = f"of {body.country} " if body.country else ""

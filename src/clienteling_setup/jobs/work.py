@@ -14,11 +14,23 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from clienteling_setup import errors
+from clienteling_setup.auth.actor import Actor
 from clienteling_setup.cache import TTLCache
 from clienteling_setup.compliance.lists import TenantLists
-from clienteling_setup.jobs.models import ALREADY_ONBOARDED, FAILED, ONBOARDED
+from clienteling_setup.jobs.models import (
+    ALREADY_ONBOARDED,
+    FAILED,
+    NOTHING_TO_OFFBOARD,
+    OFFBOARD,
+    OFFBOARDED,
+    ONBOARD,
+    ONBOARDED,
+)
 from clienteling_setup.jobs.plan import pick_number, plan_country
 from clienteling_setup.numbers.models import SMS
+from clienteling_setup.offboarding.models import OFFBOARDED as OFFBOARDING_DONE
+from clienteling_setup.offboarding.models import StoreOffboarding
+from clienteling_setup.offboarding.service import offboard_store, take_down
 from clienteling_setup.onboarding.models import StoreOnboarding
 from clienteling_setup.onboarding.schemas import OnboardStoreRequest
 from clienteling_setup.onboarding.service import onboard_store
@@ -73,14 +85,21 @@ class StoreTask:
     enable: bool
     #: The number an earlier attempt of this job chose for the store, if any.
     chosen_number: str | None
+    operation: str = ONBOARD
+    #: An offboarding's options and who asked for it (the ledger names them).
+    channels: frozenset[str] = frozenset()
+    release: bool = True
+    actor: Actor | None = None
 
 
 def onboard_job_store(
     ports: JobPorts, task: StoreTask, record_number: Callable[[str], None]
 ) -> Result:
-    """Onboard one store of a job; `record_number` keeps the number chosen on the job's item
-    before the onboarding that may buy it starts."""
+    """Onboard (or offboard) one store of a job; `record_number` keeps the number chosen on
+    the job's item before the onboarding that may buy it starts."""
     try:
+        if task.operation == OFFBOARD:
+            return _offboard(ports, task)
         return _onboard(ports, task, record_number)
     except errors.UpstreamUnavailable as exc:
         retry_after = float(exc.headers.get("Retry-After", FAILURE_RETRY_SECONDS))
@@ -191,4 +210,73 @@ def _resume_request(row: StoreOnboarding) -> OnboardStoreRequest:
         address_sid=row.address_sid,
         sender_group_id=row.sender_group_id or "",
         phone_number_already_purchased=row.already_purchased,
+    )
+
+
+#: The reason the ledger gives for each number an offboarding job releases.
+JOB_REASON = "offboarding job"
+
+
+def _offboard(ports: JobPorts, task: StoreTask) -> Result:
+    """The store through the single offboarding's workflow, under the store's leases: a repeat
+    (this job's attempt before a crash, or another request) finishes what is under way."""
+    with ports.uows.of(task.tenant_id) as uow:
+        if uow.stores.get(task.store_id) is None:
+            return Finished(
+                FAILED, message=f"Store '{task.store_id}' is no longer in the store directory."
+            )
+        last = uow.offboardings.get(task.store_id)
+        under_way = uow.offboardings.in_progress(task.store_id)
+        try:
+            left = take_down(uow, task.store_id, task.channels, release=task.release)
+        except errors.Conflict as exc:  # SMS alone while the store has a WhatsApp sender
+            return Finished(FAILED, message=exc.message)
+    if left is None and under_way is None:
+        if last is not None and _by_this_job(last, task):  # before this worker's crash
+            return _offboarded(last)
+        return Finished(
+            NOTHING_TO_OFFBOARD,
+            message=f"Store '{task.store_id}' had nothing to take down on "
+            f"{' and '.join(sorted(task.channels))}.",
+        )
+    assert task.actor is not None
+    try:
+        row = offboard_store(
+            ports.uows,
+            ports.gateway,
+            task.tenant_id,
+            task.store_id,
+            task.channels,
+            release=task.release,
+            actor=task.actor,
+            reason=JOB_REASON,
+        )
+    except errors.Conflict as exc:  # another request holds the store, or changed it
+        return RetryLater(exc.message, BUSY_RETRY_SECONDS)
+    if row.status != OFFBOARDING_DONE:
+        return RetryLater(
+            f"Store '{task.store_id}' is being offboarded by another request.", BUSY_RETRY_SECONDS
+        )
+    return _offboarded(row)
+
+
+def _by_this_job(row: StoreOffboarding, task: StoreTask) -> bool:
+    assert task.actor is not None
+    return (
+        row.status == OFFBOARDING_DONE
+        and row.reason == JOB_REASON
+        and row.request_id is not None
+        and row.request_id == task.actor.request_id
+    )
+
+
+def _offboarded(row: StoreOffboarding) -> Finished:
+    released = [entry["phone_number"] for entry in row.steps if entry.get("outcome") == "released"]
+    kept = [entry["phone_number"] for entry in row.steps if entry.get("outcome") == "kept"]
+    said = [f"released {', '.join(released)}"] if released else []
+    said += [f"kept {', '.join(kept)}"] if kept else []
+    return Finished(
+        OFFBOARDED,
+        row.phone_number,
+        f"Offboarded ({'; '.join(said)})." if said else "Offboarded.",
     )
