@@ -58,6 +58,26 @@ class OnboardingJobRepository(TenantScopedRepository[OnboardingJob]):
             query = query.where(Store.country_code == country)
         return [(row[0], row[1]) for row in self.session.execute(query.order_by(Store.id))]
 
+    def whatsapp_selectable_stores(self, *, country: str | None) -> list[tuple[str, str]]:
+        """(id, country) of the stores onboarded for SMS without a registered WhatsApp
+        sender (of `country` if given)."""
+        on_sms = exists().where(
+            StoreOnboarding.tenant_id == Store.tenant_id,
+            StoreOnboarding.store_id == Store.id,
+            StoreOnboarding.status == "onboarded",
+        )
+        registered = exists().where(
+            WhatsAppSenderRecord.tenant_id == Store.tenant_id,
+            WhatsAppSenderRecord.store_id == Store.id,
+            WhatsAppSenderRecord.sender_sid.is_not(None),
+        )
+        query = select(Store.id, Store.country_code).where(
+            Store.tenant_id == self.tenant_id, on_sms, ~registered
+        )
+        if country is not None:
+            query = query.where(Store.country_code == country)
+        return [(row[0], row[1]) for row in self.session.execute(query.order_by(Store.id))]
+
     def offboardable_stores(
         self, *, country: str | None, channels: frozenset[str], release: bool
     ) -> list[tuple[str, str]]:

@@ -47,6 +47,7 @@ from clienteling_setup.jobs.work import (
     StoreTask,
     onboard_job_store,
 )
+from clienteling_setup.numbers.models import SMS
 from clienteling_setup.workflow.leases import new_holder
 
 log = logging.getLogger("clienteling_setup.jobs")
@@ -94,7 +95,9 @@ def _task(tenant_id: str, item: OnboardingJobItem, job: OnboardingJob | None) ->
         operation=job.operation if job is not None else ONBOARD,
         channels=frozenset(options.get("channels", ())),
         release=options.get("release_number", True),
-        actor=Actor(options.get("actor", ""), options.get("request_id")) if options else None,
+        actor=Actor(options["actor"], options.get("request_id")) if "actor" in options else None,
+        channel=job.channel if job is not None else SMS,
+        waba_id=options.get("waba_id"),
     )
 
 

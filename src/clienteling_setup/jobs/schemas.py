@@ -10,12 +10,14 @@ from pydantic import BaseModel, Field, StrictBool, field_validator, model_valida
 
 from clienteling_setup.jobs.models import CLAIMED, OFFBOARD, PENDING, OnboardingJobItem
 from clienteling_setup.offboarding.schemas import Channel as OffboardChannel
+from clienteling_setup.onboarding.schemas import WabaId
 from clienteling_setup.schemas import read_from
 from clienteling_setup.stores.models import Store
 from clienteling_setup.stores.schemas import STORE_ID_PATTERN
 from clienteling_setup.tenants.schemas import StrictBody
 from clienteling_setup.text import Text, column_length
 from clienteling_setup.validation import country_code
+from clienteling_setup.whatsapp.schemas import WABA_ID_PATTERN
 
 #: The most stores one job names explicitly (a filter selects any number).
 MAX_NAMED_STORES = 10_000
@@ -34,6 +36,7 @@ class Channel(StrEnum):
     """What a job onboards the stores to."""
 
     SMS = "sms"
+    WHATSAPP = "whatsapp"
 
 
 class Operation(StrEnum):
@@ -71,8 +74,16 @@ class OnboardingJobCreate(StrictBody):
     all: bool = Field(default=False, description="Every store of the directory not yet onboarded.")
     channel: Channel = Field(
         default=Channel.SMS,
-        description="The channel to onboard the stores to. Only `sms`: WhatsApp registration "
-        "needs each store's profile (POST /clienteling/stores/{store_id}/whatsapp/onboard).",
+        description="The channel to onboard the stores to: `sms`, or `whatsapp` for stores "
+        "already onboarded for SMS (their SMS number registered as a WhatsApp sender, as "
+        "POST /clienteling/stores/{store_id}/whatsapp/onboard does, with the store's name as "
+        "profile name; a filter then selects the stores on SMS without a sender).",
+    )
+    waba_id: WabaId | None = Field(
+        default=None,
+        pattern=WABA_ID_PATTERN,
+        description="WhatsApp jobs: the WhatsApp Business Account ID to link each store to; "
+        "when omitted, each store's sender group's.",
     )
     dry_run: bool = Field(
         default=False,
@@ -130,7 +141,11 @@ class OnboardingJobCreate(StrictBody):
                 raise ValueError("an offboarding job takes channels (a list), not channel")
             if self.channels is not None and len(set(self.channels)) != len(self.channels):
                 raise ValueError("channels names a channel twice; name each once")
+            if self.waba_id is not None:
+                raise ValueError("waba_id applies to onboarding WhatsApp, not to offboarding")
         else:
+            if self.waba_id is not None and self.channel != Channel.WHATSAPP:
+                raise ValueError('waba_id applies to WhatsApp: add channel "whatsapp"')
             given = [n for n in ("channels", "release_number") if getattr(self, n) is not None]
             if given:
                 raise ValueError(
@@ -237,7 +252,10 @@ class DryRunCountry(BaseModel):
 class DryRunStore(BaseModel):
     store_id: str
     country_code: str
-    action: str = Field(description="buy, already_onboarded or fail.")
+    action: str = Field(
+        description="buy, already_onboarded or fail; register for a WhatsApp job (its SMS "
+        "number becomes the sender: nothing is bought)."
+    )
     message: str | None
 
 

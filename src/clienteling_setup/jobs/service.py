@@ -28,7 +28,7 @@ from clienteling_setup.jobs.models import (
     OnboardingJobItem,
 )
 from clienteling_setup.jobs.plan import CountryPlan, plan_country
-from clienteling_setup.jobs.schemas import OnboardingJobCreate, Operation
+from clienteling_setup.jobs.schemas import Channel, OnboardingJobCreate, Operation
 from clienteling_setup.offboarding.service import take_down
 from clienteling_setup.providers.messaging import MessagingGateway
 from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
@@ -66,7 +66,7 @@ class JobView:
 class PlannedStore:
     store_id: str
     country: str
-    action: str  # buy, already_onboarded, fail
+    action: str  # buy (register, for WhatsApp), already_onboarded, fail
     message: str | None
 
 
@@ -116,6 +116,8 @@ def start_job(
                 "request_id": actor.request_id,
             }
             if offboard
+            else {"waba_id": body.waba_id}
+            if body.channel == Channel.WHATSAPP
             else None,
             selection=_selection_record(body),
             enable=body.enable,
@@ -136,6 +138,8 @@ def plan_job(
     """The dry run: each store's action, each country's bundle (or problem)."""
     with uows.of(tenant_id) as uow:
         uow.tenants.require()
+        if body.channel == Channel.WHATSAPP:
+            return _plan_whatsapp(uow, body)
         stores = _selection(uow, body)
         named = [s for s, _ in stores] if body.store_ids is not None else []
         onboarded = uow.jobs.onboarded_among(named)
@@ -277,14 +281,45 @@ def _selection(uow: UnitOfWork, body: OnboardingJobCreate) -> list[tuple[str, st
                 "to do."
             )
         return stores
-    stores = uow.jobs.selectable_stores(country=body.country)
+    if body.channel == Channel.WHATSAPP:
+        stores = uow.jobs.whatsapp_selectable_stores(country=body.country)
+    else:
+        stores = uow.jobs.selectable_stores(country=body.country)
     if not stores:
         where = f"of {body.country} " if body.country else ""
+        if body.channel == Channel.WHATSAPP:
+            raise errors.Conflict(
+                f"No store {where}in the directory is onboarded for SMS without a WhatsApp "
+                "sender: the job would have nothing to do (a store gets WhatsApp after SMS)."
+            )
         raise errors.Conflict(
             f"Every store {where}in the directory is onboarded already (or there is none): "
             "the job would have nothing to do."
         )
     return stores
+
+
+def _plan_whatsapp(uow: UnitOfWork, body: OnboardingJobCreate) -> JobPlan:
+    """A WhatsApp job's dry run: it buys nothing (each store registers its SMS number)."""
+    planned: list[PlannedStore] = []
+    for store_id, country in _selection(uow, body):
+        sms = uow.onboardings.get(store_id)
+        sender = uow.senders.get(store_id)
+        group = uow.groups.get(sms.sender_group_id) if sms and sms.sender_group_id else None
+        if sender is not None and sender.sender_sid is not None:
+            planned.append(PlannedStore(store_id, country, ALREADY_ONBOARDED, None))
+        elif sms is None or sms.status != "onboarded":
+            message = f"Store '{store_id}' is not onboarded for SMS; WhatsApp comes after SMS."
+            planned.append(PlannedStore(store_id, country, "fail", message))
+        elif body.waba_id is None and (group is None or group.waba_id is None):
+            message = (
+                f"Store '{store_id}' has no WhatsApp Business Account: send waba_id, or put "
+                "the store in a sender group that has one."
+            )
+            planned.append(PlannedStore(store_id, country, "fail", message))
+        else:
+            planned.append(PlannedStore(store_id, country, "register", None))
+    return JobPlan(planned, [])
 
 
 def _selection_record(body: OnboardingJobCreate) -> dict[str, object]:

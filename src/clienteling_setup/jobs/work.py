@@ -27,7 +27,7 @@ from clienteling_setup.jobs.models import (
     ONBOARDED,
 )
 from clienteling_setup.jobs.plan import pick_number, plan_country
-from clienteling_setup.numbers.models import SMS
+from clienteling_setup.numbers.models import SMS, WHATSAPP
 from clienteling_setup.offboarding.models import OFFBOARDED as OFFBOARDING_DONE
 from clienteling_setup.offboarding.models import StoreOffboarding
 from clienteling_setup.offboarding.service import offboard_store, take_down
@@ -35,7 +35,10 @@ from clienteling_setup.onboarding.models import StoreOnboarding
 from clienteling_setup.onboarding.schemas import OnboardStoreRequest
 from clienteling_setup.onboarding.service import onboard_store
 from clienteling_setup.providers.messaging import MessagingGateway
+from clienteling_setup.providers.storage import ObjectStorage
 from clienteling_setup.unit_of_work import UnitsOfWork
+from clienteling_setup.whatsapp.schemas import WhatsAppOnboardRequest
+from clienteling_setup.whatsapp.service import WhatsAppPorts, onboard_whatsapp
 
 #: Numbers one store tries in a row when the one picked is taken meanwhile (another store of
 #: the tenant claimed it, or Twilio sold it elsewhere).
@@ -54,6 +57,10 @@ class JobPorts(Protocol):
     def gateway(self) -> MessagingGateway: ...
     @property
     def list_cache(self) -> TTLCache: ...
+    @property
+    def storage(self) -> ObjectStorage: ...
+    @property
+    def public_base_url(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,9 @@ class StoreTask:
     channels: frozenset[str] = frozenset()
     release: bool = True
     actor: Actor | None = None
+    #: WhatsApp jobs: the account to link, else the store's sender group's.
+    channel: str = SMS
+    waba_id: str | None = None
 
 
 def onboard_job_store(
@@ -100,6 +110,8 @@ def onboard_job_store(
     try:
         if task.operation == OFFBOARD:
             return _offboard(ports, task)
+        if task.channel == WHATSAPP:
+            return _onboard_whatsapp(ports, task, record_number)
         return _onboard(ports, task, record_number)
     except errors.UpstreamUnavailable as exc:
         retry_after = float(exc.headers.get("Retry-After", FAILURE_RETRY_SECONDS))
@@ -280,3 +292,38 @@ def _offboarded(row: StoreOffboarding) -> Finished:
         row.phone_number,
         f"Offboarded ({'; '.join(said)})." if said else "Offboarded.",
     )
+
+
+def _onboard_whatsapp(
+    ports: JobPorts, task: StoreTask, record_number: Callable[[str], None]
+) -> Result:
+    """The store's SMS number registered as its WhatsApp sender, through the single request's
+    workflow, with the store's name as profile name. A store registered already is left alone
+    (its profile is not rewritten)."""
+    with ports.uows.of(task.tenant_id) as uow:
+        store = uow.stores.get(task.store_id)
+        sender = uow.senders.get(task.store_id)
+    if store is None:
+        return Finished(
+            FAILED, message=f"Store '{task.store_id}' is no longer in the store directory."
+        )
+    if sender is not None and sender.sender_sid is not None:
+        if task.chosen_number == sender.phone_number:  # this job's attempt before a crash
+            return Finished(ONBOARDED, sender.phone_number)
+        return Finished(
+            ALREADY_ONBOARDED,
+            sender.phone_number,
+            f"Store '{task.store_id}' was already registered with WhatsApp on "
+            f"{sender.phone_number}.",
+        )
+    whatsapp = WhatsAppPorts(ports.gateway, ports.storage, ports.public_base_url)
+    request = WhatsAppOnboardRequest(waba_id=task.waba_id, profile_name=store.name)
+    with ports.uows.of(task.tenant_id) as uow:
+        sms = uow.onboardings.get(task.store_id)
+    if sms is not None:
+        record_number(sms.phone_number)
+    try:
+        row, _ = onboard_whatsapp(ports.uows, whatsapp, task.tenant_id, task.store_id, request)
+    except errors.Conflict as exc:  # another request holds the store's WhatsApp lease
+        return RetryLater(exc.message, BUSY_RETRY_SECONDS)
+    return Finished(ONBOARDED, row.phone_number)
