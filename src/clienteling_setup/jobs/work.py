@@ -139,7 +139,14 @@ def _onboard(ports: JobPorts, task: StoreTask, record_number: Callable[[str], No
             return RetryLater(f"{existing.phone_number} was taken meanwhile.", 0.0)
         return resumed
     lists = TenantLists(uows, ports.gateway, ports.list_cache, task.tenant_id)
-    plan = plan_country(lists, store.country_code, task.store_id)
+    # The country's plan is the same for each of its stores: kept as long as the lists it
+    # comes from (and dropped with them); a problem is worked out again, naming this store.
+    plan = ports.list_cache.get_or_load(
+        (task.tenant_id, "job-plan", store.country_code),
+        lambda: plan_country(lists, store.country_code, task.store_id),
+    )
+    if plan.problem is not None:
+        plan = plan_country(lists, store.country_code, task.store_id)
     if plan.problem is not None:
         return Finished(FAILED, message=plan.problem)
     lost: set[str] = set()
