@@ -12,7 +12,18 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import calls, data_paths, fixtures, lists, onboarding, procs, reconcile, report, status
+from bench import (
+    calls,
+    data_paths,
+    fixtures,
+    jobs,
+    lists,
+    onboarding,
+    procs,
+    reconcile,
+    report,
+    status,
+)
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -70,7 +81,7 @@ def main() -> None:
     output = Path(args.output)
     previous = output.read_text() if output.exists() else ""
     # The sections of the other benchmarks stay as they are.
-    kept = (data_paths, calls, reconcile)
+    kept = (data_paths, calls, reconcile, jobs)
     output.write_text(text + "".join(bench.section_of(previous) for bench in kept))
     print(f"written to {args.output}")
 

@@ -12,63 +12,30 @@ import pytest
 
 from clienteling_setup.status.schemas import OnboardingStatus
 from tests.service.helpers import enable, put_store
+from tests.service.job_helpers import (
+    JOBS,
+    US,
+    failures,
+    make_stores,
+    owned_by_store,
+    start_job,
+    subaccount,
+    wait_job,
+)
 from tests.support import Api, assert_error
 from twilio_emulator import EmulatorServer
-
-JOBS = "/clienteling/onboarding-jobs"
-
-
-def _stores(api: Api, country: str, count: int, **fields: Any) -> list[str]:
-    ids = [f"{country.lower()}-{i:03d}" for i in range(count)]
-    for store_id in ids:
-        put_store(api, store_id, name=f"Store {store_id}", country_code=country, **fields)
-    return ids
-
-
-US = {"region": None, "locality": None, "postal_code": None, "phone": None}
-
-
-def _start(api: Api, **body: Any) -> dict[str, Any]:
-    response = api.post(JOBS, json=body)
-    assert response.status_code == 202, response.text
-    job = response.json()
-    assert response.headers["Location"] == f"{JOBS}/{job['id']}"
-    return job  # type: ignore[no-any-return]
-
-
-def _wait(api: Api, job_id: str, timeout: float = 240.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = api.get(f"{JOBS}/{job_id}").json()
-        if job["status"] in ("finished", "cancelled"):
-            return job  # type: ignore[no-any-return]
-        assert time.monotonic() < deadline, f"job still {job['status']}: {job['counts']}"
-        time.sleep(0.1)
-
-
-def _failures(job: dict[str, Any]) -> list[Any]:
-    return [s for s in job["stores"] if s["status"] == "failed"][:3]
-
-
-def _subaccount(api: Api) -> str:
-    return str(api.get("/clienteling/configuration").json()["twilio"]["sid"])
-
-
-def _owned_by_store(emulator: EmulatorServer, api: Api) -> Counter[str]:
-    owned = emulator.state.owned_numbers(_subaccount(api))
-    return Counter(n.friendly_name.rsplit(":", 1)[-1] for n in owned)
 
 
 def test_a_200_store_job_onboards_every_store_once(api: Api, emulator: EmulatorServer) -> None:
     enable(api)
     # The test emulator's pools: 96 US, 48 CA and 40 numbers in each other country.
-    stores = _stores(api, "US", 80, **US) + _stores(api, "CA", 40, **US)
-    stores += _stores(api, "GB", 40, **US) + _stores(api, "ES", 40, **US)
-    job = _start(api, all=True)
+    stores = make_stores(api, "US", 80, **US) + make_stores(api, "CA", 40, **US)
+    stores += make_stores(api, "GB", 40, **US) + make_stores(api, "ES", 40, **US)
+    job = start_job(api, all=True)
     assert job["total"] == 200
     assert job["counts"]["pending"] == 200
 
-    done = _wait(api, job["id"])
+    done = wait_job(api, job["id"])
 
     assert done["status"] == "finished"
     assert done["counts"] == {
@@ -76,15 +43,17 @@ def test_a_200_store_job_onboards_every_store_once(api: Api, emulator: EmulatorS
         "in_progress": 0,
         "onboarded": 200,
         "already_onboarded": 0,
+        "offboarded": 0,
+        "nothing_to_offboard": 0,
         "failed": 0,
         "cancelled": 0,
-    }, _failures(done)
+    }, failures(done)
     assert done["estimated_seconds_remaining"] == 0
     results = {s["store_id"]: s for s in done["stores"]}
     assert set(results) == set(stores)
     assert all(s["status"] == "onboarded" and s["phone_number"] for s in results.values())
     assert len({s["phone_number"] for s in results.values()}) == 200
-    assert _owned_by_store(emulator, api) == Counter({store_id: 1 for store_id in stores})
+    assert owned_by_store(emulator, api) == Counter({store_id: 1 for store_id in stores})
     raw = api.get("/clienteling/onboarding-status").content
     OnboardingStatus.model_validate_json(raw, strict=True)
     status = json.loads(raw)
@@ -94,6 +63,7 @@ def test_a_200_store_job_onboards_every_store_once(api: Api, emulator: EmulatorS
     assert status["onboarding_job"] == {
         "id": job["id"],
         "status": "finished",
+        "operation": "onboard",
         "total": 200,
         "counts": done["counts"],
         "estimated_seconds_remaining": 0,
@@ -120,9 +90,9 @@ def test_a_200_store_job_onboards_every_store_once(api: Api, emulator: EmulatorS
 def test_the_onboarding_status_shows_a_running_job(api: Api, emulator: EmulatorServer) -> None:
     assert api.get("/clienteling/onboarding-status").json()["onboarding_job"] is None
     enable(api)
-    _stores(api, "US", 10, **US)
+    make_stores(api, "US", 10, **US)
     emulator.state.latency = 0.1
-    job = _start(api, all=True)
+    job = start_job(api, all=True)
 
     deadline = time.monotonic() + 60
     while True:
@@ -136,7 +106,7 @@ def test_the_onboarding_status_shows_a_running_job(api: Api, emulator: EmulatorS
     assert progress["status"] == "running"
     assert progress["total"] == 10
     assert progress["estimated_seconds_remaining"] > 0
-    _wait(api, job["id"])
+    wait_job(api, job["id"])
     emulator.state.latency = 0.0
     final = api.get("/clienteling/onboarding-status").json()["onboarding_job"]
     assert final["status"] == "finished"
@@ -147,8 +117,8 @@ def test_a_dry_run_answers_what_would_be_bought_and_buys_nothing(
     api: Api, emulator: EmulatorServer
 ) -> None:
     enable(api)
-    _stores(api, "US", 3, **US)
-    _stores(api, "DE", 2, **US)
+    make_stores(api, "US", 3, **US)
+    make_stores(api, "DE", 2, **US)
     emulator.state.clear_requests()
 
     response = api.post(JOBS, json={"all": True, "dry_run": True})
@@ -177,16 +147,16 @@ def test_a_dry_run_answers_what_would_be_bought_and_buys_nothing(
     writes = [r for r in emulator.state.requests if r.method == "POST"]
     assert writes == []
     assert api.get(JOBS).json() == {"items": [], "next_cursor": None}
-    assert _owned_by_store(emulator, api) == Counter()
+    assert owned_by_store(emulator, api) == Counter()
 
 
 def test_cancel_stops_new_stores_and_lets_those_under_way_finish(
     api: Api, emulator: EmulatorServer
 ) -> None:
     enable(api)
-    _stores(api, "US", 40, **US)
+    make_stores(api, "US", 40, **US)
     emulator.state.latency = 0.15  # every Twilio call is slow
-    job = _start(api, country="US")
+    job = start_job(api, country="US")
     deadline = time.monotonic() + 60
     while api.get(f"{JOBS}/{job['id']}?stores=false").json()["counts"]["onboarded"] == 0:
         assert time.monotonic() < deadline
@@ -196,7 +166,7 @@ def test_cancel_stops_new_stores_and_lets_those_under_way_finish(
 
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] in ("cancelling", "cancelled")
-    done = _wait(api, job["id"])
+    done = wait_job(api, job["id"])
     emulator.state.latency = 0.0
     counts = done["counts"]
     assert done["status"] == "cancelled"
@@ -204,7 +174,7 @@ def test_cancel_stops_new_stores_and_lets_those_under_way_finish(
     assert counts["onboarded"] + counts["cancelled"] == 40
     assert counts["failed"] == counts["pending"] == counts["in_progress"] == 0
     onboarded = {s["store_id"] for s in done["stores"] if s["status"] == "onboarded"}
-    assert set(_owned_by_store(emulator, api)) == onboarded  # nothing bought after the cancel
+    assert set(owned_by_store(emulator, api)) == onboarded  # nothing bought after the cancel
     again = api.delete(f"{JOBS}/{job['id']}")
     assert again.status_code == 200
     assert again.json()["status"] == "cancelled"
@@ -214,10 +184,10 @@ def test_stores_of_a_country_without_one_fitting_bundle_fail_with_the_reason(
     api: Api, emulator: EmulatorServer
 ) -> None:
     enable(api)
-    sub = _subaccount(api)
-    _stores(api, "US", 2, **US)
-    _stores(api, "DE", 2, **US)
-    _stores(api, "NL", 2, **US)
+    sub = subaccount(api)
+    make_stores(api, "US", 2, **US)
+    make_stores(api, "DE", 2, **US)
+    make_stores(api, "NL", 2, **US)
     # In Twilio (not through the lists, whose answers the service caches for a minute): DE
     # loses its approved bundle, NL gains a second one.
     for bundle in list(emulator.state.bundles_by_sid.values()):
@@ -233,9 +203,9 @@ def test_stores_of_a_country_without_one_fitting_bundle_fail_with_the_reason(
         if a.account_sid == sub and a.iso_country == "NL"
     )
     emulator.state.add_bundle(sub, "NL", "mobile", address_sid=nl.sid)
-    job = _start(api, all=True)
+    job = start_job(api, all=True)
 
-    done = _wait(api, job["id"])
+    done = wait_job(api, job["id"])
 
     results = {s["store_id"]: s for s in done["stores"]}
     assert {s: r["status"] for s, r in results.items()} == {
@@ -248,12 +218,12 @@ def test_stores_of_a_country_without_one_fitting_bundle_fail_with_the_reason(
     }
     assert "No approved regulatory bundle" in results["de-000"]["message"]
     assert "2 approved regulatory bundles fit NL" in results["nl-000"]["message"]
-    assert set(_owned_by_store(emulator, api)) == {"us-000", "us-001"}
+    assert set(owned_by_store(emulator, api)) == {"us-000", "us-001"}
 
 
 def test_twilio_429s_slow_the_job_but_do_not_fail_it(api: Api, emulator: EmulatorServer) -> None:
     enable(api)
-    _stores(api, "US", 20, **US)
+    make_stores(api, "US", 20, **US)
     emulator.state.add_fault(
         method="POST",
         path=r"/IncomingPhoneNumbers\.json$",
@@ -263,31 +233,31 @@ def test_twilio_429s_slow_the_job_but_do_not_fail_it(api: Api, emulator: Emulato
         rate=0.5,
         times=15,
     )
-    job = _start(api, all=True)
+    job = start_job(api, all=True)
 
-    done = _wait(api, job["id"])
+    done = wait_job(api, job["id"])
 
     assert done["counts"]["onboarded"] == 20
     assert done["counts"]["failed"] == 0
     throttled = [r for r in emulator.state.requests if r.status == 429]
     assert len(throttled) == 15
     assert max(s["attempts"] for s in done["stores"]) > 1
-    assert _owned_by_store(emulator, api) == Counter({f"us-{i:03d}": 1 for i in range(20)})
+    assert owned_by_store(emulator, api) == Counter({f"us-{i:03d}": 1 for i in range(20)})
 
 
 def test_named_stores_and_already_onboarded_ones(api: Api, emulator: EmulatorServer) -> None:
     enable(api)
-    _stores(api, "US", 3, **US)
-    first = _wait(api, _start(api, store_ids=["us-000"])["id"])
+    make_stores(api, "US", 3, **US)
+    first = wait_job(api, start_job(api, store_ids=["us-000"])["id"])
     assert first["counts"]["onboarded"] == 1
 
-    second = _wait(api, _start(api, store_ids=["us-000", "us-001"])["id"])
+    second = wait_job(api, start_job(api, store_ids=["us-000", "us-001"])["id"])
 
     results = {s["store_id"]: s for s in second["stores"]}
     assert results["us-000"]["status"] == "already_onboarded"
     assert results["us-000"]["phone_number"] == first["stores"][0]["phone_number"]
     assert results["us-001"]["status"] == "onboarded"
-    assert _owned_by_store(emulator, api) == Counter({"us-000": 1, "us-001": 1})
+    assert owned_by_store(emulator, api) == Counter({"us-000": 1, "us-001": 1})
     listed = api.get(JOBS, params={"limit": 1}).json()
     assert [j["id"] for j in listed["items"]] == [second["id"]]
     assert listed["items"][0]["stores"] is None
@@ -296,7 +266,7 @@ def test_named_stores_and_already_onboarded_ones(api: Api, emulator: EmulatorSer
     assert older["next_cursor"] is None
     nothing = api.post(JOBS, json={"country": "US"})  # us-002 is left: a job of one store
     assert nothing.status_code == 202
-    _wait(api, nothing.json()["id"])
+    wait_job(api, nothing.json()["id"])
     assert_error(api.post(JOBS, json={"all": True}), 409, "nothing to do")
     assert_error(api.delete(f"{JOBS}/{second['id']}"), 409, "nothing left to cancel")
 
@@ -308,11 +278,17 @@ def test_named_stores_and_already_onboarded_ones(api: Api, emulator: EmulatorSer
         ({"country": "DE", "all": True}, ["country and all"]),
         ({"all": True, "stores": ["a"]}, ["Unknown field", "stores"]),
         ({"country": "XX"}, ["'country'", "ISO 3166-1"]),
-        ({"all": True, "channel": "whatsapp"}, ["'channel'"]),
+        ({"all": True, "channel": "fax"}, ["'channel'"]),
+        ({"all": True, "waba_id": "123456"}, ["waba_id", "whatsapp"]),
         ({"store_ids": []}, ["'store_ids'"]),
         ({"store_ids": ["a", "a"]}, ["'store_ids'", "named twice"]),
         ({"store_ids": ["../etc"]}, ["'store_ids.0'", "pattern"]),
         ({"all": "maybe"}, ["'all'"]),
+        ({"all": True, "release_number": False}, ["release_number", "operation"]),
+        ({"all": True, "operation": "offboard", "enable": True}, ["enable"]),
+        ({"all": True, "operation": "offboard", "channels": ["fax"]}, ["'channels.0'"]),
+        ({"all": True, "operation": "offboard", "release_number": 0}, ["'release_number'"]),
+        ({"all": True, "operation": "close"}, ["'operation'"]),
     ],
 )
 def test_bad_requests_name_the_field(api: Api, body: dict[str, Any], fragments: list[str]) -> None:

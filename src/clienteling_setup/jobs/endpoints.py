@@ -10,11 +10,14 @@ from fastapi.responses import JSONResponse
 from clienteling_setup.deps import ActorDep, GatewayDep, ListCacheDep, TenantDep, UowsDep
 from clienteling_setup.jobs import service
 from clienteling_setup.jobs.schemas import (
+    OffboardingJobPlan,
     OnboardingJobCreate,
     OnboardingJobPage,
     OnboardingJobPlan,
     OnboardingJobRead,
+    Operation,
     job_read,
+    offboarding_plan_read,
     plan_read,
 )
 from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE
@@ -32,16 +35,22 @@ JOB_PATH = "/clienteling/onboarding-jobs/{job_id}"
     "/onboarding-jobs",
     status_code=202,
     response_model=OnboardingJobRead,
-    summary="Onboard many stores",
+    summary="Onboard (or offboard) many stores",
     description=(
         "Starts a bulk onboarding job and answers at once with its id (and its URL in "
         "Location); the service's workers onboard each store as a single onboarding would, "
         "with a number near the store and the country's one approved bundle and address. "
         "With dry_run true nothing is created or bought: the answer (200) says what the job "
-        "would buy."
+        "would buy. With operation offboard, each store is offboarded as "
+        "POST /clienteling/stores/{store_id}/offboard would (its `channels` and "
+        "`release_number`); a filter then selects the stores onboarded on those channels, and "
+        "a dry run (200, OffboardingJobPlan) says which numbers would be released."
     ),
     responses={
-        200: {"description": "Dry run: what the job would buy", "model": OnboardingJobPlan},
+        200: {
+            "description": "Dry run: what the job would buy (or release)",
+            "model": OnboardingJobPlan | OffboardingJobPlan,
+        },
         **ERRORS_WRITE,
     },
 )
@@ -54,6 +63,10 @@ def start_job(
     actor: ActorDep,
     response: Response,
 ) -> Any:
+    if body.dry_run and body.operation == Operation.OFFBOARD:
+        planned = service.plan_offboarding(uows, tenant, body)
+        read = offboarding_plan_read(planned, sorted(body.offboard_channels), body.release)
+        return JSONResponse(read.model_dump(mode="json"))
     if body.dry_run:
         # 200, past the 202 response model: a plan, not a job.
         plan = service.plan_job(uows, gateway, cache, tenant, body)

@@ -28,16 +28,30 @@ ONBOARDED = "onboarded"
 ALREADY_ONBOARDED = "already_onboarded"
 FAILED = "failed"
 ITEM_CANCELLED = "cancelled"
+OFFBOARDED = "offboarded"
+#: An offboarding job reached a store with nothing (left) to take down on its channels.
+NOTHING_TO_OFFBOARD = "nothing_to_offboard"
+
+# What a job does to each store.
+ONBOARD = "onboard"
+OFFBOARD = "offboard"
 
 
 class OnboardingJob(RequestedBy, Timestamps, TenantOwned):
-    """A bulk onboarding of many stores: what was asked, and where the job stands."""
+    """A bulk onboarding (or offboarding) of many stores: what was asked, and where the job
+    stands."""
 
     __tablename__ = "onboarding_jobs"
     __table_args__ = (Index("ix_onboarding_jobs_status", "status"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: onboard or offboard.
+    operation: Mapped[str] = mapped_column(String(16), default=ONBOARD, server_default=ONBOARD)
+    #: What the stores are onboarded to; for an offboarding, its channels joined by commas.
     channel: Mapped[str] = mapped_column(String(16))
+    #: An offboarding's options, as its request gave them, and who asked (the ledger names
+    #: them with each number released): {"channels", "release_number", "actor", "request_id"}.
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     #: How the stores were chosen: {"by": "store_ids" | "country" | "all", "country": ...}.
     selection: Mapped[dict[str, Any]] = mapped_column(JSON)
     enable: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -31,8 +31,10 @@ from clienteling_setup.jobs.models import (
     OnboardingJob,
     OnboardingJobItem,
 )
+from clienteling_setup.numbers.models import SMS, WHATSAPP, NumberClaim
 from clienteling_setup.onboarding.models import StoreOnboarding
 from clienteling_setup.stores.models import Store
+from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 
 Item = OnboardingJobItem
 
@@ -51,6 +53,62 @@ class OnboardingJobRepository(TenantScopedRepository[OnboardingJob]):
         )
         query = select(Store.id, Store.country_code).where(
             Store.tenant_id == self.tenant_id, ~onboarded
+        )
+        if country is not None:
+            query = query.where(Store.country_code == country)
+        return [(row[0], row[1]) for row in self.session.execute(query.order_by(Store.id))]
+
+    def whatsapp_selectable_stores(self, *, country: str | None) -> list[tuple[str, str]]:
+        """(id, country) of the stores onboarded for SMS without a registered WhatsApp
+        sender (of `country` if given)."""
+        on_sms = exists().where(
+            StoreOnboarding.tenant_id == Store.tenant_id,
+            StoreOnboarding.store_id == Store.id,
+            StoreOnboarding.status == "onboarded",
+        )
+        registered = exists().where(
+            WhatsAppSenderRecord.tenant_id == Store.tenant_id,
+            WhatsAppSenderRecord.store_id == Store.id,
+            WhatsAppSenderRecord.sender_sid.is_not(None),
+        )
+        query = select(Store.id, Store.country_code).where(
+            Store.tenant_id == self.tenant_id, on_sms, ~registered
+        )
+        if country is not None:
+            query = query.where(Store.country_code == country)
+        return [(row[0], row[1]) for row in self.session.execute(query.order_by(Store.id))]
+
+    def offboardable_stores(
+        self, *, country: str | None, channels: frozenset[str], release: bool
+    ) -> list[tuple[str, str]]:
+        """(id, country) of the stores an offboarding of `channels` would take something down
+        from: an SMS onboarding (under way or done), a WhatsApp sender, or (to release it) a
+        number a store kept (of `country` if given)."""
+        held = []
+        if SMS in channels:
+            held.append(
+                exists().where(
+                    StoreOnboarding.tenant_id == Store.tenant_id,
+                    StoreOnboarding.store_id == Store.id,
+                )
+            )
+        if WHATSAPP in channels:
+            held.append(
+                exists().where(
+                    WhatsAppSenderRecord.tenant_id == Store.tenant_id,
+                    WhatsAppSenderRecord.store_id == Store.id,
+                )
+            )
+        if release:
+            held.append(
+                exists().where(
+                    NumberClaim.tenant_id == Store.tenant_id,
+                    NumberClaim.store_id == Store.id,
+                    NumberClaim.channel.in_(sorted(channels)),
+                )
+            )
+        query = select(Store.id, Store.country_code).where(
+            Store.tenant_id == self.tenant_id, or_(*held)
         )
         if country is not None:
             query = query.where(Store.country_code == country)

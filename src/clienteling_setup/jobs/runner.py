@@ -28,7 +28,17 @@ from datetime import datetime, timedelta
 from clienteling_setup.auth.actor import Actor
 from clienteling_setup.config import JobsSettings
 from clienteling_setup.db.base import utcnow
-from clienteling_setup.jobs.models import DONE, FAILED, ONBOARDED, PENDING, JobBudget
+from clienteling_setup.jobs.models import (
+    DONE,
+    FAILED,
+    OFFBOARDED,
+    ONBOARD,
+    ONBOARDED,
+    PENDING,
+    JobBudget,
+    OnboardingJob,
+    OnboardingJobItem,
+)
 from clienteling_setup.jobs.work import (
     Finished,
     JobPorts,
@@ -38,6 +48,7 @@ from clienteling_setup.jobs.work import (
     onboard_job_store,
 )
 from clienteling_setup.ledger.costs import requested_by
+from clienteling_setup.numbers.models import SMS
 from clienteling_setup.workflow.leases import new_holder
 
 log = logging.getLogger("clienteling_setup.jobs")
@@ -70,6 +81,25 @@ def runner_settings(jobs: JobsSettings, database_url: str) -> RunnerSettings:
         poll_seconds=jobs.poll_seconds,
         heartbeat_seconds=jobs.heartbeat_seconds,
         stale_seconds=jobs.stale_seconds,
+    )
+
+
+def _task(tenant_id: str, item: OnboardingJobItem, job: OnboardingJob | None) -> StoreTask:
+    """What to do with a claimed item: its job's operation and options."""
+    options = (job.options if job is not None else None) or {}
+    return StoreTask(
+        tenant_id=tenant_id,
+        job_id=item.job_id,
+        store_id=item.store_id,
+        enable=job is not None and job.enable,
+        chosen_number=item.phone_number,
+        operation=job.operation if job is not None else ONBOARD,
+        channels=frozenset(options.get("channels", ())),
+        release=options.get("release_number", True),
+        # Who asked for the job: the ledger names them for what each store buys or releases.
+        actor=requested_by(job) if job is not None else Actor("clienteling-setup"),
+        channel=job.channel if job is not None else SMS,
+        waba_id=options.get("waba_id"),
     )
 
 
@@ -163,22 +193,7 @@ class JobRunner:
                 self.worker, min(room, free), now=now, stale_before=stale_before, job=self.only_job
             )
             jobs = {job_id: uow.job_items.job(job_id) for job_id in {i.job_id for i in items}}
-            enable = {job_id: job is not None and job.enable for job_id, job in jobs.items()}
-            actors = {
-                job_id: requested_by(job) if job is not None else Actor("clienteling-setup")
-                for job_id, job in jobs.items()
-            }
-            return [
-                StoreTask(
-                    tenant_id=tenant_id,
-                    job_id=item.job_id,
-                    store_id=item.store_id,
-                    enable=enable[item.job_id],
-                    chosen_number=item.phone_number,
-                    actor=actors[item.job_id],
-                )
-                for item in items
-            ]
+            return [_task(tenant_id, item, jobs[item.job_id]) for item in items]
 
     # -- working --------------------------------------------------------------------------
 
@@ -222,7 +237,7 @@ class JobRunner:
                 item.outcome = result.outcome
                 item.phone_number = result.phone_number or item.phone_number
                 item.finished_at = now
-                if result.outcome == ONBOARDED:
+                if result.outcome in (ONBOARDED, OFFBOARDED):
                     self._grow(uow.job_items.budget, now)
             else:
                 item.state = PENDING

@@ -6,34 +6,54 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Self
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
 
-from clienteling_setup.jobs.models import CLAIMED, PENDING, OnboardingJobItem
+from clienteling_setup.jobs.models import CLAIMED, OFFBOARD, PENDING, OnboardingJobItem
 from clienteling_setup.ledger.schemas import MonthlyPriceRead, price_read
+from clienteling_setup.offboarding.schemas import Channel as OffboardChannel
+from clienteling_setup.onboarding.schemas import WabaId
 from clienteling_setup.schemas import read_from
 from clienteling_setup.stores.models import Store
 from clienteling_setup.stores.schemas import STORE_ID_PATTERN
 from clienteling_setup.tenants.schemas import StrictBody
 from clienteling_setup.text import Text, column_length
 from clienteling_setup.validation import country_code
+from clienteling_setup.whatsapp.schemas import WABA_ID_PATTERN
 
 #: The most stores one job names explicitly (a filter selects any number).
 MAX_NAMED_STORES = 10_000
 StoreId = Annotated[str, Text(column_length(Store.id)), Field(pattern=STORE_ID_PATTERN)]
 
 if TYPE_CHECKING:  # the service's views; the service imports the request body from here
-    from clienteling_setup.jobs.service import JobPlan, JobView
+    from clienteling_setup.jobs.service import JobPlan, JobView, PlannedOffboarding
 
 
 class Channel(StrEnum):
     """What a job onboards the stores to."""
 
     SMS = "sms"
+    WHATSAPP = "whatsapp"
+
+
+class Operation(StrEnum):
+    """What a job does to each store."""
+
+    ONBOARD = "onboard"
+    OFFBOARD = "offboard"
 
 
 class OnboardingJobCreate(StrictBody):
     """Which stores to onboard: named (`store_ids`), or every store not yet onboarded of a
-    `country`, or of the whole directory (`all`). Exactly one of the three."""
+    `country`, or of the whole directory (`all`). Exactly one of the three. With `operation`
+    offboard, the stores are offboarded instead (a filter then selects the stores onboarded
+    on the offboarded channels)."""
+
+    operation: Operation = Field(
+        default=Operation.ONBOARD,
+        description="onboard (the default) or offboard: each store goes through the same "
+        "workflow as POST /clienteling/stores/{store_id}/offboard, with `channels` and "
+        "`release_number` as that request takes them.",
+    )
 
     store_ids: list[StoreId] | None = Field(
         default=None,
@@ -50,8 +70,16 @@ class OnboardingJobCreate(StrictBody):
     all: bool = Field(default=False, description="Every store of the directory not yet onboarded.")
     channel: Channel = Field(
         default=Channel.SMS,
-        description="The channel to onboard the stores to. Only `sms`: WhatsApp registration "
-        "needs each store's profile (POST /clienteling/stores/{store_id}/whatsapp/onboard).",
+        description="The channel to onboard the stores to: `sms`, or `whatsapp` for stores "
+        "already onboarded for SMS (their SMS number registered as a WhatsApp sender, as "
+        "POST /clienteling/stores/{store_id}/whatsapp/onboard does, with the store's name as "
+        "profile name; a filter then selects the stores on SMS without a sender).",
+    )
+    waba_id: WabaId | None = Field(
+        default=None,
+        pattern=WABA_ID_PATTERN,
+        description="WhatsApp jobs: the WhatsApp Business Account ID to link each store to; "
+        "when omitted, each store's sender group's.",
     )
     dry_run: bool = Field(
         default=False,
@@ -60,6 +88,17 @@ class OnboardingJobCreate(StrictBody):
     )
     enable: bool = Field(
         default=False, description="Also switch each store on for associates once onboarded."
+    )
+    channels: list[OffboardChannel] | None = Field(
+        default=None,
+        min_length=1,
+        description="Offboarding only: what to take down, `sms` and/or `whatsapp` (both when "
+        "omitted), as POST /clienteling/stores/{store_id}/offboard takes it.",
+    )
+    release_number: StrictBool | None = Field(
+        default=None,
+        description="Offboarding only: release the numbers taken down, which stops their "
+        "monthly cost (true when omitted); false keeps them owned and claimed by each store.",
     )
 
     @field_validator("store_ids")
@@ -78,6 +117,37 @@ class OnboardingJobCreate(StrictBody):
     @classmethod
     def _country(cls, value: str | None) -> str | None:
         return country_code(value) if value is not None else None
+
+    @property
+    def offboard_channels(self) -> frozenset[str]:
+        return frozenset(self.channels or ("sms", "whatsapp"))
+
+    @property
+    def release(self) -> bool:
+        return self.release_number is not False
+
+    @model_validator(mode="after")
+    def _options_of_the_operation(self) -> Self:
+        if self.operation == Operation.OFFBOARD:
+            if self.enable:
+                raise ValueError(
+                    "enable applies to onboarding; an offboarding job has no use for it"
+                )
+            if "channel" in self.model_fields_set:
+                raise ValueError("an offboarding job takes channels (a list), not channel")
+            if self.channels is not None and len(set(self.channels)) != len(self.channels):
+                raise ValueError("channels names a channel twice; name each once")
+            if self.waba_id is not None:
+                raise ValueError("waba_id applies to onboarding WhatsApp, not to offboarding")
+        else:
+            if self.waba_id is not None and self.channel != Channel.WHATSAPP:
+                raise ValueError('waba_id applies to WhatsApp: add channel "whatsapp"')
+            given = [n for n in ("channels", "release_number") if getattr(self, n) is not None]
+            if given:
+                raise ValueError(
+                    f'{" and ".join(given)} apply to offboarding: add operation "offboard"'
+                )
+        return self
 
     @model_validator(mode="after")
     def _one_selection(self) -> Self:
@@ -104,6 +174,10 @@ class JobCounts(BaseModel):
     in_progress: int
     onboarded: int
     already_onboarded: int = Field(description="Onboarded before the job reached them.")
+    offboarded: int = Field(description="Offboarding jobs: stores offboarded.")
+    nothing_to_offboard: int = Field(
+        description="Offboarding jobs: stores with nothing (left) to take down when reached."
+    )
     failed: int
     cancelled: int
 
@@ -111,9 +185,12 @@ class JobCounts(BaseModel):
 class JobStoreRead(BaseModel):
     store_id: str
     status: str = Field(
-        description="pending, in_progress, onboarded, already_onboarded, failed or cancelled."
+        description="pending, in_progress, onboarded, already_onboarded, offboarded, "
+        "nothing_to_offboard, failed or cancelled."
     )
-    phone_number: str | None
+    phone_number: str | None = Field(
+        description="The store's SMS number: the one bought, or the one taken down."
+    )
     message: str | None = Field(description="Why the store failed (or was skipped), in words.")
     attempts: int
     started_at: datetime | None = Field(description="When a worker first took the store.")
@@ -123,7 +200,14 @@ class JobStoreRead(BaseModel):
 class OnboardingJobRead(BaseModel):
     id: str
     status: str = Field(description="running, cancelling, cancelled or finished.")
-    channel: str
+    operation: str = Field(description="onboard or offboard.")
+    channel: str = Field(
+        description="Onboarding: the channel (sms). Offboarding: its channels, comma-separated."
+    )
+    channels: list[str] | None = Field(description="Offboarding: the channels taken down.")
+    release_number: bool | None = Field(
+        description="Offboarding: whether the numbers taken down are released."
+    )
     selection: dict[str, str | None] = Field(
         description="How the stores were chosen: by `store_ids`, `country` (and which) or `all`."
     )
@@ -165,7 +249,10 @@ class DryRunCountry(BaseModel):
 class DryRunStore(BaseModel):
     store_id: str
     country_code: str
-    action: str = Field(description="buy, already_onboarded or fail.")
+    action: str = Field(
+        description="buy, already_onboarded or fail; register for a WhatsApp job (its SMS "
+        "number becomes the sender: nothing is bought)."
+    )
     message: str | None
 
 
@@ -182,6 +269,59 @@ class OnboardingJobPlan(BaseModel):
     stores: list[DryRunStore]
 
 
+OFFBOARDING_PRICE_NOTE = (
+    "The count is exact; the monthly cost that stops is not computed for offboarding dry runs "
+    "yet: GET /clienteling/ledger has each number's purchase price."
+)
+
+
+class OffboardingDryRunStore(BaseModel):
+    store_id: str
+    country_code: str
+    action: str = Field(description="offboard, nothing_to_offboard or fail.")
+    released_numbers: list[str] = Field(description="Numbers it would release.")
+    kept_numbers: list[str] = Field(description="Numbers it would take down but keep.")
+    message: str | None = Field(description="Why the store would fail, in words.")
+
+
+class OffboardingJobPlan(BaseModel):
+    dry_run: bool = True
+    operation: str = "offboard"
+    channels: list[str]
+    release_number: bool
+    count: int = Field(description="Numbers the job would release.")
+    monthly_cost: MonthlyPriceRead | None = Field(
+        description="The monthly cost that stops. Not computed for offboarding dry runs yet "
+        "(always null; the ledger has each number's purchase price)."
+    )
+    note: str | None = Field(description="What the figures leave out.")
+    stores: list[OffboardingDryRunStore]
+
+
+def offboarding_plan_read(
+    planned: list[PlannedOffboarding], channels: list[str], release: bool
+) -> OffboardingJobPlan:
+    count = sum(len(p.released_numbers) for p in planned)
+    return OffboardingJobPlan(
+        channels=channels,
+        release_number=release,
+        count=count,
+        monthly_cost=None,
+        note=OFFBOARDING_PRICE_NOTE if count else None,
+        stores=[
+            OffboardingDryRunStore(
+                store_id=p.store_id,
+                country_code=p.country,
+                action=p.action,
+                released_numbers=p.released_numbers,
+                kept_numbers=p.kept_numbers,
+                message=p.message,
+            )
+            for p in planned
+        ],
+    )
+
+
 def store_status(item: OnboardingJobItem) -> str:
     if item.state == PENDING:
         return "pending"
@@ -192,6 +332,7 @@ def store_status(item: OnboardingJobItem) -> str:
 
 def job_read(view: JobView) -> OnboardingJobRead:
     counts = view.counts
+    options = view.job.options or {}
     return read_from(
         OnboardingJobRead,
         view.job,
@@ -200,10 +341,14 @@ def job_read(view: JobView) -> OnboardingJobRead:
             in_progress=counts["in_progress"],
             onboarded=counts["onboarded"],
             already_onboarded=counts["already_onboarded"],
+            offboarded=counts["offboarded"],
+            nothing_to_offboard=counts["nothing_to_offboard"],
             failed=counts["failed"],
             cancelled=counts["cancelled"],
         ),
         estimated_seconds_remaining=view.estimated_seconds_remaining,
+        channels=options.get("channels") if view.job.operation == OFFBOARD else None,
+        release_number=options.get("release_number") if view.job.operation == OFFBOARD else None,
         stores=None
         if view.items is None
         else [read_from(JobStoreRead, item, status=store_status(item)) for item in view.items],

@@ -29,8 +29,9 @@ from clienteling_setup.jobs.models import (
     OnboardingJobItem,
 )
 from clienteling_setup.jobs.plan import CountryPlan, plan_country
-from clienteling_setup.jobs.schemas import OnboardingJobCreate
+from clienteling_setup.jobs.schemas import Channel, OnboardingJobCreate, Operation
 from clienteling_setup.ledger.pricing import monthly_price
+from clienteling_setup.offboarding.service import take_down
 from clienteling_setup.providers.messaging import MessagingGateway, MonthlyPrice
 from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
 
@@ -48,7 +49,13 @@ class JobView:
         """At the pace of the stores finished so far (cancelled ones aside)."""
         if self.job.status in (FINISHED, CANCELLED):
             return 0.0
-        worked = sum(self.counts[k] for k in ("onboarded", "already_onboarded", "failed"))
+        worked = (
+            sum(
+                self.counts[k]
+                for k in ("onboarded", "already_onboarded", "offboarded", "nothing_to_offboard")
+            )
+            + self.counts["failed"]
+        )
         started = self.job.started_at
         if worked == 0 or started is None:
             return None
@@ -61,7 +68,7 @@ class JobView:
 class PlannedStore:
     store_id: str
     country: str
-    action: str  # buy, already_onboarded, fail
+    action: str  # buy (register, for WhatsApp), already_onboarded, fail
     message: str | None
 
 
@@ -124,16 +131,34 @@ def new_job_id() -> str:
     return f"job_{int(time.time() * 1000):012x}{secrets.token_hex(4)}"
 
 
+@dataclass(frozen=True)
+class PlannedOffboarding:
+    store_id: str
+    country: str
+    action: str  # offboard, nothing_to_offboard, fail
+    released_numbers: list[str]
+    kept_numbers: list[str]
+    message: str | None
+
+
 def start_job(
     uows: UnitsOfWork, tenant_id: str, body: OnboardingJobCreate, actor: Actor
 ) -> JobView:
-    """`actor` asked for the job: the ledger names them for every number it buys."""
+    """`actor` asked for the job: the ledger names them for every number it buys or releases."""
+    offboard = body.operation == Operation.OFFBOARD
     with uows.of(tenant_id) as uow:
         uow.tenants.require()
         stores = _selection(uow, body)
+        channels = sorted(body.offboard_channels)
         job = OnboardingJob(
             id=new_job_id(),
-            channel=body.channel,
+            operation=body.operation.value,
+            channel=",".join(channels) if offboard else body.channel,
+            options={"channels": channels, "release_number": body.release}
+            if offboard
+            else {"waba_id": body.waba_id}
+            if body.channel == Channel.WHATSAPP
+            else None,
             selection=_selection_record(body),
             enable=body.enable,
             status=RUNNING,
@@ -155,6 +180,8 @@ def plan_job(
     """The dry run: each store's action, each country's bundle (or problem)."""
     with uows.of(tenant_id) as uow:
         uow.tenants.require()
+        if body.channel == Channel.WHATSAPP:
+            return _plan_whatsapp(uow, body)
         stores = _selection(uow, body)
         named = [s for s, _ in stores] if body.store_ids is not None else []
         onboarded = uow.jobs.onboarded_among(named)
@@ -186,6 +213,31 @@ def _price(gateway: MessagingGateway, plan: CountryPlan, to_buy: int) -> Monthly
     if not to_buy or plan.number_type is None:
         return None
     return monthly_price(gateway, plan.country, plan.number_type)
+
+
+def plan_offboarding(
+    uows: UnitsOfWork, tenant_id: str, body: OnboardingJobCreate
+) -> list[PlannedOffboarding]:
+    """The dry run of an offboarding job: what each store would lose, and which numbers
+    would be released (their monthly cost stops) or kept."""
+    planned: list[PlannedOffboarding] = []
+    with uows.of(tenant_id) as uow:
+        uow.tenants.require()
+        for store_id, country in _selection(uow, body):
+            try:
+                left = take_down(uow, store_id, body.offboard_channels, release=body.release)
+            except errors.Conflict as exc:
+                planned.append(PlannedOffboarding(store_id, country, "fail", [], [], exc.message))
+                continue
+            if left is None:
+                planned.append(
+                    PlannedOffboarding(store_id, country, "nothing_to_offboard", [], [], None)
+                )
+                continue
+            numbers = [left[k] for k in ("phone_number", "whatsapp_number") if left.get(k)]
+            released, kept = (numbers, []) if body.release else ([], numbers)
+            planned.append(PlannedOffboarding(store_id, country, "offboard", released, kept, None))
+    return planned
 
 
 def get_job(uows: UnitsOfWork, tenant_id: str, job_id: str, *, with_stores: bool) -> JobView:
@@ -270,14 +322,57 @@ def _selection(uow: UnitOfWork, body: OnboardingJobCreate) -> list[tuple[str, st
                 "PUT /clienteling/stores/{store_id} or leave them out."
             )
         return [(s, found[s]) for s in body.store_ids]
-    stores = uow.jobs.selectable_stores(country=body.country)
+    if body.operation == Operation.OFFBOARD:
+        stores = uow.jobs.offboardable_stores(
+            country=body.country, channels=body.offboard_channels, release=body.release
+        )
+        if not stores:
+            where = f"of {body.country} " if body.country else ""
+            raise errors.Conflict(
+                f"No store {where}in the directory has anything to offboard on "
+                f"{' and '.join(sorted(body.offboard_channels))}: the job would have nothing "
+                "to do."
+            )
+        return stores
+    if body.channel == Channel.WHATSAPP:
+        stores = uow.jobs.whatsapp_selectable_stores(country=body.country)
+    else:
+        stores = uow.jobs.selectable_stores(country=body.country)
     if not stores:
         where = f"of {body.country} " if body.country else ""
+        if body.channel == Channel.WHATSAPP:
+            raise errors.Conflict(
+                f"No store {where}in the directory is onboarded for SMS without a WhatsApp "
+                "sender: the job would have nothing to do (a store gets WhatsApp after SMS)."
+            )
         raise errors.Conflict(
             f"Every store {where}in the directory is onboarded already (or there is none): "
             "the job would have nothing to do."
         )
     return stores
+
+
+def _plan_whatsapp(uow: UnitOfWork, body: OnboardingJobCreate) -> JobPlan:
+    """A WhatsApp job's dry run: it buys nothing (each store registers its SMS number)."""
+    planned: list[PlannedStore] = []
+    for store_id, country in _selection(uow, body):
+        sms = uow.onboardings.get(store_id)
+        sender = uow.senders.get(store_id)
+        group = uow.groups.get(sms.sender_group_id) if sms and sms.sender_group_id else None
+        if sender is not None and sender.sender_sid is not None:
+            planned.append(PlannedStore(store_id, country, ALREADY_ONBOARDED, None))
+        elif sms is None or sms.status != "onboarded":
+            message = f"Store '{store_id}' is not onboarded for SMS; WhatsApp comes after SMS."
+            planned.append(PlannedStore(store_id, country, "fail", message))
+        elif body.waba_id is None and (group is None or group.waba_id is None):
+            message = (
+                f"Store '{store_id}' has no WhatsApp Business Account: send waba_id, or put "
+                "the store in a sender group that has one."
+            )
+            planned.append(PlannedStore(store_id, country, "fail", message))
+        else:
+            planned.append(PlannedStore(store_id, country, "register", None))
+    return JobPlan(planned, [])
 
 
 def _selection_record(body: OnboardingJobCreate) -> dict[str, object]:

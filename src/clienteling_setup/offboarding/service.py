@@ -197,7 +197,7 @@ def claim(
                     f"{str(current.release_number).lower()}. Repeat that request to finish it."
                 )
             return current
-        plan = _take_down(uow, store_id, channels, release=release)
+        plan = take_down(uow, store_id, channels, release=release)
         if plan is None:
             if current is not None:
                 return current
@@ -234,7 +234,7 @@ def claim(
         return row
 
 
-def _take_down(
+def take_down(
     uow: UnitOfWork, store_id: str, channels: frozenset[str], *, release: bool
 ) -> dict[str, Any] | None:
     """What offboarding `channels` takes down now: the sender and its dedicated number, the

@@ -114,6 +114,7 @@ class OnboardingJobProgress(BaseModel):
 
     id: str
     status: str = Field(description="running, cancelling, cancelled or finished.")
+    operation: str = Field(description="onboard or offboard.")
     total: int
     counts: JobCounts
     estimated_seconds_remaining: float | None

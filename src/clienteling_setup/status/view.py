@@ -218,6 +218,7 @@ def build_document(status: StatusRepository, requirements: RequirementRepository
 _PROGRESS_FIELDS = {
     "id",
     "status",
+    "operation",
     "total",
     "counts",
     "estimated_seconds_remaining",
