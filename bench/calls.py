@@ -156,7 +156,7 @@ def render(results: list[CallsResult], started: datetime, machine: str) -> str:
         shown = ", ".join(str(c) for c in numbers)
         out.append(
             f"| {operation}: at most {most}, the same at {' and '.join(f'{n:,}' for n in SIZES)} "
-            f"existing numbers | {shown} | {'yes' if ok else '**no**'} |"
+            f"existing numbers | {shown} | {report.mark(ok)} |"
         )
     out += ["", END, ""]
     return "\n".join(out)

@@ -387,10 +387,6 @@ def measure_imports(
 # -- report ---------------------------------------------------------------------------------------
 
 
-def _mark(ok: bool) -> str:
-    return "yes" if ok else "**no**"
-
-
 def render(r: Results) -> str:
     out = [
         START,
@@ -497,24 +493,25 @@ def render(r: Results) -> str:
     if r.rss:
         out.append(
             f"| server RSS < {RSS_TARGET_MB:.0f} MB, {RSS_TENANTS} tenants of {STORES:,} "
-            f"stores read in turn | peak {r.peak_mb:.0f} MB | {_mark(r.peak_mb < RSS_TARGET_MB)} |"
+            f"stores read in turn | peak {r.peak_mb:.0f} MB "
+            f"| {report.mark(r.peak_mb < RSS_TARGET_MB)} |"
         )
     for cold in r.cold:
         ok = cold.p50_ratio <= COLD_P50_RATIO and cold.p99_ratio <= COLD_P99_RATIO
         out.append(
             f"| cold rebuild p50 <= {COLD_P50_RATIO:.0f}x, p99 <= {COLD_P99_RATIO:.0f}x "
             f"baseline ({cold.backend}, collector {cold.collector}) "
-            f"| {cold.p50_ratio:.1f}x, {cold.p99_ratio:.1f}x | {_mark(ok)} |"
+            f"| {cold.p50_ratio:.1f}x, {cold.p99_ratio:.1f}x | {report.mark(ok)} |"
         )
     for a in r.after_write:
         out.append(
             f"| read right after a write p50 <= {COLD_P50_RATIO:.0f}x baseline ({a.backend}) "
-            f"| {a.p50_ratio:.1f}x | {_mark(a.p50_ratio <= COLD_P50_RATIO)} |"
+            f"| {a.p50_ratio:.1f}x | {report.mark(a.p50_ratio <= COLD_P50_RATIO)} |"
         )
     for backend, readers, builds in r.flights:
         out.append(
             f"| one rebuild for {readers} concurrent readers after a change ({backend}) "
-            f"| {builds} | {_mark(builds == 1)} |"
+            f"| {builds} | {report.mark(builds == 1)} |"
         )
     for i in r.imports:
         ok = i.ratio <= IMPORT_RATIO and (i.rows < 100_000 or i.growth_mb < IMPORT_GROWTH_MB)
@@ -522,7 +519,7 @@ def render(r: Results) -> str:
         out.append(
             f"| import of {i.rows:,} rows <= {IMPORT_RATIO:.0f}x bulk insert"
             + (f", RSS growth < {IMPORT_GROWTH_MB:.0f} MB" if i.rows >= 100_000 else "")
-            + f" ({i.backend}) | {i.ratio:.1f}x{growth} | {_mark(ok)} |"
+            + f" ({i.backend}) | {i.ratio:.1f}x{growth} | {report.mark(ok)} |"
         )
     out += ["", END, ""]
     return "\n".join(out)

@@ -333,14 +333,15 @@ def render(runs: list[JobRun], count: int, started: datetime, machine: str, comm
         tenths = r.last_tenth_s / r.first_tenth_s
         out.append(
             f"| {r.servers} server(s): wall within {TARGET_FLOOR_RATIO}x the floor "
-            f"| {ratio:.2f}x | {_met(ratio <= TARGET_FLOOR_RATIO)} |"
+            f"| {ratio:.2f}x | {report.mark(ratio <= TARGET_FLOOR_RATIO)} |"
         )
         out.append(
             f"| {r.servers} server(s): last tenth within {TARGET_TENTHS_RATIO}x the first "
-            f"| {tenths:.2f}x | {_met(tenths <= TARGET_TENTHS_RATIO)} |"
+            f"| {tenths:.2f}x | {report.mark(tenths <= TARGET_TENTHS_RATIO)} |"
         )
         out.append(
-            f"| {r.servers} server(s): no duplicate | {r.duplicates} | {_met(not r.duplicates)} |"
+            f"| {r.servers} server(s): no duplicate | {r.duplicates} "
+            f"| {report.mark(not r.duplicates)} |"
         )
     for r in with_status:
         assert r.status is not None
@@ -348,14 +349,10 @@ def render(runs: list[JobRun], count: int, started: datetime, machine: str, comm
         ratio = r.status["p50_ms"] / r.baseline["p50_ms"]
         out.append(
             f"| status p50 during the job within {TARGET_STATUS_RATIO:.0f}x the baseline "
-            f"| {ratio:.1f}x | {_met(ratio <= TARGET_STATUS_RATIO)} |"
+            f"| {ratio:.1f}x | {report.mark(ratio <= TARGET_STATUS_RATIO)} |"
         )
     out += ["", END, ""]
     return "\n".join(out)
-
-
-def _met(ok: bool) -> str:
-    return "yes" if ok else "**no**"
 
 
 def section_of(text: str) -> str:

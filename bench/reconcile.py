@@ -258,7 +258,7 @@ def render(
             out.append(
                 f"| nothing changed, {r['runners']} runner(s): under {TARGET_WALL_S:.0f} s, at "
                 f"most {TARGET_CALLS} calls per tenant | {r['wall_s']:.1f} s, "
-                f"{r['calls_per_tenant']:.2f} | {'yes' if ok else '**no**'} |"
+                f"{r['calls_per_tenant']:.2f} | {report.mark(ok)} |"
             )
     out += ["", END, ""]
     return "\n".join(out)

@@ -56,7 +56,8 @@ def _ms(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _mark(ok: bool) -> str:
+def mark(ok: bool) -> str:
+    """A target's verdict in the reports' tables."""
     return "yes" if ok else "**no**"
 
 
@@ -149,26 +150,26 @@ def _targets(run: Run) -> list[str]:
             rows.append(
                 f"| status at 2,000 stores <= {STATUS_RATIO_AT_2000:.0f}x baseline p50, no "
                 f"Twilio call ({r.backend}) | {r.ratio:.1f}x, {r.twilio_calls} calls "
-                f"| {_mark(ok)} |"
+                f"| {mark(ok)} |"
             )
         if r.stores == 10_000:
             p50 = float(r.status["p50_ms"])
             rows.append(
                 f"| status at 10,000 stores < {STATUS_P50_AT_10000_MS:.0f} ms p50 ({r.backend}) "
-                f"| {_ms(p50)} ms | {_mark(p50 < STATUS_P50_AT_10000_MS)} |"
+                f"| {_ms(p50)} ms | {mark(p50 < STATUS_P50_AT_10000_MS)} |"
             )
     for backend, mem in run.rss_kb.items():
         peak = mem.get("VmHWM", 0) / 1024
         rows.append(
             f"| server RSS < {RSS_MB:.0f} MB at 10,000 stores ({backend}) | peak {peak:.0f} MB "
-            f"| {_mark(peak < RSS_MB)} |"
+            f"| {mark(peak < RSS_MB)} |"
         )
     for item in run.lists:
         p50 = float(item.cached["p50_ms"])
         rows.append(
             f"| {item.name}: cached < {CACHED_LIST_P50_MS:.0f} ms p50, first call one Twilio "
             f"round trip | {_ms(p50)} ms, {len(item.first_twilio_calls)} call(s) "
-            f"| {_mark(p50 < CACHED_LIST_P50_MS and len(item.first_twilio_calls) == 1)} |"
+            f"| {mark(p50 < CACHED_LIST_P50_MS and len(item.first_twilio_calls) == 1)} |"
         )
     for backend, results in run.bulk.items():
         sequential = next((b for b in results if b.clients == 1), None)
@@ -179,7 +180,7 @@ def _targets(run: Run) -> list[str]:
             ok = speedup >= BULK_SPEEDUP and duplicates == 0
             rows.append(
                 f"| bulk onboarding >= {BULK_SPEEDUP:.0f}x sequential, no duplicate purchase "
-                f"({backend}) | {speedup:.1f}x, {duplicates} duplicates | {_mark(ok)} |"
+                f"({backend}) | {speedup:.1f}x, {duplicates} duplicates | {mark(ok)} |"
             )
     return rows
 
