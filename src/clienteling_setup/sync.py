@@ -5,8 +5,8 @@ One runner per tenant at a time (a lease in the database, so several server proc
 
 A pass costs what changed: the subaccounts' statuses come from one list for the whole pass,
 each tenant's bundles, trust products and owned phone numbers from one list call each (per
-page of Twilio's), and the details (documents,
-address) only of those not settled in a final state (see `compliance.records`). Tenants run
+page of Twilio's), and the details (documents, address) only of those not settled in a final
+state (see `compliance.records`). Tenants run
 `Settings.sync_concurrency` at a time; a tenant another process holds is skipped, not waited
 for. A 429 is retried by the gateway in the thread of the tenant (the account) it came from,
 so it slows that account and not the pass.
@@ -226,7 +226,8 @@ def sync_compliance(ports: SyncPorts, tenant_id: str, account: AccountCredential
 def refresh_regulations_once(ports: SyncPorts, tenant_ids: list[str]) -> str:
     """`refresh_regulations`, by one runner at a time: they are Twilio-wide, so a runner that
     finds another refreshing them leaves it to that one."""
-    lease = "regulations:refresh"  # no tenant lease: a tenant id has no colon
+    # Not under "sync:": a tenant may be named "regulations", and its lease is "sync:<id>".
+    lease = "regulations:refresh"
     with try_exclusive(ports.uows, lease, lost=_LOST, seconds=SYNC_LEASE) as run:
         if run is None:
             return "regulations: being refreshed by another runner"
