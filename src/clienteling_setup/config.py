@@ -85,6 +85,12 @@ class Settings(BaseSettings):
         le=64,
         description="Tenants one reconciliation pass works on at once, in each process.",
     )
+    regulations_refresh_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Twilio's regulations (which country needs a bundle) are read again by a "
+        "reconciliation pass at most this often, across processes (0: every pass).",
+    )
     max_body_bytes: int = 1_000_000
     lease_heartbeat_timeout_seconds: float = Field(
         default=10.0,

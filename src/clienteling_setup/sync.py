@@ -6,7 +6,8 @@ One runner per tenant at a time (a lease in the database, so several server proc
 A pass costs what changed: the subaccounts' statuses come from one list for the whole pass,
 each tenant's bundles, trust products and owned phone numbers from one list call each (per
 page of Twilio's), and the details (documents, address) only of those not settled in a final
-state (see `compliance.records`). Tenants run
+state (see `compliance.records`); Twilio's regulations at most hourly
+(`refresh_regulations_once`). Tenants run
 `Settings.sync_concurrency` at a time; a tenant another process holds is skipped, not waited
 for. A 429 is retried by the gateway in the thread of the tenant (the account) it came from,
 so it slows that account and not the pass.
@@ -20,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -224,14 +225,37 @@ def sync_compliance(ports: SyncPorts, tenant_id: str, account: AccountCredential
 
 
 def refresh_regulations_once(ports: SyncPorts, tenant_ids: list[str]) -> str:
-    """`refresh_regulations`, by one runner at a time: they are Twilio-wide, so a runner that
-    finds another refreshing them leaves it to that one."""
+    """`refresh_regulations`, at most once per `regulations_refresh_seconds` and by one runner
+    at a time: they are Twilio-wide and change rarely, while reading them costs a call per
+    country. When they were last read is in the database, so the bound holds across server
+    processes, `clienteling-setup sync` runs and restarts."""
+    every = ports.settings.regulations_refresh_seconds
+    # Looked at before the lease too: a pass within the hour costs one query, not a lease.
+    current = _regulations_current(ports, every)
+    if current is not None:
+        return current
     # Not under "sync:": a tenant may be named "regulations", and its lease is "sync:<id>".
     lease = "regulations:refresh"
     with try_exclusive(ports.uows, lease, lost=_LOST, seconds=SYNC_LEASE) as run:
         if run is None:
             return "regulations: being refreshed by another runner"
+        # Again under the lease: a runner that held it until a moment ago has just read them.
+        current = _regulations_current(ports, every)
+        if current is not None:
+            return current
         return refresh_regulations(ports, tenant_ids)
+
+
+def _regulations_current(ports: SyncPorts, every: float) -> str | None:
+    """The report line when the regulations were read less than `every` seconds ago."""
+    with ports.uows.platform() as platform:
+        last = platform.requirements.last_refreshed()
+    if last is None or utcnow() - last >= timedelta(seconds=every):
+        return None
+    return (
+        f"regulations: current (last read {last:%Y-%m-%d %H:%M:%S} UTC; "
+        f"read again {every:.0f} s after that)"
+    )
 
 
 def refresh_regulations(ports: SyncPorts, tenant_ids: list[str]) -> str:
@@ -244,8 +268,10 @@ def refresh_regulations(ports: SyncPorts, tenant_ids: list[str]) -> str:
         if tenant is None:
             return "regulations: not refreshed (no tenant with an active Twilio subaccount)"
         account = platform.tenants.account(tenant)
+    began = utcnow()
     refreshed: list[str] = []
     failed: dict[str, str] = {}
+    unavailable = False
     for code, rule in sorted(load_rules().items()):
         if rule.sms_number_type is None:
             continue
@@ -254,6 +280,7 @@ def refresh_regulations(ports: SyncPorts, tenant_ids: list[str]) -> str:
         except ProviderError as exc:
             failed[code] = exc.message
             if isinstance(exc, ProviderUnavailable):
+                unavailable = True
                 break
             continue
         # An empty answer cannot lift a requirement the packaged table knows of: Twilio (and
@@ -265,6 +292,11 @@ def refresh_regulations(ports: SyncPorts, tenant_ids: list[str]) -> str:
                 code, number_type=rule.sms_number_type, bundle_required=required, at=utcnow()
             )
         refreshed.append(code)
+    if not unavailable:
+        # Twilio answered (a country it refused keeps its previous answer until the next
+        # read); when it was away, the next pass tries again rather than in an hour.
+        with ports.uows.platform() as platform:
+            platform.requirements.record_refreshed(began)
     line = f"regulations: refreshed {len(refreshed)} countries"
     if failed:
         reasons = "; ".join(f"{code}: {reason}" for code, reason in sorted(failed.items()))

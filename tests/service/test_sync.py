@@ -10,12 +10,13 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
 from clienteling_setup.compliance import records
-from clienteling_setup.compliance.models import BundleRecord
+from clienteling_setup.compliance.models import BundleRecord, RegulationsRefresh
 from clienteling_setup.compliance.rules import load_rules
 from clienteling_setup.db.base import utcnow
 from clienteling_setup.db.session import transaction
@@ -347,8 +348,68 @@ def test_regulations_refresh_what_a_country_requires(
 
     with emulator.state.lock:
         del emulator.state.regulations[sid]
+    # Within the hour a pass does not read them again: the answer stands.
+    assert str(sync_all(service.runtime).regulations).startswith("regulations: current")
+    assert _country(api, "US")["regulatory_bundle"]["required"] is True
+    _regulations_read_ago(service, hours=2)
     sync_all(service.runtime)
     assert _country(api, "US")["regulatory_bundle"]["required"] is False
+
+
+def _regulations_read_ago(service: Service, *, hours: float) -> None:
+    """Let time pass since the regulations were last read (as a later pass would find)."""
+    with transaction(service.runtime.sessions) as session:
+        row = session.get(RegulationsRefresh, "twilio")
+        assert row is not None
+        row.refreshed_at = utcnow() - timedelta(hours=hours)
+
+
+def _regulation_reads(emulator: EmulatorServer) -> int:
+    """Lists of a country's regulations (not the fetch of one a bundle names)."""
+    return sum(1 for r in emulator.state.requests if r.path.endswith("/Regulations"))
+
+
+def test_regulations_are_read_at_most_hourly(
+    api: Api, service: Service, emulator: EmulatorServer
+) -> None:
+    """Twilio's regulations are Twilio-wide and change rarely: a pass reads them (a call per
+    country) only when the last read is an hour old, whichever process made it."""
+    _setup(api, {"nl-ams": NL_STORE})
+    supported = sum(1 for rule in load_rules().values() if rule.sms_supported)
+    emulator.state.clear_requests()
+    assert sync_all(service.runtime).regulations == f"regulations: refreshed {supported} countries"
+    assert _regulation_reads(emulator) == supported
+
+    emulator.state.clear_requests()
+    report = sync_all(service.runtime)
+    assert report.done == ["acme"]
+    assert str(report.regulations).startswith("regulations: current (last read ")
+    assert _regulation_reads(emulator) == 0
+
+    _regulations_read_ago(service, hours=0.5)
+    assert str(sync_all(service.runtime).regulations).startswith("regulations: current")
+    assert _regulation_reads(emulator) == 0
+
+    _regulations_read_ago(service, hours=1)
+    assert sync_all(service.runtime).regulations == f"regulations: refreshed {supported} countries"
+    assert _regulation_reads(emulator) == supported
+
+
+def test_regulations_read_while_twilio_is_away_are_read_again_by_the_next_pass(
+    api: Api, service: Service, emulator: EmulatorServer
+) -> None:
+    _setup(api, {"nl-ams": NL_STORE})
+    supported = sum(1 for rule in load_rules().values() if rule.sms_supported)
+    fault = emulator.state.add_fault(
+        method="GET", path=r"/Regulations", kind="error", status=503, times=None
+    )
+    report = sync_all(service.runtime)
+    fault.cancel()
+    assert "not refreshed (table or previous answer kept)" in str(report.regulations)
+
+    emulator.state.clear_requests()
+    assert sync_all(service.runtime).regulations == f"regulations: refreshed {supported} countries"
+    assert _regulation_reads(emulator) == supported
 
 
 def test_sync_command_line_run(api: Api, service: Service, emulator: EmulatorServer) -> None:
@@ -367,14 +428,18 @@ def test_sync_command_line_run(api: Api, service: Service, emulator: EmulatorSer
             "CLIENTELING_TWILIO__AUTH_TOKEN": emulator.state.master_auth_token,
         }
     )
-    run = subprocess.run(
-        [sys.executable, "-m", "clienteling_setup.cli", "sync", "--tenant", "acme"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+
+    def sync_command() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "clienteling_setup.cli", "sync", "--tenant", "acme"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    run = sync_command()
     assert run.returncode == 0, run.stderr
     supported = sum(1 for rule in load_rules().values() if rule.sms_supported)
     assert run.stdout.splitlines() == [
@@ -383,6 +448,15 @@ def test_sync_command_line_run(api: Api, service: Service, emulator: EmulatorSer
     ]
     assert "Synchronising tenants" in run.stderr
     assert _country(api, "NL")["regulatory_bundle"]["status"] == "in-review"
+
+    # Another process, within the hour: the regulations read by the first one stand.
+    emulator.state.clear_requests()
+    again = sync_command()
+    assert again.returncode == 0, again.stderr
+    lines = again.stdout.splitlines()
+    assert lines[0].startswith("regulations: current (last read ")
+    assert lines[1:] == ["synchronised: acme"]
+    assert _regulation_reads(emulator) == 0
 
 
 def test_an_empty_regulations_answer_does_not_lift_a_known_requirement(
@@ -431,8 +505,7 @@ def test_a_pass_that_changes_nothing_keeps_the_status_fingerprint(
     for _ in range(2):
         report = sync_all(service.runtime)
         assert report.done == ["acme"]
-        assert report.regulations is not None
-        assert report.regulations.startswith("regulations: refreshed")
+        assert str(report.regulations).startswith("regulations: current")  # read by the first
         assert _fingerprint(service) == before
     after = api.get("/clienteling/onboarding-status").json()
     # Only the reconciliation's own time moved (read past the cached document).

@@ -52,3 +52,17 @@ class CountryRequirement(Base):
     number_type: Mapped[str] = mapped_column(String(20))
     bundle_required: Mapped[bool]
     refreshed_at: Mapped[datetime]
+
+
+class RegulationsRefresh(Base):
+    """When Twilio's regulations were last refreshed into ``country_requirements`` (one row).
+
+    In the database rather than in a process, so the hourly bound holds across server
+    processes, `clienteling-setup sync` runs and restarts (`sync.refresh_regulations_once`).
+    """
+
+    __tablename__ = "regulations_refreshes"
+
+    #: Always "twilio": the regulations are Twilio-wide.
+    scope: Mapped[str] = mapped_column(String(20), primary_key=True)
+    refreshed_at: Mapped[datetime]

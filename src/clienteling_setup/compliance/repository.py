@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from clienteling_setup.compliance.models import (
     BundleRecord,
     CountryRequirement,
+    RegulationsRefresh,
     TrustProductRecord,
 )
 from clienteling_setup.db.repository import TenantScoped
@@ -184,3 +185,19 @@ class RequirementRepository:
         row.bundle_required = bundle_required
         row.refreshed_at = at
         return row
+
+    def last_refreshed(self) -> datetime | None:
+        """When the regulations were last refreshed from Twilio (None: never)."""
+        row = self.session.get(RegulationsRefresh, _TWILIO)
+        return row.refreshed_at if row is not None else None
+
+    def record_refreshed(self, at: datetime) -> None:
+        row = self.session.get(RegulationsRefresh, _TWILIO, with_for_update=True)
+        if row is None:
+            self.session.add(RegulationsRefresh(scope=_TWILIO, refreshed_at=at))
+        else:
+            row.refreshed_at = at
+
+
+#: The one row of `RegulationsRefresh`: Twilio's regulations are the same for every account.
+_TWILIO = "twilio"

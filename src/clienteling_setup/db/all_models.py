@@ -3,6 +3,7 @@
 from clienteling_setup.compliance.models import (
     BundleRecord,
     CountryRequirement,
+    RegulationsRefresh,
     TrustProductRecord,
 )
 from clienteling_setup.db.base import Base
@@ -36,6 +37,7 @@ __all__ = [
     "OptInTemplate",
     "OwnedNumberRecord",
     "Reconciliation",
+    "RegulationsRefresh",
     "SenderGroup",
     "Store",
     "StoreFragment",
