@@ -40,9 +40,9 @@ def main() -> None:
 
     from clienteling_setup import gc_tuning
     from clienteling_setup.app import create_app
+    from clienteling_setup.background import background_for
     from clienteling_setup.bootstrap import build_runtime
     from clienteling_setup.config import Settings
-    from clienteling_setup.jobs.runner import JobRunner, runner_settings
     from clienteling_setup.logs import configure_logging
 
     parser = argparse.ArgumentParser()
@@ -58,15 +58,15 @@ def main() -> None:
     app = create_app(runtime)
     if os.environ.get("CLIENTELING_BENCH_BASELINE") == "1":
         app.include_router(router)
-    # The bulk onboarding workers, as `serve` runs them.
-    jobs = JobRunner(runtime, runner_settings(settings.jobs, settings.resolved_database_url()))
-    jobs.start()
+    # The bulk onboarding workers (and periodic reconciliation), as `serve` runs them.
+    background = background_for(runtime, settings, runtime.public_base_url)
+    background.start()
     if not args.default_gc:
         gc_tuning.for_serving()  # as `clienteling-setup serve` does
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
     finally:
-        jobs.stop()
+        background.stop()
         runtime.close()
 
 

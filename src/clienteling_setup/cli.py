@@ -48,19 +48,18 @@ def serve(host: str, port: int) -> None:
 
     from clienteling_setup import gc_tuning
     from clienteling_setup.app import create_app
+    from clienteling_setup.background import background_for
     from clienteling_setup.bootstrap import build_runtime
-    from clienteling_setup.jobs.runner import JobRunner, runner_settings
     from clienteling_setup.logs import configure_logging
-    from clienteling_setup.sync import PeriodicSync
 
     settings = _settings()
     configure_logging(settings.log_level)
     runtime = build_runtime(settings, public_base_url=f"http://{host}:{port}")
     app = create_app(runtime)
-    periodic = PeriodicSync(runtime, settings.sync_interval_seconds)
-    periodic.start()
-    jobs = JobRunner(runtime, runner_settings(settings.jobs, settings.resolved_database_url()))
-    jobs.start()
+    # After the runtime: on the embedded default this process serves the Twilio emulator and
+    # the worker process finds it (`embedded_twilio`).
+    background = background_for(runtime, settings, runtime.public_base_url)
+    background.start()
     embedded = settings.twilio.mode == "emulator" and not settings.twilio.api_base_url
     click.echo(f"Clienteling Setup API on http://{host}:{port}")
     click.echo(f"  API reference: http://{host}:{port}/docs")
@@ -75,8 +74,39 @@ def serve(host: str, port: int) -> None:
     try:
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     finally:
-        periodic.stop()
-        jobs.stop()
+        background.stop()
+        runtime.close()
+
+
+@main.command(hidden=True)
+@click.option("--public-base-url", required=True, help="Where the API answers (callbacks).")
+@click.option("--parent", type=int, default=None, help="Exit when this process dies.")
+def worker(public_base_url: str, parent: int | None) -> None:
+    """The job workers and periodic reconciliation of `serve`, in a process of their own
+    (started by `serve`; see `clienteling_setup.background`)."""
+    import threading
+
+    from clienteling_setup import gc_tuning
+    from clienteling_setup.background import InProcess, die_with_parent
+    from clienteling_setup.bootstrap import build_runtime
+    from clienteling_setup.logs import configure_logging
+
+    die_with_parent(parent)
+    settings = _settings()
+    configure_logging(settings.log_level)
+    # The serving process applied the migrations and serves the embedded emulator, if any.
+    runtime = build_runtime(settings, public_base_url=public_base_url, apply_migrations=False)
+    background = InProcess(runtime, settings)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    background.start()
+    gc_tuning.for_serving()
+    try:
+        while not stopped.wait(1.0):
+            pass
+    finally:
+        background.stop()
         runtime.close()
 
 

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         le=64,
         description="Tenants one reconciliation pass works on at once, in each process.",
     )
+    background_process: bool = Field(
+        default=True,
+        description="`serve` runs the job workers and the periodic reconciliation in a child "
+        "process (false: as threads of the serving process, sharing its GIL with the API).",
+    )
     regulations_refresh_seconds: float = Field(
         default=3600.0,
         ge=0,

@@ -100,6 +100,16 @@ class ServerProcess:
         assert self.process is not None
         return self.process.pid
 
+    def children(self) -> set[int]:
+        """The pids of the server's child processes (its background worker process)."""
+        found: set[int] = set()
+        for task in Path(f"/proc/{self.pid}/task").glob("*"):
+            try:
+                found.update(int(pid) for pid in (task / "children").read_text().split())
+            except OSError:
+                continue  # the thread ended meanwhile
+        return found
+
     def start(self) -> ServerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
