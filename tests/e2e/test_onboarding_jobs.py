@@ -6,6 +6,8 @@ store holds (an orphan)."""
 
 from __future__ import annotations
 
+import os
+import signal
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -152,6 +154,35 @@ def test_a_server_killed_mid_job_is_replaced_and_the_job_finishes_once_per_store
     job = _wait_finished(api, job_id)
     _assert_one_number_per_store(emulator, api, stores, job)
     second.stop()
+
+
+def test_a_worker_process_killed_mid_job_is_started_again_and_the_job_finishes_once_per_store(
+    deployment: Deployment, connect: Callable[[ServerProcess], Api]
+) -> None:
+    """The job workers run in a child process of the server (`clienteling_setup.background`):
+    killed alone, mid-purchase, it is started again by the server, which answers throughout."""
+    emulator = deployment.emulator
+    stores = _stores(30)
+    with deployment.start_server("server") as server:
+        api = connect(server)
+        _prepare(api, stores)
+        emulator.state.latency = 0.05
+        started = api.post(JOBS, json={"all": True})
+        assert started.status_code == 202, started.text
+        job_id = started.json()["id"]
+        wait_until(lambda: _job(api, job_id)["counts"]["onboarded"] >= 3, "three stores onboarded")
+        held = emulator.state.add_fault(
+            method="POST", path=PURCHASE, kind="after_apply", status=0, delay=600, times=1
+        )
+        wait_until(lambda: held.hits == 1, "a purchase applied and held")
+        (worker,) = server.children()
+        os.kill(worker, signal.SIGKILL)
+        assert api.get("/clienteling/onboarding-status").status_code == 200
+        emulator.state.clear_faults()
+        emulator.state.latency = 0.0
+        wait_until(lambda: server.children() - {worker} != set(), "another worker process")
+        job = _wait_finished(api, job_id)
+        _assert_one_number_per_store(emulator, api, stores, job)
 
 
 def test_two_servers_share_one_job_without_duplicating_a_store(

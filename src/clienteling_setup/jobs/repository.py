@@ -229,6 +229,12 @@ class JobItemRepository(TenantScopedRepository[OnboardingJobItem]):
         query = select(JobBudget).where(JobBudget.tenant_id == self.tenant_id).with_for_update()
         return self.session.execute(query.execution_options(populate_existing=True)).scalar_one()
 
+    def concurrency(self) -> int | None:
+        """The budget's concurrency as last committed, without locking its row (None: no
+        budget yet)."""
+        query = select(JobBudget.concurrency).where(JobBudget.tenant_id == self.tenant_id)
+        return self.session.scalar(query)
+
     def in_flight(self, fresh_after: datetime) -> int:
         """Items of the tenant being worked on now (claimed, heartbeat fresh), in any job."""
         return self._count(Item.state == CLAIMED, Item.heartbeat_at >= fresh_after)

@@ -238,7 +238,7 @@ class JobRunner:
                 item.phone_number = result.phone_number or item.phone_number
                 item.finished_at = now
                 if result.outcome in (ONBOARDED, OFFBOARDED):
-                    self._grow(uow.job_items.budget, now)
+                    self._grow(uow.job_items.budget, uow.job_items.concurrency())
             else:
                 item.state = PENDING
                 item.worker = None
@@ -248,10 +248,14 @@ class JobRunner:
             uow.flush()
             uow.job_items.settle(task.job_id, now)
 
-    def _grow(self, budget_of: _BudgetOf, now: datetime) -> None:
+    def _grow(self, budget_of: _BudgetOf, concurrency: int | None) -> None:
         """Additive increase: one more store at once per window of successes, up to the
-        configured concurrency (no write at all once it is there)."""
+        configured concurrency. `concurrency`: the budget's as last committed; once it is at
+        the limit the row is neither locked nor written (every finish would otherwise queue
+        on the tenant's one row; a 429 that lowers it meanwhile only delays one increase)."""
         limit = self.settings.tenant_concurrency
+        if concurrency is not None and concurrency >= limit:
+            return
         budget = budget_of(limit)
         if budget.concurrency >= limit:
             return

@@ -305,8 +305,11 @@ def _run_steps(
                 plan.account, plan.messaging_service_sid, number.sid
             )
         )
-        _record(uows, plan, step="in_messaging_service")
         if number.voice_application_sid != plan.voice_app_sid:
+            # Recorded only when a step follows: on the happy path (the voice application set
+            # by the purchase) the next record is the last. Either way a repeat redoes every
+            # step, each one adopting what is done already.
+            _record(uows, plan, step="in_messaging_service")
             run.step(
                 lambda: gateway.set_number_voice_application(
                     plan.account, number.sid, plan.voice_app_sid
