@@ -82,6 +82,9 @@ class GatewayBase:
         self._lock = threading.Lock()
         self._clients: dict[str, tuple[str, Any]] = {}
         self._regulations: dict[str, Regulation] = {}
+        #: Held while every regulation is listed once (`compliance._regulation`).
+        self._regulations_listing = threading.Lock()
+        self._regulations_listed = False
         self._price_ttl = price_ttl
         self._clock = clock
         self._prices: dict[str, CountryPrices] = {}

@@ -10,6 +10,7 @@ from clienteling_setup.providers.messaging import (
     Bundle,
     NotFound,
     NumberType,
+    ProviderError,
     Regulation,
     SupportingDocument,
     TrustProduct,
@@ -88,7 +89,15 @@ class ComplianceCalls(GatewayBase):
         )
 
     def _regulation(self, account: AccountCredentials, sid: str) -> Regulation | None:
-        """Regulations are Twilio-wide and immutable: fetched once, then cached."""
+        """Regulations are Twilio-wide and immutable: the first one this process needs lists
+        them all (one call of 1,000 per page, where fetching each bundle's would cost one call
+        per distinct regulation, and more when a pass's threads miss at once), then cached;
+        one the list missed is fetched."""
+        with self._lock:
+            cached = self._regulations.get(sid)
+        if cached is not None:
+            return cached
+        self._list_every_regulation(account)
         with self._lock:
             cached = self._regulations.get(sid)
         if cached is not None:
@@ -102,6 +111,23 @@ class ComplianceCalls(GatewayBase):
         with self._lock:
             self._regulations[sid] = regulation
         return regulation
+
+    def _list_every_regulation(self, account: AccountCredentials) -> None:
+        """Once per process (the threads that miss meanwhile wait for it); a failure leaves
+        it to the next miss, and this one to a fetch."""
+        with self._regulations_listing:
+            if self._regulations_listed:
+                return
+            regulations_api = self._regulatory(account).regulations
+            try:
+                found = self._call("list regulations", lambda: regulations_api.list(page_size=1000))
+            except ProviderError:
+                return
+            with self._lock:
+                self._regulations.update(
+                    (r.sid, r) for r in map(mapping.regulation, found) if r.sid
+                )
+            self._regulations_listed = True
 
     def _bundle_failure(self, account: AccountCredentials, bundle_sid: str) -> str | None:
         bundle = self._regulatory(account).bundles(bundle_sid)
