@@ -222,12 +222,11 @@ class StatusRepository(TenantScoped):
             rows = _STORES_ARRAY_SQLITE.rows(self.session, self._mine)
         else:
             connection = self.session.connection()
-            # Local to the transaction, and put back at once: only this query is planned so.
+            # Local to the transaction and put back at once: only this query is planned so
+            # (should it fail, the transaction's rollback puts it back).
             was = connection.exec_driver_sql(_NO_SORT).scalar_one()
-            try:
-                rows = _STORES_ARRAY_POSTGRESQL.rows(self.session, self._mine, binary=True)
-            finally:
-                connection.exec_driver_sql(_SORT_AGAIN, (was,))
+            rows = _STORES_ARRAY_POSTGRESQL.rows(self.session, self._mine, binary=True)
+            connection.exec_driver_sql(_SORT_AGAIN, (was,))
         return bytes(rows[0][0] or b"")
 
     def fragment_counts(self) -> list[tuple[str, int, int]]:
