@@ -15,7 +15,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import SecretStr
 
 from clienteling_setup import console, errors, webhooks
-from clienteling_setup.auth.middleware import TENANT_PATTERN, AuthMiddleware
+from clienteling_setup.auth.middleware import AuthMiddleware
+from clienteling_setup.auth.tenant_names import TENANT_PATTERN
 from clienteling_setup.compliance import callbacks as compliance_callbacks
 from clienteling_setup.compliance import endpoints as compliance_endpoints
 from clienteling_setup.db.session import ping

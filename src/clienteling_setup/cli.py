@@ -119,7 +119,7 @@ def _redact(url: str) -> str:
 
 def _tenant_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     """A `--tenant` the API could serve: the rule of the Tenant header."""
-    from clienteling_setup.auth.middleware import TENANT_PATTERN
+    from clienteling_setup.auth.tenant_names import TENANT_PATTERN
 
     if not TENANT_PATTERN.fullmatch(value):
         raise click.BadParameter(
@@ -274,11 +274,13 @@ def import_stores(file: Path, tenant: str) -> None:
             raise _InvalidRows
 
     # The worker is forked first, before this process opens any database connection.
-    pool = multiprocessing.get_context("fork").Pool(1)
+    pool = multiprocessing.get_context("fork").Pool(
+        int(__import__("os").environ.get("H18_WORKERS", "1"))
+    )
     url = settings.resolved_database_url()
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        migrations.upgrade(url)
+        migrations.upgrade_sqlite(url)
     engine = make_engine(url)
     count = 0
     try:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from clienteling_setup.db import migrate
@@ -32,6 +35,42 @@ def test_upgrade_head_matches_the_models(backend: str, tmp_path: Path) -> None:
     else:
         with postgres_database() as url:
             check(url)
+
+
+def test_the_store_import_upgrades_a_sqlite_database_only_when_it_is_behind(
+    tmp_path: Path,
+) -> None:
+    """`upgrade_sqlite` reads the head from the migration files' text (no Alembic import at
+    each store import): the same head as Alembic's; a database at an older revision, or none
+    at all, is upgraded; one at the head is left as it is."""
+    assert (
+        migrate.single_head()
+        == ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_current_head()
+    )
+    url = sqlite_url(tmp_path)
+
+    def revision() -> str:
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                return str(conn.execute(text("SELECT version_num FROM alembic_version")).scalar())
+        finally:
+            engine.dispose()
+
+    migrate.upgrade_sqlite(url)  # no database yet
+    assert revision() == migrate.single_head()
+    command.downgrade(migrate.alembic_config(url), "-1")
+    assert revision() != migrate.single_head()
+    migrate.upgrade_sqlite(url)
+    assert revision() == migrate.single_head()
+    # At the head: Alembic is not even imported (a process of its own, to see that).
+    program = (
+        "import sys; from clienteling_setup.db import migrate; "
+        f"migrate.upgrade_sqlite({url!r}); print('alembic' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, check=True)
+    assert done.stdout.decode().strip() == "False"
+    assert revision() == migrate.single_head()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

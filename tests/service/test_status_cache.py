@@ -152,3 +152,36 @@ def test_metrics_show_the_status_cache(api: Api, service: Service) -> None:
     assert 0 < after[f"{prefix}_bytes"] <= after[f"{prefix}_max_bytes"]
     assert after[f"{prefix}_max_bytes"] == service.runtime.settings.status_cache_bytes
     assert "/metrics" not in api.get("/openapi.json").json()["paths"]
+
+
+def test_a_read_after_a_write_to_a_store_reuses_the_head_and_the_tail(
+    api: Api, service: Service
+) -> None:
+    """Issue 16 item 5: while stores change (as during a bulk job), each read rebuilds the
+    document but keeps its head (the tenant, Twilio, the countries) and its tail (the
+    disabling, the account's numbers) when nothing they show changed; a change to what they
+    show rebuilds them, at once."""
+    enable(api)
+    put_store(api, "us-nyc")
+    put_store(api, "de-ber")
+    _status(api)
+    stats = service.runtime.status_cache.stats
+
+    before = stats()
+    put_store(api, "us-nyc", name="Renamed")
+    names = {s["id"]: s["name"] for s in _status(api)["stores"]}  # type: ignore[attr-defined]
+    assert names["us-nyc"] == "Renamed"
+    assert (stats().builds - before.builds, stats().part_hits - before.part_hits) == (1, 2)
+
+    before = stats()
+    put_store(
+        api, "fr-par", country_code="FR", phone=None
+    )  # a new country: the head's counts change
+    countries = [c["country_code"] for c in _status(api)["countries"]]  # type: ignore[attr-defined]
+    assert countries == ["DE", "FR", "US"]
+    assert (stats().builds - before.builds, stats().part_hits - before.part_hits) == (1, 1)
+
+    before = stats()
+    api.put("/clienteling/opt-in-template", json={"body": "Reply YES"})
+    assert _status(api)["opt_in"]["exists"] is True  # type: ignore[index]
+    assert (stats().builds - before.builds, stats().part_hits - before.part_hits) == (1, 0)

@@ -318,3 +318,31 @@ def test_a_store_given_twice_in_one_import_is_stored_and_shown_as_given_last(
     assert listed["e"]["name"] == "Last e"
     assert orjson.loads(stored(service)["b"])["name"] == "Last b"
     assert_current(api, service)
+
+
+def test_the_database_joins_the_entries_in_the_order_a_build_from_the_rows_shows(
+    api: Api, service: Service
+) -> None:
+    """The `stores` array is joined by the database (one value, not a row per store), in store
+    id order as the rows are read: ids that differ in case and punctuation, onboarded and not,
+    with WhatsApp senders, in several countries, byte for byte what a build from the rows
+    gives, and what the API answers."""
+    enable(api)
+    ids = ["b-2", "B-2", "a.1", "a-1", "a_1", "A1", "a1", "Z", "0x", "z.9", "a"]
+    for index, store_id in enumerate(ids):
+        country = ("US", "DE", "GB")[index % 3]
+        put_store(
+            api, store_id, name=f'Store «{store_id}» "{index}"', country_code=country, phone=None
+        )
+    onboard_sms(api, "a-1")
+    onboard_sms(api, "z.9")
+    onboard_whatsapp(api, "a-1")
+    assert_current(api, service)
+    with service.runtime.uows.of(api.tenant) as uow:
+        status = StatusRepository(uow.session, api.tenant)
+        shown = [
+            store["id"]
+            for store in orjson.loads(build_document(status, uow.requirements))["stores"]
+        ]
+        assert shown == [store_id for store_id, _, _ in status.stores()]  # by id, as stored
+        assert sorted(shown) == sorted(ids)

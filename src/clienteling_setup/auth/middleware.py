@@ -5,17 +5,16 @@ granting the tenant (403); only then is the body looked at.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from clienteling_setup.auth.jwks import IdentityProviderUnavailable
+from clienteling_setup.auth.tenant_names import TENANT_PATTERN
 from clienteling_setup.auth.tokens import InvalidToken, TokenVerifier
 from clienteling_setup.http_context import send_error
 
-TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 PROTECTED_PREFIX = "/clienteling/"
 PUBLIC_PREFIXES = ("/clienteling/webhooks/",)
 

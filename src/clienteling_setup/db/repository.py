@@ -24,6 +24,7 @@ write, its `updated_at` does not move), so a writer that finds nothing changed w
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
@@ -190,15 +191,17 @@ class DriverUpsert:
         table = self.model.__table__.c
         fixed = []
         for name in self.constants:  # as SQLAlchemy would send them (SQLite: text dates)
-            process = table[name].type.bind_processor(dialect)
+            # The dialect's own type: a type decorator's processor alone leaves a datetime,
+            # which the driver would format another way (and once per row).
+            process = table[name].type.dialect_impl(dialect).bind_processor(dialect)
             fixed.append(process(constants[name]) if process else constants[name])
         if order is not None:  # SQLite: positional, row by row
             every = tuple(fixed)
             if order == tuple(range(len(self.columns) + len(every))):
                 connection.exec_driver_sql(sql, [row + every for row in rows])
             else:
-                whole = [row + every for row in rows]
-                connection.exec_driver_sql(sql, [tuple(r[i] for i in order) for r in whole])
+                arrange = itemgetter(*order)
+                connection.exec_driver_sql(sql, [arrange(row + every) for row in rows])
             return
         # One statement may not change a row twice: of rows with one key, the last wins (as
         # it does row by row).

@@ -16,6 +16,14 @@ The cache is bounded by the bytes of the documents it holds (least recently read
 not by a count of tenants: one retailer with 10,000 stores weighs as much as a hundred small
 ones. Concurrent readers of one tenant that miss on the same fingerprint share one build
 (single flight): the first builds, the others wait for its document.
+
+Beside each document the cache keeps two of its parts (`part`), under the same bound: the head
+(the tenant, Twilio, the opt-in template, the country summaries) and the tail (the disabling,
+the account's numbers and their orphans), each keyed by what it is built from. While a bulk
+job writes, every read misses on the document, but the parts still match (a store's write
+moves only the stores' figures of the fingerprint, and the country counts when a store is
+onboarded): the read joins the stores' stored entries between them, and the orphans' query
+and the compliance rows are not read again.
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ from clienteling_setup.status.repository import StatusRepository
 DEFAULT_MAX_BYTES = 48 * 1024 * 1024
 #: Bookkeeping per entry beyond the document itself (key tuple, dict slot, bytes header).
 ENTRY_OVERHEAD = 512
+#: The slot of a tenant's whole document (its parts have their own names).
+DOCUMENT = "document"
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,8 @@ class CacheStats:
     builds: int
     #: Readers that waited for another reader's build of the same document instead of building.
     shared: int
+    #: Builds that reused a cached part (head or tail) instead of building it.
+    part_hits: int
 
 
 class _Flight:
@@ -61,10 +73,11 @@ class StatusCache:
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.max_bytes = max_bytes
-        self._documents: OrderedDict[str, tuple[tuple[Any, ...], bytes]] = OrderedDict()
+        #: (tenant, DOCUMENT or a part's name) -> (key, bytes), least recently read first.
+        self._documents: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], bytes]] = OrderedDict()
         self._flights: dict[tuple[str, tuple[Any, ...]], _Flight] = {}
         self._bytes = 0
-        self._hits = self._misses = self._builds = self._shared = 0
+        self._hits = self._misses = self._builds = self._shared = self._part_hits = 0
         self._lock = threading.Lock()
 
     def get_or_build(self, status: StatusRepository, build: Callable[[], bytes]) -> bytes:
@@ -74,9 +87,9 @@ class StatusCache:
         tenant_id = status.tenant_id
         key = status.fingerprint()
         with self._lock:
-            hit = self._documents.get(tenant_id)
+            hit = self._documents.get((tenant_id, DOCUMENT))
             if hit is not None and hit[0] == key:
-                self._documents.move_to_end(tenant_id)
+                self._documents.move_to_end((tenant_id, DOCUMENT))
                 self._hits += 1
                 return hit[1]
             self._misses += 1
@@ -100,21 +113,42 @@ class StatusCache:
                 del self._flights[(tenant_id, key)]
             flight.done.set()
 
+    def part(
+        self, tenant_id: str, name: str, key: tuple[Any, ...], build: Callable[[], bytes]
+    ) -> bytes:
+        """The tenant's part `name` of the document (serialised) if it was built from `key`,
+        else `build()`, remembered under `key`. Called while building the document."""
+        slot = (tenant_id, name)
+        with self._lock:
+            hit = self._documents.get(slot)
+            if hit is not None and hit[0] == key:
+                self._documents.move_to_end(slot)
+                self._part_hits += 1
+                return hit[1]
+        built = build()
+        with self._lock:
+            self._remember(slot, key, built)
+        return built
+
     def _build(self, tenant_id: str, key: tuple[Any, ...], build: Callable[[], bytes]) -> bytes:
         document = build()
         with self._lock:
             self._builds += 1
-            self._forget(tenant_id)
-            size = len(document) + ENTRY_OVERHEAD
-            if size <= self.max_bytes:
-                self._documents[tenant_id] = (key, document)
-                self._bytes += size
-                while self._bytes > self.max_bytes:
-                    self._forget(next(iter(self._documents)))
+            self._remember((tenant_id, DOCUMENT), key, document)
         return document
 
-    def _forget(self, tenant_id: str) -> None:
-        old = self._documents.pop(tenant_id, None)
+    def _remember(self, slot: tuple[str, str], key: tuple[Any, ...], value: bytes) -> None:
+        """Keep `value` under `slot` (the lock held), the least recently read out first."""
+        self._forget(slot)
+        size = len(value) + ENTRY_OVERHEAD
+        if size <= self.max_bytes:
+            self._documents[slot] = (key, value)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                self._forget(next(iter(self._documents)))
+
+    def _forget(self, slot: tuple[str, str]) -> None:
+        old = self._documents.pop(slot, None)
         if old is not None:
             self._bytes -= len(old[1]) + ENTRY_OVERHEAD
 
@@ -122,12 +156,13 @@ class StatusCache:
         with self._lock:
             return CacheStats(
                 bytes=self._bytes,
-                entries=len(self._documents),
+                entries=sum(1 for _, name in self._documents if name == DOCUMENT),
                 max_bytes=self.max_bytes,
                 hits=self._hits,
                 misses=self._misses,
                 builds=self._builds,
                 shared=self._shared,
+                part_hits=self._part_hits,
             )
 
 
@@ -150,6 +185,12 @@ _METRICS: tuple[tuple[str, type[GaugeMetricFamily | CounterMetricFamily], str, s
         CounterMetricFamily,
         "Cold reads that waited for a concurrent reader's build instead of building.",
         "shared",
+    ),
+    (
+        "part_hits",
+        CounterMetricFamily,
+        "Cold reads that reused a cached part of the document (its head or its tail).",
+        "part_hits",
     ),
 )
 
