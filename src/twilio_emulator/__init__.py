@@ -33,10 +33,10 @@ Modules, lowest first (each imports only modules above it in this list): `errors
 `countries`, `models`, `journal` (what a persistent world changed), `numbers` (the
 available-number pools), `regulations`, `world` (the
 records and the clock), `compliance` (bundles, trust products), `a2p` (A2P 10DLC: Trust Hub
-policies, customer profiles, end users, evaluations, brands, campaigns), `senders` (lifecycle and the
-status callback format), `callbacks` (signing, delivery), `seed` (what a new subaccount finds),
-`state` (`EmulatorState`: the world plus faults, request log and controls), `persistence` (a
-world kept in a SQLite file as it changes), `admin` (the same
+policies, customer profiles, end users, evaluations, brands, campaigns), `senders` (lifecycle
+and the status callback format), `callbacks` (signing, delivery), `seed` (what a new
+subaccount finds), `state` (`EmulatorState`: the world plus faults, request log and
+controls), `persistence` (a world kept in a SQLite file as it changes), `admin` (the same
 controls over HTTP under ``/_emulator``), `routing`, `render`, the ``api_*`` handlers (purchase
 rules in `api_numbers`), `app` (request pipeline), `server`.
 """
