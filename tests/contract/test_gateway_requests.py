@@ -463,6 +463,7 @@ def answer(request: requests.PreparedRequest) -> tuple[int, Any]:
             ),
         ),
         ("POST", r"/v1/SupportingDocuments", lambda: (201, TRUSTHUB_DOCUMENT)),
+        ("POST", r"/2010-04-01/Accounts/\w+/Addresses\.json", lambda: (201, ADDRESS)),
         ("GET", r"/v1/CustomerProfiles", lambda: (200, paged_v("results", [], [CUSTOMER_PROFILE]))),
         ("POST", r"/v1/CustomerProfiles", lambda: (201, CUSTOMER_PROFILE)),
         ("GET", r"/v1/CustomerProfiles/\w+", lambda: (200, CUSTOMER_PROFILE)),
@@ -661,6 +662,20 @@ CALLS: dict[str, tuple[Call, bool]] = {
     "fetch_trust_product": (lambda g: g.fetch_trust_product(TENANT, sid("BU", 7)), False),
     "list_trust_product_documents": (
         lambda g: g.list_trust_product_documents(TENANT, sid("BU", 7)),
+        False,
+    ),
+    "create_address": (
+        lambda g: g.create_address(
+            TENANT,
+            friendly_name="clienteling:acme:a2p-address",
+            customer_name="Acme Retail Inc",
+            street="1 Main St",
+            street_secondary=None,
+            city="Austin",
+            region="TX",
+            postal_code="78701",
+            iso_country="US",
+        ),
         False,
     ),
     "find_customer_profile": (
@@ -1068,6 +1083,18 @@ def a2p_registration_against_the_emulator(
     g: Any, t: AccountCredentials, state: Any, service_sid: str
 ) -> None:
     """Every A2P call of the port, in the order of Twilio's ISV guide."""
+    address = g.create_address(
+        t,
+        friendly_name="contract-a2p-address",
+        customer_name="Acme Retail Inc",
+        street="1 Main St",
+        street_secondary="Suite 2",
+        city="Austin",
+        region="TX",
+        postal_code="78701",
+        iso_country="US",
+    )
+    assert address in g.list_addresses(t, "US")
     profile = g.create_customer_profile(t, "contract-profile", "ops@example.test", SECONDARY)
     assert g.find_customer_profile(t, "contract-profile", SECONDARY) == profile
     business = g.create_end_user(

@@ -178,6 +178,19 @@ class A2PCampaign:
     errors: tuple[str, ...] = ()
 
 
+class NewAddress(TypedDict):
+    """What `create_address` registers (Twilio's Address fields)."""
+
+    friendly_name: str
+    customer_name: str
+    street: str
+    street_secondary: str | None
+    city: str
+    region: str
+    postal_code: str
+    iso_country: str
+
+
 class CampaignContent(TypedDict):
     """What a campaign says (Twilio's `Compliance/Usa2p` fields)."""
 
@@ -437,6 +450,10 @@ class MessagingGateway(Protocol):
     ) -> list[SupportingDocument]: ...
 
     # -- US A2P 10DLC (Trust Hub, BrandRegistrations, Compliance/Usa2p) -----------------------
+    def create_address(self, account: AccountCredentials, **address: Unpack[NewAddress]) -> Address:
+        """Register an address (a business's, for its customer profile)."""
+        ...
+
     def find_customer_profile(
         self, account: AccountCredentials, friendly_name: str, policy_sid: str
     ) -> TrustProduct | None:

@@ -11,10 +11,12 @@ from typing import Any, Unpack
 from clienteling_setup.providers.messaging import (
     A2PCampaign,
     AccountCredentials,
+    Address,
     BrandRegistration,
     CampaignContent,
     EndUser,
     Evaluation,
+    NewAddress,
     NewCampaign,
     TrustProduct,
 )
@@ -25,18 +27,7 @@ from .base import GatewayBase
 __all__ = ["A2PCalls"]
 
 
-def _bundle(obj: Any) -> TrustProduct:
-    errors = getattr(obj, "errors", None)
-    reasons = [
-        str(e.get("message"))
-        for e in (errors if isinstance(errors, list) else [])
-        if isinstance(e, Mapping) and e.get("message")
-    ]
-    return TrustProduct(
-        **mapping.texts(obj, "sid", "friendly_name", "status"),
-        **mapping.optional_texts(obj, "policy_sid"),
-        failure_reason="; ".join(reasons) or None,
-    )
+_bundle = mapping.trust_product
 
 
 def _evaluation(obj: Any) -> Evaluation:
@@ -102,6 +93,12 @@ class A2PCalls(GatewayBase):
 
     def _service(self, account: AccountCredentials, messaging_service_sid: str) -> Any:
         return self._tenant(account).messaging.v1.services(messaging_service_sid)
+
+    def create_address(self, account: AccountCredentials, **address: Unpack[NewAddress]) -> Address:
+        values = {k: v for k, v in address.items() if v is not None}
+        return self._create(
+            "create address", self._account(account).addresses, mapping.address, **values
+        )
 
     # -- customer profiles ----------------------------------------------------------------------
     def find_customer_profile(

@@ -1,0 +1,56 @@
+"""The business profile (its sensitive part encrypted at this storage boundary, so services
+see plain values and the database never does), the registration and its campaigns."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from clienteling_setup.a2p.models import A2PCampaignRecord, A2PRegistration, BusinessProfile
+from clienteling_setup.crypto import SecretBox
+from clienteling_setup.db.repository import TenantScopedRepository
+
+
+class BusinessProfileRepository(TenantScopedRepository[BusinessProfile]):
+    model = BusinessProfile
+
+    def __init__(self, session: Session, tenant_id: str, secrets: SecretBox) -> None:
+        super().__init__(session, tenant_id)
+        self._secrets = secrets
+
+    def current(self) -> BusinessProfile | None:
+        return self.get()
+
+    def put(self, details: dict[str, Any], sensitive: dict[str, Any]) -> BusinessProfile:
+        """Store the profile; its version grows when anything in it changed."""
+        encrypted = self._secrets.encrypt(json.dumps(sensitive, sort_keys=True))
+        row = self.get()
+        if row is None:
+            row = BusinessProfile(details=details, secrets_encrypted=encrypted, version=1)
+            return self.add(row)
+        if row.details != details or self.sensitive(row) != sensitive:
+            row.details = details
+            row.secrets_encrypted = encrypted
+            row.version += 1
+        return row
+
+    def sensitive(self, row: BusinessProfile) -> dict[str, Any]:
+        value = json.loads(self._secrets.decrypt(row.secrets_encrypted))
+        assert isinstance(value, dict)
+        return value
+
+
+class A2PRegistrationRepository(TenantScopedRepository[A2PRegistration]):
+    model = A2PRegistration
+
+    def current(self) -> A2PRegistration | None:
+        return self.get()
+
+
+class A2PCampaignRepository(TenantScopedRepository[A2PCampaignRecord]):
+    model = A2PCampaignRecord
+
+    def all(self) -> list[A2PCampaignRecord]:
+        return self._all()
