@@ -6,8 +6,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.support import Api
-from twilio_emulator import EmulatorServer
+import httpx
+
+from twilio_emulator import EmulatorServer, EmulatorState
+
+#: The service's API as a test holds it: `tests.support.Api` or an `httpx.Client` on a
+#: server process (both have get, put and post taking `json=`).
+Client = Any
 
 BUSINESS_PROFILE: dict[str, Any] = {
     "legal_name": "Dodici Retail Inc",
@@ -39,13 +44,13 @@ def business_profile(**overrides: Any) -> dict[str, Any]:
     return {**copy.deepcopy(BUSINESS_PROFILE), **overrides}
 
 
-def put_business_profile(api: Api, **overrides: Any) -> dict[str, Any]:
+def put_business_profile(api: Client, **overrides: Any) -> dict[str, Any]:
     response = api.put("/clienteling/business-profile", json=business_profile(**overrides))
     assert response.status_code in (200, 201), response.text
     return response.json()  # type: ignore[no-any-return]
 
 
-def start_registration(api: Api) -> dict[str, Any]:
+def start_registration(api: Client) -> dict[str, Any]:
     response = api.post("/clienteling/a2p-registration")
     assert response.status_code == 202, response.text
     return response.json()  # type: ignore[no-any-return]
@@ -55,17 +60,28 @@ def stage(registration: dict[str, Any], name: str) -> dict[str, Any]:
     return next(s for s in registration["stages"] if s["stage"] == name)
 
 
-def pass_reviews(emulator: EmulatorServer, what: str = "brand") -> None:
+#: An emulator: in this process (the server or its state), or another's base URL (its admin
+#: API under ``/_emulator``, e.g. the embedded default's).
+Emulator = EmulatorServer | EmulatorState | str
+
+
+def pass_reviews(emulator: Emulator, what: str = "brand") -> None:
     """Let Twilio's reviews end on the emulator clock: the bundles' and the brand's
     (`what="brand"`), or the campaigns' (`what="campaign"`)."""
-    state = emulator.state
+    if isinstance(emulator, str):
+        advanced = httpx.post(
+            f"{emulator}/_emulator/clock/advance", json={"seconds": 1000}, timeout=30
+        )
+        assert advanced.status_code == 200, advanced.text
+        return
+    state = emulator.state if isinstance(emulator, EmulatorServer) else emulator
     if what == "brand":
         state.advance_clock(state.a2p_profile_review_seconds + state.brand_review_seconds)
     else:
         state.advance_clock(state.campaign_review_seconds)
 
 
-def complete_registration(api: Api, emulator: EmulatorServer) -> dict[str, Any]:
+def complete_registration(api: Client, emulator: Emulator) -> dict[str, Any]:
     """Business profile, registration, the reviews passed: every Messaging Service of the
     tenant has a VERIFIED campaign. The registration as the API then shows it."""
     if api.get("/clienteling/business-profile").status_code == 404:
@@ -77,3 +93,11 @@ def complete_registration(api: Api, emulator: EmulatorServer) -> dict[str, Any]:
     registration = start_registration(api)
     assert registration["status"] == "registered", registration
     return registration
+
+
+def embedded_emulator_url(data_dir: Any) -> str:
+    """The base URL of the embedded default's emulator (published in its lock file)."""
+    import json
+    from pathlib import Path
+
+    return str(json.loads((Path(data_dir) / "twilio-emulator.lock").read_text())["url"])

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 from clienteling_setup import errors
 from clienteling_setup.a2p.models import A2PCampaignRecord, A2PRegistration
+from clienteling_setup.db import changes
 from clienteling_setup.providers.messaging import (
     A2PCampaign,
     AccountCredentials,
@@ -42,6 +43,7 @@ from clienteling_setup.providers.messaging import (
     ProviderError,
     TrustProduct,
 )
+from clienteling_setup.tenants.service import mark_onboarded_if_ready
 from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
 from clienteling_setup.workflow.core import Run, adopt_or_create, claim, exclusive, try_exclusive
 
@@ -695,11 +697,19 @@ class Runner:
         with self.uows.of(self.tenant_id) as uow:
             record = uow.a2p_campaigns.get(service_sid)
             assert record is not None
+            changed = record.status != campaign.status
             record.campaign_sid = campaign.sid
             record.status = campaign.status
             record.usecase = campaign.usecase
             record.errors = "\n".join(campaign.errors) or None
             record.version = version
+            if changed:
+                # The status entries of the service's stores show whether they can send.
+                stores = uow.a2p_campaigns.store_ids_on(service_sid)
+                changes.stores_touched(uow.session, self.tenant_id, stores)
+            if campaign.status == "VERIFIED":
+                uow.flush()
+                mark_onboarded_if_ready(uow)
 
     def _use_case(self, brand_sid: str, service_sid: str) -> str:
         gateway, account = self.gateway, self.account

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from clienteling_setup import errors
 from clienteling_setup.a2p.models import A2PCampaignRecord, A2PRegistration
-from clienteling_setup.a2p.registration import BRAND_FINAL, CAMPAIGN_FINAL
+from clienteling_setup.a2p.registration import A2P_MESSAGING_PROFILE_POLICY, CAMPAIGN_FINAL
 from clienteling_setup.a2p.schemas import (
     A2PRegistrationRead,
     BusinessProfileRead,
@@ -12,6 +12,8 @@ from clienteling_setup.a2p.schemas import (
     CampaignRead,
     StageRead,
 )
+from clienteling_setup.compliance.actions import DocumentFacts, TrustProductFacts
+from clienteling_setup.compliance.models import TrustProductRecord
 from clienteling_setup.unit_of_work import UnitOfWork, UnitsOfWork
 
 
@@ -147,4 +149,84 @@ def next_action(
     return None
 
 
-__all__ = ["BRAND_FINAL", "get_profile", "put_profile", "read_registration", "registration_read"]
+def chain_facts(
+    row: A2PRegistration | None,
+    campaigns: list[A2PCampaignRecord],
+    product: TrustProductRecord | None,
+    *,
+    has_profile: bool,
+) -> TrustProductFacts:
+    """The US `trusted_product` of the status: the A2P chain (the trust product under the A2P
+    messaging-profile policy, the brand and the campaigns). Its status is the least advanced
+    stage, ``<stage>_<Twilio's status>`` (e.g. ``brand_pending``, ``campaign_failed``), or
+    ``twilio-approved`` once every Messaging Service has a verified campaign; its failure
+    reason is Twilio's for that stage; its action is the registration's next step."""
+    documents = [
+        DocumentFacts(
+            sid=str(d.get("sid")),
+            name=str(d.get("name") or ""),
+            status=str(d.get("status") or ""),
+            created_at=d.get("created_at"),
+            updated_at=d.get("updated_at"),
+        )
+        for d in (product.documents if product is not None else [])
+    ]
+    product_sid = (row.trust_product_sid if row is not None else None) or (
+        product.sid if product is not None else None
+    )
+    action = next_action(row, campaigns, has_profile=has_profile)
+    status, failure = _least_advanced(row, campaigns)
+    if row is None and product is not None:
+        status = f"trust_product_{product.status}"
+    return TrustProductFacts(
+        status=status,
+        sid=product_sid,
+        failure_reason=failure,
+        documents=documents,
+        action=action,
+    )
+
+
+def _least_advanced(
+    row: A2PRegistration | None, campaigns: list[A2PCampaignRecord]
+) -> tuple[str, str | None]:
+    """(status, failure reason) of the chain: a rejected stage first (what the retailer must
+    fix), else the least advanced one (a brand under review stands for the bundles it waits
+    on)."""
+    if row is None:
+        return "missing", None
+    bundles = (
+        ("customer_profile", row.customer_profile_status, row.customer_profile_failure),
+        ("trust_product", row.trust_product_status, row.trust_product_failure),
+    )
+    for stage, status, failure in bundles:
+        if status in ("noncompliant", "twilio-rejected"):
+            return f"{stage}_{status}", failure
+    if row.brand_status == "FAILED":
+        return "brand_failed", row.brand_failure
+    failed = [c for c in campaigns if c.status == "FAILED"]
+    if failed:
+        return "campaign_failed", "; ".join((failed[0].errors or "").splitlines()) or None
+    if row.brand_sid is None:
+        for stage, status, failure in bundles:
+            if status != "twilio-approved":
+                return f"{stage}_{status or 'missing'}", failure
+        return "brand_missing", None
+    if row.brand_status != "APPROVED":
+        return f"brand_{(row.brand_status or 'missing').lower()}", row.brand_failure
+    if not campaigns:
+        return "campaign_missing", None
+    for campaign in campaigns:
+        if campaign.status != "VERIFIED":
+            return f"campaign_{(campaign.status or 'missing').lower()}", None
+    return "twilio-approved", None
+
+
+__all__ = [
+    "A2P_MESSAGING_PROFILE_POLICY",
+    "chain_facts",
+    "get_profile",
+    "put_profile",
+    "read_registration",
+    "registration_read",
+]
