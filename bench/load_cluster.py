@@ -39,6 +39,7 @@ import psycopg
 
 from clienteling_setup.auth.tokens import issue_token
 from clienteling_setup.crypto import SecretBox
+from clienteling_setup.status.fragments import NUMBER_READY
 from twilio_emulator import EmulatorState
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -310,7 +311,7 @@ def measure(duration: float, clients: int, stores: int, seed: int = 7) -> dict[s
     onboarded = {
         s["id"]: s["phone_number"]
         for s in status["stores"]
-        if s["channels"]["sms"]["status"] == "onboarded"
+        if s["channels"]["sms"]["status"] in NUMBER_READY
     }
     results = workload.results
     operations: dict[str, dict[str, Any]] = {

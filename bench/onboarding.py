@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, insert
 
 from bench import emulator as bench_emulator
 from bench import procs
+from clienteling_setup.status.fragments import NUMBER_READY
 from clienteling_setup.stores.models import Store
 from twilio_emulator.countries import sms_number_type
 
@@ -159,7 +160,8 @@ def _count(
     result.onboarded = sum(
         1
         for s in doc["stores"]
-        if s["id"] in wanted and s["channels"]["sms"]["status"] == "onboarded"
+        # A US store's number is ready before its A2P 10DLC campaign is verified.
+        if s["id"] in wanted and s["channels"]["sms"]["status"] in NUMBER_READY
     )
     subaccount = doc["twilio"]["sid"]
     bought = [

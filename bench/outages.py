@@ -32,6 +32,7 @@ import httpx
 from tests.tcp_proxy import TcpProxy
 
 from bench.load_cluster import WEIGHTS, Workload, cluster
+from clienteling_setup.status.fragments import NUMBER_READY
 
 ALL_OPERATIONS = frozenset(WEIGHTS)
 
@@ -230,7 +231,9 @@ def count_numbers(workload: Workload, url: str, emulator_url: str, observed: Obs
     snapshot = httpx.get(f"{emulator_url}/_emulator/state", timeout=60).json()
     owned = [n["phone_number"] for n in snapshot["numbers"].get(status["twilio"]["sid"], [])]
     onboarded = {
-        s["phone_number"] for s in status["stores"] if s["channels"]["sms"]["status"] == "onboarded"
+        s["phone_number"]
+        for s in status["stores"]
+        if s["channels"]["sms"]["status"] in NUMBER_READY
     }
     observed.duplicate_numbers = len(owned) - len(set(owned))
     observed.orphan_numbers = len(set(owned) - onboarded)

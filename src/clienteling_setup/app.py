@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import SecretStr
 
 from clienteling_setup import console, errors, webhooks
+from clienteling_setup.a2p import endpoints as a2p_endpoints
 from clienteling_setup.auth.middleware import AuthMiddleware
 from clienteling_setup.auth.tenant_names import TENANT_PATTERN
 from clienteling_setup.compliance import callbacks as compliance_callbacks
@@ -82,6 +83,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(compliance_callbacks.router)
     app.include_router(compliance_endpoints.router)
     app.include_router(whatsapp_endpoints.router)
+    app.include_router(a2p_endpoints.router)
     app.include_router(webhooks.router)
     app.include_router(whatsapp_endpoints.callback_router)
     app.include_router(console.router)

@@ -27,6 +27,7 @@ from typing import Protocol
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from clienteling_setup import errors
+from clienteling_setup.a2p.registration import reconcile as reconcile_a2p
 from clienteling_setup.cache import TTLCache
 from clienteling_setup.compliance import records
 from clienteling_setup.compliance.rules import load_rules, merge_regulations
@@ -196,6 +197,9 @@ def _sync(ports: SyncPorts, tenant_id: str, subaccounts: Mapping[str, str] | Non
     resume_offboardings(uows, gateway, tenant_id)
     refresh_senders(uows, gateway, tenant_id, account)
     resume_unfinished(uows, gateway, tenant_id)
+    # US A2P 10DLC: read the reviews under way (only those), then go on where one ended
+    # (campaigns once the brand is approved, one for each sender group created since).
+    reconcile_a2p(uows, gateway, tenant_id)
     # After what finishes releasing numbers, so the list is as current as it gets; the orphans
     # among the numbers it records are decided when read (`orphans.repository`).
     resume_releases(uows, gateway, tenant_id)

@@ -24,6 +24,11 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from clienteling_setup.a2p.repository import (
+    A2PCampaignRepository,
+    A2PRegistrationRepository,
+    BusinessProfileRepository,
+)
 from clienteling_setup.compliance.repository import ComplianceRepository, RequirementRepository
 from clienteling_setup.crypto import SecretBox
 from clienteling_setup.jobs.repository import (
@@ -87,6 +92,9 @@ class UnitOfWork(_Transaction):
     ledger: LedgerRepository
     jobs: OnboardingJobRepository
     job_items: JobItemRepository
+    business_profiles: BusinessProfileRepository
+    a2p: A2PRegistrationRepository
+    a2p_campaigns: A2PCampaignRepository
 
     def __init__(self, sessions: sessionmaker[Session], secrets: SecretBox, tenant_id: str):
         self._sessions = sessions
@@ -111,6 +119,9 @@ class UnitOfWork(_Transaction):
         self.ledger = LedgerRepository(session, tenant)
         self.jobs = OnboardingJobRepository(session, tenant)
         self.job_items = JobItemRepository(session, tenant)
+        self.business_profiles = BusinessProfileRepository(session, tenant, self._secrets)
+        self.a2p = A2PRegistrationRepository(session, tenant)
+        self.a2p_campaigns = A2PCampaignRepository(session, tenant)
         return self
 
 

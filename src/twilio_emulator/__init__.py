@@ -20,6 +20,8 @@ Python API::
     state.set_bundle_status(acc, bu, status, failure_reason); add_bundle(...); add_address(...)
     state.set_bundle_status_callback(acc, bu, url)  # then set_bundle_status sends a signed callback
     state.add_trust_product(...); set_trust_product_status(...); set_supporting_document_status(...)
+    state.set_customer_profile_status(bu, status, failure_reason)   # A2P 10DLC (`a2p`)
+    state.set_brand_status(bn, status, failure_reason); set_campaign_status(qe, status, errors)
     state.mark_waba_bad(waba_id, reason); set_sender_status(xe, status, offline_reasons)
     state.set_sender_properties(xe, quality_rating, messaging_limit); advance_clock(seconds)
     state.make_number_unavailable(e164)
@@ -30,10 +32,11 @@ Python API::
 Modules, lowest first (each imports only modules above it in this list): `errors`, `faults`,
 `countries`, `models`, `journal` (what a persistent world changed), `numbers` (the
 available-number pools), `regulations`, `world` (the
-records and the clock), `compliance` (bundles, trust products), `senders` (lifecycle and the
-status callback format), `callbacks` (signing, delivery), `seed` (what a new subaccount finds),
-`state` (`EmulatorState`: the world plus faults, request log and controls), `persistence` (a
-world kept in a SQLite file as it changes), `admin` (the same
+records and the clock), `compliance` (bundles, trust products), `a2p` (A2P 10DLC: Trust Hub
+policies, customer profiles, end users, evaluations, brands, campaigns), `senders` (lifecycle
+and the status callback format), `callbacks` (signing, delivery), `seed` (what a new
+subaccount finds), `state` (`EmulatorState`: the world plus faults, request log and
+controls), `persistence` (a world kept in a SQLite file as it changes), `admin` (the same
 controls over HTTP under ``/_emulator``), `routing`, `render`, the ``api_*`` handlers (purchase
 rules in `api_numbers`), `app` (request pipeline), `server`.
 """

@@ -11,7 +11,12 @@
 ``POST   /_emulator/latency``                ``{"seconds": 0.05}``
 ``POST   /_emulator/clock/advance``          ``{"seconds": 60}``: senders move, callbacks go out
 ``POST   /_emulator/bundles/{sid}/status``   ``{"status", "failure_reason"}``
-``POST   /_emulator/trust-products/{sid}/status``  ``{"status"}``
+``POST   /_emulator/trust-products/{sid}/status``  ``{"status", "failure_reason"}``
+``POST   /_emulator/customer-profiles/{sid}/status``  ``{"status", "failure_reason"}``
+``POST   /_emulator/brands/{sid}/status``    ``{"status", "failure_reason"}`` (APPROVED, FAILED)
+``POST   /_emulator/campaigns/{sid}/status`` ``{"status", "errors"}`` (VERIFIED, FAILED)
+``GET    /_emulator/a2p``                    customer profiles, trust products, end users,
+                                             brands, campaigns (``?account=AC...``)
 ``POST   /_emulator/senders/{sid}/status``   ``{"status", "offline_reasons"}``
 ``POST   /_emulator/senders/{sid}/properties``  ``{"quality_rating", "messaging_limit"}``
 ``POST   /_emulator/wabas/{waba_id}/bad``    ``{"reason"}``: senders on this WABA go OFFLINE
@@ -113,8 +118,18 @@ async def _dispatch(
         return 200, plain(bundle)
     if method == "POST" and len(parts) == 3 and parts[0] == "trust-products":
         product = state.trust_products_by_sid[parts[1]]
-        state.set_trust_product_status(product.account_sid, product.sid, body["status"])
+        await anyio.to_thread.run_sync(
+            state.set_trust_product_status,
+            product.account_sid,
+            product.sid,
+            body["status"],
+            body.get("failure_reason"),
+        )
         return 200, plain(product)
+    if method == "POST" and len(parts) == 3 and parts[0] in _A2P_KINDS and parts[2] == "status":
+        return await _a2p_status(state, parts[0], parts[1], body)
+    if method == "GET" and parts == ["a2p"]:
+        return 200, _a2p_snapshot(state, _query(scope).get("account"))
     if method == "POST" and len(parts) == 3 and parts[0] == "senders":
         if parts[2] == "status":
             sender = await anyio.to_thread.run_sync(
@@ -137,3 +152,38 @@ async def _dispatch(
         state.make_number_unavailable(body["phone_number"])
         return 200, {"phone_number": body["phone_number"], "available": False}
     return 404, {"message": f"unknown emulator endpoint {method} {path}"}
+
+
+_A2P_KINDS = ("customer-profiles", "brands", "campaigns")
+
+
+async def _a2p_status(
+    state: EmulatorState, kind: str, sid: str, body: dict[str, Any]
+) -> tuple[int, Any]:
+    if kind == "customer-profiles":
+        changed: Any = await anyio.to_thread.run_sync(
+            state.set_customer_profile_status, sid, body["status"], body.get("failure_reason")
+        )
+    elif kind == "brands":
+        changed = state.set_brand_status(sid, body["status"], body.get("failure_reason"))
+    elif kind == "campaigns":
+        changed = state.set_campaign_status(sid, body["status"], body.get("errors"))
+    else:
+        return 404, {"message": f"unknown emulator endpoint POST /_emulator/{kind}/{sid}/status"}
+    return 200, plain(changed)
+
+
+def _a2p_snapshot(state: EmulatorState, account: str | None) -> dict[str, Any]:
+    def mine(records: dict[str, Any]) -> list[Any]:
+        found = [r for r in records.values() if account is None or r.account_sid == account]
+        return [plain(r) for r in found]
+
+    with state.lock:
+        return {
+            "customer_profiles": mine(state.customer_profiles_by_sid),
+            "trust_products": mine(state.trust_products_by_sid),
+            "end_users": mine(state.end_users_by_sid),
+            "brands": mine(state.brands_by_sid),
+            "campaigns": mine(state.campaigns_by_sid),
+            "entity_assignments": mine(state.entity_assignments),
+        }

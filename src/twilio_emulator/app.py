@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from . import (  # noqa: F401
     admin,
+    api_a2p,
     api_accounts,
     api_compliance,
     api_messaging,
@@ -151,8 +152,12 @@ class EmulatorApp:
                 body_json = json.loads(raw)
             except ValueError:
                 body_json = None
-        elif raw:
-            params.update(parse_qsl(raw.decode(), keep_blank_values=True))
+        lists: dict[str, list[str]] = {}
+        if raw and body_json is None and _content_type(scope) != "application/json":
+            pairs = parse_qsl(raw.decode(), keep_blank_values=True)
+            params.update(pairs)
+            for name, value in pairs:
+                lists.setdefault(name, []).append(value)
         logged: dict[str, Any] = body_json if isinstance(body_json, dict) else params
         account_sid: str | None = None
 
@@ -203,7 +208,9 @@ class EmulatorApp:
                 raise authenticate()
             account_sid = account.sid
             route, groups = resolve(method, host, twilio_path)
-            ctx = Ctx(state, account, host, method, twilio_path, params, query, body_json, groups)
+            ctx = Ctx(
+                state, account, host, method, twilio_path, params, query, body_json, groups, lists
+            )
             with state.lock:
                 status, payload = route.handler(ctx)
         except TwilioError as exc:

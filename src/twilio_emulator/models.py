@@ -111,6 +111,7 @@ class MessagingService(NamedResource):
     inbound_request_url: str | None = None
     status_callback: str | None = None
     usecase: str = "undeclared"
+    us_app_to_person_registered: bool = False  # True once its A2P campaign is VERIFIED
 
 
 @dataclass
@@ -189,6 +190,89 @@ class Bundle(Record):
     end_user_type: str = "business"
     valid_until: datetime | None = None
     status_callback: str | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    #: Emulator clock seconds when a customer profile or trust product was submitted (its
+    #: review ends `World.a2p_profile_review_seconds` later); None when not under review.
+    submitted_at: float | None = None
+
+
+@dataclass
+class EndUser(Record):
+    """A Trust Hub end user (IT...): the business, its representative, its A2P profile."""
+
+    sid: str
+    account_sid: str
+    friendly_name: str
+    type: str
+    attributes: dict[str, Any]
+    date_created: datetime
+    date_updated: datetime
+
+
+@dataclass
+class BrandRegistration(Record):
+    """An A2P 10DLC brand (BN...), reviewed by The Campaign Registry on the emulator clock."""
+
+    sid: str
+    account_sid: str
+    customer_profile_bundle_sid: str
+    a2p_profile_bundle_sid: str
+    brand_type: str  # STANDARD | SOLE_PROPRIETOR
+    status: str  # PENDING | IN_REVIEW | APPROVED | FAILED | ...
+    date_created: datetime
+    date_updated: datetime
+    submitted_at: float  # emulator clock seconds of the (re)submission
+    skip_automatic_sec_vet: bool = False  # True: a low-volume standard brand (no vetting)
+    mock: bool = False
+    failure_reason: str | None = None
+    tcr_id: str | None = None
+    identity_status: str = "UNVERIFIED"
+    brand_score: int | None = None
+
+
+@dataclass
+class BrandVetting(Record):
+    """A secondary vetting of a brand (VT...)."""
+
+    sid: str
+    account_sid: str
+    brand_sid: str
+    vetting_provider: str
+    vetting_status: str
+    date_created: datetime
+    date_updated: datetime
+    vetting_id: str | None = None
+    vetting_class: str | None = None
+
+
+@dataclass
+class Campaign(Record):
+    """An A2P 10DLC campaign (QE...) of a Messaging Service (`Compliance/Usa2p`)."""
+
+    sid: str
+    account_sid: str
+    messaging_service_sid: str
+    brand_registration_sid: str
+    description: str
+    message_samples: list[str]
+    usecase: str
+    message_flow: str
+    has_embedded_links: bool
+    has_embedded_phone: bool
+    date_created: datetime
+    date_updated: datetime
+    submitted_at: float
+    campaign_status: str = "IN_PROGRESS"  # IN_PROGRESS | VERIFIED | FAILED
+    opt_in_message: str | None = None
+    opt_out_message: str | None = None
+    help_message: str | None = None
+    opt_in_keywords: list[str] | None = None
+    opt_out_keywords: list[str] | None = None
+    help_keywords: list[str] | None = None
+    subscriber_opt_in: bool = True
+    age_gated: bool = False
+    direct_lending: bool = False
+    campaign_id: str | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 

@@ -217,7 +217,6 @@ service = resource(
     validity_period=14400,
     url=_service_url,
     links=lambda s: {k: f"{_service_url(s)}/{v}" for k, v in _SERVICE_LINKS.items()},
-    us_app_to_person_registered=False,
     use_inbound_webhook_on_number=False,
 )
 
@@ -318,4 +317,112 @@ regulation = resource(
     "sid friendly_name iso_country number_type end_user_type requirements url",
     requirements=requirements,
     url=lambda r: f"{NUMBERS}/Regulations/{r.sid}",
+)
+
+
+# ---------------------------------------------------------------------- A2P 10DLC (trusthub v1)
+def _customer_profile_url(cp: models.Bundle) -> str:
+    return f"{TRUSTHUB}/CustomerProfiles/{cp.sid}"
+
+
+customer_profile = resource(
+    models.Bundle,
+    f"sid account_sid policy_sid {_BUNDLE} links errors",
+    policy_sid=lambda cp: cp.regulation_sid,
+    url=_customer_profile_url,
+    links=_links(
+        _customer_profile_url,
+        customer_profiles_entity_assignments="EntityAssignments",
+        customer_profiles_evaluations="Evaluations",
+        customer_profiles_channel_endpoint_assignment="ChannelEndpointAssignments",
+    ),
+    errors=lambda cp: cp.errors or None,
+)
+
+customer_profile_assignment = resource(
+    models.ItemAssignment,
+    "sid customer_profile_sid account_sid object_sid date_created url",
+    customer_profile_sid=lambda i: i.parent_sid,
+    url=lambda i: f"{TRUSTHUB}/CustomerProfiles/{i.parent_sid}/EntityAssignments/{i.sid}",
+)
+
+customer_profile_evaluation = resource(
+    models.Evaluation,
+    "sid account_sid policy_sid customer_profile_sid status results date_created url",
+    policy_sid=lambda e: e.regulation_sid,
+    customer_profile_sid=lambda e: e.bundle_sid,
+    url=lambda e: f"{TRUSTHUB}/CustomerProfiles/{e.bundle_sid}/Evaluations/{e.sid}",
+)
+
+trust_product_evaluation = resource(
+    models.Evaluation,
+    "sid account_sid policy_sid trust_product_sid status results date_created url",
+    policy_sid=lambda e: e.regulation_sid,
+    trust_product_sid=lambda e: e.bundle_sid,
+    url=lambda e: f"{TRUSTHUB}/TrustProducts/{e.bundle_sid}/Evaluations/{e.sid}",
+)
+
+end_user = resource(
+    models.EndUser,
+    "sid account_sid friendly_name type attributes date_created date_updated url",
+    url=lambda u: f"{TRUSTHUB}/EndUsers/{u.sid}",
+)
+
+
+def policy(sid: str, friendly_name: str, requirements: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "sid": sid,
+        "friendly_name": friendly_name,
+        "requirements": requirements,
+        "url": f"{TRUSTHUB}/Policies/{sid}",
+    }
+
+
+# ---------------------------------------------------------------------- A2P 10DLC (messaging v1)
+def _brand_url(b: models.BrandRegistration) -> str:
+    return f"{MESSAGING}/v1/a2p/BrandRegistrations/{b.sid}"
+
+
+brand_registration = resource(
+    models.BrandRegistration,
+    "sid account_sid customer_profile_bundle_sid a2p_profile_bundle_sid date_created date_updated"
+    " brand_type status tcr_id failure_reason errors url brand_score brand_feedback"
+    " identity_status russell_3000 government_entity tax_exempt_status skip_automatic_sec_vet"
+    " mock links",
+    errors=lambda b: [{"code": 30794, "message": b.failure_reason}] if b.failure_reason else [],
+    url=_brand_url,
+    brand_feedback=lambda b: ["TAX_ID"] if b.status == "FAILED" else None,
+    russell_3000=False,
+    government_entity=False,
+    tax_exempt_status=None,
+    links=lambda b: {
+        "brand_vettings": f"{_brand_url(b)}/Vettings",
+        "brand_registration_otps": f"{_brand_url(b)}/SmsOtp",
+    },
+)
+
+brand_vetting = resource(
+    models.BrandVetting,
+    "account_sid brand_sid brand_vetting_sid date_updated date_created vetting_id vetting_class"
+    " vetting_status vetting_provider url",
+    brand_vetting_sid=lambda v: v.sid,
+    url=lambda v: f"{MESSAGING}/v1/a2p/BrandRegistrations/{v.brand_sid}/Vettings/{v.sid}",
+)
+
+campaign = resource(
+    models.Campaign,
+    "sid account_sid brand_registration_sid messaging_service_sid description message_samples"
+    " us_app_to_person_usecase has_embedded_links has_embedded_phone subscriber_opt_in age_gated"
+    " direct_lending campaign_status campaign_id is_externally_registered rate_limits"
+    " message_flow opt_in_message opt_out_message help_message opt_in_keywords opt_out_keywords"
+    " help_keywords date_created date_updated url mock errors",
+    us_app_to_person_usecase=lambda c: c.usecase,
+    is_externally_registered=False,
+    rate_limits=lambda c: (
+        {"att": {"mps": 75, "msg_class": "T"}, "tmobile": {"brand_tier": "LOW"}}
+        if c.campaign_status == "VERIFIED"
+        else None
+    ),
+    url=lambda c: f"{MESSAGING}/v1/Services/{c.messaging_service_sid}/Compliance/Usa2p/{c.sid}",
+    mock=False,
 )

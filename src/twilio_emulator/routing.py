@@ -52,6 +52,13 @@ class Ctx:
     query: dict[str, str]
     json: Any = None
     groups: dict[str, str] = field(default_factory=dict)
+    #: Every value of each form field (the SDK repeats a list parameter: ``MessageSamples=a&
+    #: MessageSamples=b``), where `params` keeps the last.
+    lists: dict[str, list[str]] = field(default_factory=dict)
+
+    def values(self, name: str) -> list[str]:
+        """All values sent for a list parameter (none: an empty list)."""
+        return self.lists.get(name) or ([self.params[name]] if name in self.params else [])
 
     def target_account(self) -> Account:
         """The account a 2010 request acts on: itself, or a subaccount of the authenticated one.

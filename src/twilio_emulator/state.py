@@ -14,15 +14,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, Unpack
 
-from . import compliance, senders
+from . import a2p, compliance, senders
 from .callbacks import Outbox
 from .compliance import BundleOptions
 from .faults import Fault, FaultRegistry, FaultRule
 from .models import (
     Account,
     Address,
+    BrandRegistration,
     Bundle,
     Callback,
+    Campaign,
     PendingCallback,
     Sender,
     SupportingDocument,
@@ -223,12 +225,43 @@ class EmulatorState(World):
         with self.lock:
             return compliance.add_trust_product(self, account_sid, friendly_name, status)
 
-    def set_trust_product_status(self, account_sid: str, sid: str, status: str) -> Bundle:
+    def set_trust_product_status(
+        self, account_sid: str, sid: str, status: str, failure_reason: str | None = None
+    ) -> Bundle:
+        """A reviewer's verdict on a trust product (a rejection carries `failure_reason` in
+        its errors); its StatusCallback, if any, is delivered before this returns."""
         with self.lock:
             product = self._bundle_of(self.trust_products_by_sid, account_sid, sid)
-            product.status = status
-            product.date_updated = self.now()
-            return product
+            pending = a2p.set_profile_status(self, product, status, failure_reason)
+        self.deliver(pending)
+        return product
+
+    # ------------------------------------------------------------------ A2P 10DLC
+    def set_customer_profile_status(
+        self, sid: str, status: str, failure_reason: str | None = None
+    ) -> Bundle:
+        """A reviewer's verdict on a customer profile (see `set_trust_product_status`)."""
+        with self.lock:
+            profile = self.customer_profiles_by_sid[sid]
+            pending = a2p.set_profile_status(self, profile, status, failure_reason)
+        self.deliver(pending)
+        return profile
+
+    def set_brand_status(
+        self, sid: str, status: str, failure_reason: str | None = None
+    ) -> BrandRegistration:
+        """TCR's verdict on a brand: APPROVED (vetted, unless low-volume) or FAILED (with
+        `failure_reason`)."""
+        with self.lock:
+            return a2p.set_brand_status(self, self.brands_by_sid[sid], status, failure_reason)
+
+    def set_campaign_status(
+        self, sid: str, status: str, errors: list[dict[str, Any]] | None = None
+    ) -> Campaign:
+        """The campaign review's verdict: VERIFIED, or FAILED with `errors` (Twilio's
+        ``error_code``, ``fields``, ``description``, ``url``)."""
+        with self.lock:
+            return a2p.set_campaign_status(self, self.campaigns_by_sid[sid], status, errors)
 
     def set_supporting_document_status(
         self, document_sid: str, status: str, failure_reason: str | None = None
@@ -278,7 +311,9 @@ class EmulatorState(World):
         )
 
     def advance_clock(self, seconds: float) -> list[Callback]:
-        """Move the emulator clock; senders change status and their callbacks are delivered."""
+        """Move the emulator clock; senders change status, A2P reviews that are due end
+        (`a2p.advance`), and their callbacks are delivered."""
         with self.lock:
             pending = senders.advance(self, seconds)
+            pending += a2p.advance(self)
         return self.deliver(pending)

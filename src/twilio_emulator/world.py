@@ -23,8 +23,12 @@ from .models import (
     Account,
     Address,
     Application,
+    BrandRegistration,
+    BrandVetting,
     Bundle,
     Callback,
+    Campaign,
+    EndUser,
     Evaluation,
     IncomingNumber,
     ItemAssignment,
@@ -76,6 +80,11 @@ class World:
         self.sender_verifying_seconds = 30.0
         self.sender_updating_seconds = 30.0
         self.callback_timeout = 5.0
+        # A2P 10DLC review timings (emulator-clock seconds): a submitted customer profile or
+        # trust product, a brand, a campaign.
+        self.a2p_profile_review_seconds = 60.0
+        self.brand_review_seconds = 60.0
+        self.campaign_review_seconds = 120.0
         # False: auth tokens follow from the seed (reproducible tests); True: random, for a world
         # whose tokens protect something (the embedded default's).
         self.secret_tokens = False
@@ -113,6 +122,11 @@ class World:
             self.trust_products_by_sid: dict[str, Bundle] = {}
             self.trust_documents: dict[str, SupportingDocument] = {}
             self.entity_assignments: dict[str, ItemAssignment] = {}
+            self.customer_profiles_by_sid: dict[str, Bundle] = {}
+            self.end_users_by_sid: dict[str, EndUser] = {}
+            self.brands_by_sid: dict[str, BrandRegistration] = {}
+            self.vettings_by_sid: dict[str, BrandVetting] = {}
+            self.campaigns_by_sid: dict[str, Campaign] = {}
             self.senders_by_sid: dict[str, Sender] = {}
             self.bad_wabas: dict[str, str] = {}
             self.unavailable_numbers: set[str] = set()
@@ -124,7 +138,8 @@ class World:
         "accounts", "addresses_by_sid", "applications_by_sid", "numbers_by_sid",
         "services_by_sid", "service_numbers", "regulations", "bundles_by_sid",
         "regulatory_documents", "item_assignments", "evaluations", "trust_products_by_sid",
-        "trust_documents", "entity_assignments", "senders_by_sid",
+        "trust_documents", "entity_assignments", "senders_by_sid", "customer_profiles_by_sid",
+        "end_users_by_sid", "brands_by_sid", "vettings_by_sid", "campaigns_by_sid",
     )  # fmt: skip
     VALUES = ("_counter", "clock", "epoch", "bad_wabas", "unavailable_numbers")
 
@@ -181,6 +196,18 @@ class World:
 
     def trust_products(self, account_sid: str) -> list[Bundle]:
         return self._owned_by(self.trust_products_by_sid, account_sid)
+
+    def customer_profiles(self, account_sid: str) -> list[Bundle]:
+        return self._owned_by(self.customer_profiles_by_sid, account_sid)
+
+    def end_users(self, account_sid: str) -> list[EndUser]:
+        return self._owned_by(self.end_users_by_sid, account_sid)
+
+    def brands(self, account_sid: str) -> list[BrandRegistration]:
+        return self._owned_by(self.brands_by_sid, account_sid)
+
+    def campaigns(self, account_sid: str) -> list[Campaign]:
+        return self._owned_by(self.campaigns_by_sid, account_sid)
 
     def senders(self, account_sid: str | None = None) -> list[Sender]:
         """The senders of an account, or of every account."""

@@ -311,6 +311,8 @@ def run_scenario(rec: Recorder, state: EmulatorState) -> None:
             rec.call(creds, "GET", "trusthub", f"/v1/SupportingDocuments/{item['object_sid']}")
     rec.call(creds, "GET", "trusthub", "/v1/SupportingDocuments", expect=200)
 
+    run_a2p_scenario(rec, state, creds, svc["sid"])
+
     # closing a subaccount: its owner still sees it, closed; its own credentials stop working
     other = rec.call(master, "POST", "api", f"{api}.json", {"FriendlyName": "closing"})
     closed = {"Status": "closed"}
@@ -337,6 +339,215 @@ def run_scenario(rec: Recorder, state: EmulatorState) -> None:
     # error answers
     rec.call(("AC" + "f" * 32, "nope"), "GET", "trusthub", "/v1/TrustProducts", expect=401)
     rec.call(creds, "GET", "numbers", f"{rc}/Bundles/BU{'0' * 32}", expect=404)
+
+
+SECONDARY = "RNdfbf3fae0e1107f8aded0e7cead80bf5"
+A2P_PROFILE = "RNb0d4771c2c98518d916a3d4cd70a8f8b"
+BUSINESS = {
+    "business_name": "Acme Retail Inc",
+    "business_type": "Corporation",
+    "business_industry": "RETAIL",
+    "business_registration_identifier": "EIN",
+    "business_registration_number": "12-3456789",
+    "business_regions_of_operation": "USA_AND_CANADA",
+    "website_url": "https://acme.example",
+    "business_identity": "direct_customer",
+}
+REPRESENTATIVE = {
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "email": "ada@acme.example",
+    "phone_number": "+12025550143",
+    "business_title": "CEO",
+    "job_position": "CEO",
+}
+
+
+def run_a2p_scenario(
+    rec: Recorder, state: EmulatorState, creds: tuple[str, str], service_sid: str
+) -> None:
+    """The ISV flow of Twilio's A2P 10DLC onboarding guide, every new route at least once."""
+    import json
+
+    policies = rec.call(creds, "GET", "trusthub", "/v1/Policies", expect=200)
+    assert {SECONDARY, A2P_PROFILE} <= {p["sid"] for p in policies["results"]}
+    rec.call(creds, "GET", "trusthub", f"/v1/Policies/{SECONDARY}", expect=200)
+    rec.call(creds, "GET", "trusthub", f"/v1/Policies/RN{'0' * 32}", expect=404)
+
+    profile = rec.call(
+        creds,
+        "POST",
+        "trusthub",
+        "/v1/CustomerProfiles",
+        {"FriendlyName": "acme", "Email": "ops@acme.example", "PolicySid": SECONDARY},
+        expect=201,
+    )
+    cp = f"/v1/CustomerProfiles/{profile['sid']}"
+    rec.call(creds, "GET", "trusthub", "/v1/CustomerProfiles", {"PolicySid": SECONDARY})
+    rec.call(creds, "GET", "trusthub", cp, expect=200)
+    rec.call(creds, "POST", "trusthub", cp, {"FriendlyName": "acme retail"}, expect=200)
+    business = rec.call(
+        creds,
+        "POST",
+        "trusthub",
+        "/v1/EndUsers",
+        {
+            "FriendlyName": "acme business",
+            "Type": "customer_profile_business_information",
+            "Attributes": json.dumps({**BUSINESS, "business_registration_number": "12"}),
+        },
+        expect=201,
+    )
+    rep = rec.call(
+        creds,
+        "POST",
+        "trusthub",
+        "/v1/EndUsers",
+        {
+            "FriendlyName": "acme representative",
+            "Type": "authorized_representative_1",
+            "Attributes": json.dumps(REPRESENTATIVE),
+        },
+        expect=201,
+    )
+    rec.call(creds, "GET", "trusthub", "/v1/EndUsers", expect=200)
+    rec.call(creds, "GET", "trusthub", f"/v1/EndUsers/{rep['sid']}", expect=200)
+    doc = rec.call(
+        creds,
+        "POST",
+        "trusthub",
+        "/v1/SupportingDocuments",
+        {
+            "FriendlyName": "acme address",
+            "Type": "customer_profile_address",
+            "Attributes": json.dumps({"address_sids": "AD" + "1" * 32}),
+        },
+        expect=201,
+    )
+    assignments = f"{cp}/EntityAssignments"
+    for sid in (business["sid"], rep["sid"], doc["sid"]):
+        rec.call(creds, "POST", "trusthub", assignments, {"ObjectSid": sid}, expect=201)
+    rec.call(creds, "POST", "trusthub", assignments, {"ObjectSid": rep["sid"]}, expect=400)
+    rec.call(creds, "GET", "trusthub", assignments, {"ObjectType": "end_user"}, expect=200)
+    evaluations = f"{cp}/Evaluations"
+    failed = rec.call(creds, "POST", "trusthub", evaluations, {"PolicySid": SECONDARY}, expect=201)
+    assert failed["status"] == "noncompliant"
+    fields = [i["object_field"] for r in failed["results"] for i in r["invalid"]]
+    assert fields == ["business_registration_number"], failed["results"]
+    rec.call(
+        creds,
+        "POST",
+        "trusthub",
+        f"/v1/EndUsers/{business['sid']}",
+        {"Attributes": json.dumps(BUSINESS)},
+        expect=200,
+    )
+    passed = rec.call(creds, "POST", "trusthub", evaluations, {"PolicySid": SECONDARY}, expect=201)
+    assert passed["status"] == "compliant", passed
+    rec.call(creds, "GET", "trusthub", evaluations, expect=200)
+    rec.call(creds, "GET", "trusthub", f"{evaluations}/{passed['sid']}", expect=200)
+    submitted = rec.call(creds, "POST", "trusthub", cp, {"Status": "pending-review"}, expect=200)
+    assert submitted["status"] == "pending-review"
+
+    product = rec.call(
+        creds,
+        "POST",
+        "trusthub",
+        "/v1/TrustProducts",
+        {"FriendlyName": "acme a2p", "Email": "ops@acme.example", "PolicySid": A2P_PROFILE},
+        expect=201,
+    )
+    tp = f"/v1/TrustProducts/{product['sid']}"
+    a2p_user = rec.call(
+        creds,
+        "POST",
+        "trusthub",
+        "/v1/EndUsers",
+        {
+            "FriendlyName": "acme a2p profile",
+            "Type": "us_a2p_messaging_profile_information",
+            "Attributes": json.dumps({"company_type": "private"}),
+        },
+        expect=201,
+    )
+    for sid in (a2p_user["sid"], profile["sid"]):
+        rec.call(
+            creds, "POST", "trusthub", f"{tp}/EntityAssignments", {"ObjectSid": sid}, expect=201
+        )
+    tp_eval = rec.call(
+        creds, "POST", "trusthub", f"{tp}/Evaluations", {"PolicySid": A2P_PROFILE}, expect=201
+    )
+    assert tp_eval["status"] == "compliant", tp_eval
+    rec.call(creds, "GET", "trusthub", f"{tp}/Evaluations", expect=200)
+    rec.call(creds, "GET", "trusthub", f"{tp}/Evaluations/{tp_eval['sid']}", expect=200)
+    rec.call(creds, "POST", "trusthub", tp, {"Status": "pending-review"}, expect=200)
+    rec.call(creds, "POST", "trusthub", tp, {"Status": "pending-review"}, expect=400)
+
+    brand = rec.call(
+        creds,
+        "POST",
+        "messaging",
+        "/v1/a2p/BrandRegistrations",
+        {"CustomerProfileBundleSid": profile["sid"], "A2PProfileBundleSid": product["sid"]},
+        expect=201,
+    )
+    assert brand["status"] == "PENDING"
+    bn = f"/v1/a2p/BrandRegistrations/{brand['sid']}"
+    rec.call(creds, "GET", "messaging", "/v1/a2p/BrandRegistrations", expect=200)
+    campaign_form = {
+        "BrandRegistrationSid": brand["sid"],
+        "Description": "Store associates answer and follow up with their clients.",
+        "MessageFlow": "Clients opt in at the till by ticking the SMS box.",
+        "MessageSamples": ["Hi Ada, your order is ready.", "Hi Ada, the new season is in."],
+        "UsAppToPersonUsecase": "CUSTOMER_CARE",
+        "HasEmbeddedLinks": "true",
+        "HasEmbeddedPhone": "false",
+        "OptInKeywords": ["START"],
+        "OptOutKeywords": ["STOP", "UNSUBSCRIBE"],
+        "OptInMessage": "Acme: you are opted in. Reply STOP to opt out.",
+        "OptOutMessage": "Acme: you are opted out.",
+    }
+    usa2p = f"/v1/Services/{service_sid}/Compliance/Usa2p"
+    rec.call(creds, "POST", "messaging", usa2p, campaign_form, expect=400)  # brand not approved
+    state.advance_clock(state.a2p_profile_review_seconds + state.brand_review_seconds)
+    approved = rec.call(creds, "GET", "messaging", bn, expect=200)
+    assert approved["status"] == "APPROVED", approved
+    vettings = rec.call(creds, "GET", "messaging", f"{bn}/Vettings", expect=200)
+    vetting_sid = vettings["data"][0]["brand_vetting_sid"]
+    rec.call(creds, "GET", "messaging", f"{bn}/Vettings/{vetting_sid}", expect=200)
+    rec.call(creds, "POST", "messaging", f"{bn}/Vettings", {"VettingProvider": "aegis"}, expect=201)
+    usecases = rec.call(
+        creds, "GET", "messaging", f"{usa2p}/Usecases", {"BrandRegistrationSid": brand["sid"]}
+    )
+    assert "CUSTOMER_CARE" in {u["code"] for u in usecases["us_app_to_person_usecases"]}
+    campaign = rec.call(creds, "POST", "messaging", usa2p, campaign_form, expect=201)
+    assert campaign["message_samples"] == campaign_form["MessageSamples"]
+    assert campaign["opt_out_keywords"] == ["STOP", "UNSUBSCRIBE"]
+    rec.call(creds, "POST", "messaging", usa2p, campaign_form, expect=409)
+    rec.call(creds, "GET", "messaging", usa2p, expect=200)
+    qe = f"{usa2p}/{campaign['sid']}"
+    state.set_campaign_status(campaign["sid"], "FAILED")
+    failed_campaign = rec.call(creds, "GET", "messaging", qe, expect=200)
+    assert failed_campaign["errors"][0]["error_code"] == 30896
+    update = {k: campaign_form[k] for k in ("Description", "MessageFlow", "MessageSamples")}
+    update |= {"HasEmbeddedLinks": "true", "HasEmbeddedPhone": "false"}
+    update |= {"AgeGated": "false", "DirectLending": "false"}
+    resubmitted = rec.call(creds, "POST", "messaging", qe, update, expect=200)
+    assert resubmitted["campaign_status"] == "IN_PROGRESS"
+    state.advance_clock(state.campaign_review_seconds)
+    verified = rec.call(creds, "GET", "messaging", qe, expect=200)
+    assert verified["campaign_status"] == "VERIFIED", verified
+    service = rec.call(creds, "GET", "messaging", f"/v1/Services/{service_sid}", expect=200)
+    assert service["us_app_to_person_registered"] is True
+
+    state.set_brand_status(brand["sid"], "FAILED", "The EIN does not match the legal name.")
+    failed_brand = rec.call(creds, "GET", "messaging", bn, expect=200)
+    assert failed_brand["failure_reason"] == "The EIN does not match the legal name."
+    rec.call(creds, "POST", "messaging", bn, expect=202)
+    rec.call(creds, "POST", "messaging", bn, expect=400)
+    rec.call(creds, "DELETE", "messaging", qe, expect=204)
+    rec.call(creds, "POST", "trusthub", f"/v1/EndUsers/{'IT' + '0' * 32}", expect=404)
+    rec.call(creds, "DELETE", "trusthub", f"/v1/EndUsers/{a2p_user['sid']}", expect=204)
 
 
 @pytest.fixture(scope="module")

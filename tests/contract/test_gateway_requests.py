@@ -264,6 +264,72 @@ PRICES = {
 }
 
 
+CUSTOMER_PROFILE = {
+    "sid": sid("BU", 8),
+    "account_sid": TENANT.account_sid,
+    "policy_sid": "RNdfbf3fae0e1107f8aded0e7cead80bf5",
+    "friendly_name": "clienteling:acme:a2p-profile",
+    "status": "twilio-rejected",
+    "errors": [{"code": 22215, "message": "The EIN does not match."}],
+}
+A2P_PRODUCT = {
+    **TRUST_PRODUCT,
+    "sid": sid("BU", 9),
+    "policy_sid": "RNb0d4771c2c98518d916a3d4cd70a8f8b",
+    "friendly_name": "clienteling:acme:a2p-messaging",
+}
+END_USER = {
+    "sid": sid("IT", 3),
+    "account_sid": TENANT.account_sid,
+    "friendly_name": "clienteling:acme:business",
+    "type": "customer_profile_business_information",
+    "attributes": {"business_name": "Acme"},
+}
+CP_EVALUATION = {
+    "sid": sid("EL", 2),
+    "account_sid": TENANT.account_sid,
+    "policy_sid": CUSTOMER_PROFILE["policy_sid"],
+    "customer_profile_sid": CUSTOMER_PROFILE["sid"],
+    "status": "noncompliant",
+    "results": EVALUATION["results"],
+}
+TP_EVALUATION = {
+    "sid": sid("EL", 3),
+    "account_sid": TENANT.account_sid,
+    "policy_sid": A2P_PRODUCT["policy_sid"],
+    "trust_product_sid": A2P_PRODUCT["sid"],
+    "status": "compliant",
+    "results": [],
+}
+BRAND = {
+    "sid": sid("BN"),
+    "account_sid": TENANT.account_sid,
+    "customer_profile_bundle_sid": CUSTOMER_PROFILE["sid"],
+    "a2p_profile_bundle_sid": A2P_PRODUCT["sid"],
+    "brand_type": "STANDARD",
+    "status": "FAILED",
+    "failure_reason": "TCR could not verify the EIN.",
+    "skip_automatic_sec_vet": False,
+    "identity_status": "UNVERIFIED",
+}
+CAMPAIGN = {
+    "sid": sid("QE"),
+    "account_sid": TENANT.account_sid,
+    "brand_registration_sid": sid("BN"),
+    "messaging_service_sid": sid("MG"),
+    "campaign_status": "FAILED",
+    "us_app_to_person_usecase": "CUSTOMER_CARE",
+    "errors": [{"error_code": 30896, "fields": ["MESSAGE_FLOW"], "description": "Consent?"}],
+}
+CAMPAIGN_CONTENT = {
+    "description": "Store associates follow up with their clients.",
+    "message_flow": "Clients opt in at the till.",
+    "message_samples": ["Hi Ada, your order is ready.", "Hi Ada, the new season is in."],
+    "has_embedded_links": True,
+    "has_embedded_phone": False,
+}
+
+
 def assignment(object_sid: str, n: int) -> dict[str, Any]:
     return {"sid": sid("BV", n), "bundle_sid": sid("BU"), "object_sid": object_sid}
 
@@ -386,6 +452,68 @@ def answer(request: requests.PreparedRequest) -> tuple[int, Any]:
             ),
         ),
         ("GET", r"/v1/SupportingDocuments/\w+", lambda: (200, TRUSTHUB_DOCUMENT)),
+        (
+            "GET",
+            r"/v1/SupportingDocuments",
+            lambda: (
+                200,
+                paged_v(
+                    "results", [TRUSTHUB_DOCUMENT], [{**TRUSTHUB_DOCUMENT, "sid": sid("RD", 2)}]
+                ),
+            ),
+        ),
+        ("POST", r"/v1/SupportingDocuments", lambda: (201, TRUSTHUB_DOCUMENT)),
+        ("POST", r"/2010-04-01/Accounts/\w+/Addresses\.json", lambda: (201, ADDRESS)),
+        ("GET", r"/v1/CustomerProfiles", lambda: (200, paged_v("results", [], [CUSTOMER_PROFILE]))),
+        ("POST", r"/v1/CustomerProfiles", lambda: (201, CUSTOMER_PROFILE)),
+        ("GET", r"/v1/CustomerProfiles/\w+", lambda: (200, CUSTOMER_PROFILE)),
+        ("POST", r"/v1/CustomerProfiles/\w+", lambda: (200, CUSTOMER_PROFILE)),
+        (
+            "GET",
+            r"/v1/CustomerProfiles/\w+/EntityAssignments",
+            lambda: (
+                200,
+                paged_v(
+                    "results",
+                    [{"sid": sid("BV", 6), "object_sid": sid("IT", 3)}],
+                    [{"sid": sid("BV", 7), "object_sid": sid("RD")}],
+                ),
+            ),
+        ),
+        (
+            "POST",
+            r"/v1/CustomerProfiles/\w+/EntityAssignments",
+            lambda: (201, {"sid": sid("BV", 6), "object_sid": sid("IT", 3)}),
+        ),
+        ("POST", r"/v1/CustomerProfiles/\w+/Evaluations", lambda: (201, CP_EVALUATION)),
+        ("POST", r"/v1/TrustProducts", lambda: (201, A2P_PRODUCT)),
+        ("POST", r"/v1/TrustProducts/\w+", lambda: (200, A2P_PRODUCT)),
+        (
+            "POST",
+            r"/v1/TrustProducts/\w+/EntityAssignments",
+            lambda: (201, {"sid": sid("BV", 8), "object_sid": sid("IT", 3)}),
+        ),
+        ("POST", r"/v1/TrustProducts/\w+/Evaluations", lambda: (201, TP_EVALUATION)),
+        ("GET", r"/v1/EndUsers", lambda: (200, paged_v("results", [], [END_USER]))),
+        ("POST", r"/v1/EndUsers", lambda: (201, END_USER)),
+        ("POST", r"/v1/EndUsers/\w+", lambda: (200, END_USER)),
+        ("GET", r"/v1/a2p/BrandRegistrations", lambda: (200, paged_v("data", [], [BRAND]))),
+        ("POST", r"/v1/a2p/BrandRegistrations", lambda: (201, BRAND)),
+        ("GET", r"/v1/a2p/BrandRegistrations/\w+", lambda: (200, BRAND)),
+        ("POST", r"/v1/a2p/BrandRegistrations/\w+", lambda: (202, {**BRAND, "status": "PENDING"})),
+        (
+            "GET",
+            r"/v1/Services/\w+/Compliance/Usa2p/Usecases",
+            lambda: (200, {"us_app_to_person_usecases": [{"code": "CUSTOMER_CARE"}]}),
+        ),
+        (
+            "GET",
+            r"/v1/Services/\w+/Compliance/Usa2p",
+            lambda: (200, paged_v("compliance", [], [CAMPAIGN])),
+        ),
+        ("POST", r"/v1/Services/\w+/Compliance/Usa2p", lambda: (201, CAMPAIGN)),
+        ("GET", r"/v1/Services/\w+/Compliance/Usa2p/\w+", lambda: (200, CAMPAIGN)),
+        ("POST", r"/v1/Services/\w+/Compliance/Usa2p/\w+", lambda: (200, CAMPAIGN)),
         ("POST", r"/v2/Channels/Senders", lambda: (202, SENDER)),
         ("GET", r"/v2/Channels/Senders", lambda: (200, paged_v("senders", [SENDER], []))),
         ("GET", r"/v2/Channels/Senders/\w+", lambda: (200, SENDER)),
@@ -534,6 +662,134 @@ CALLS: dict[str, tuple[Call, bool]] = {
     "fetch_trust_product": (lambda g: g.fetch_trust_product(TENANT, sid("BU", 7)), False),
     "list_trust_product_documents": (
         lambda g: g.list_trust_product_documents(TENANT, sid("BU", 7)),
+        False,
+    ),
+    "create_address": (
+        lambda g: g.create_address(
+            TENANT,
+            friendly_name="clienteling:acme:a2p-address",
+            customer_name="Acme Retail Inc",
+            street="1 Main St",
+            street_secondary=None,
+            city="Austin",
+            region="TX",
+            postal_code="78701",
+            iso_country="US",
+        ),
+        False,
+    ),
+    "find_customer_profile": (
+        lambda g: g.find_customer_profile(
+            TENANT, "clienteling:acme:a2p-profile", "RNdfbf3fae0e1107f8aded0e7cead80bf5"
+        ),
+        False,
+    ),
+    "create_customer_profile": (
+        lambda g: g.create_customer_profile(
+            TENANT, "p", "ops@example.test", "RNdfbf3fae0e1107f8aded0e7cead80bf5"
+        ),
+        False,
+    ),
+    "fetch_customer_profile": (lambda g: g.fetch_customer_profile(TENANT, sid("BU", 8)), False),
+    "submit_customer_profile": (lambda g: g.submit_customer_profile(TENANT, sid("BU", 8)), False),
+    "customer_profile_object_sids": (
+        lambda g: g.customer_profile_object_sids(TENANT, sid("BU", 8)),
+        False,
+    ),
+    "assign_to_customer_profile": (
+        lambda g: g.assign_to_customer_profile(TENANT, sid("BU", 8), sid("IT", 3)),
+        False,
+    ),
+    "evaluate_customer_profile": (
+        lambda g: g.evaluate_customer_profile(
+            TENANT, sid("BU", 8), "RNdfbf3fae0e1107f8aded0e7cead80bf5"
+        ),
+        False,
+    ),
+    "find_a2p_trust_product": (
+        lambda g: g.find_a2p_trust_product(
+            TENANT, "clienteling:acme:a2p-messaging", "RNb0d4771c2c98518d916a3d4cd70a8f8b"
+        ),
+        False,
+    ),
+    "create_trust_product": (
+        lambda g: g.create_trust_product(
+            TENANT, "t", "ops@example.test", "RNb0d4771c2c98518d916a3d4cd70a8f8b"
+        ),
+        False,
+    ),
+    "submit_trust_product": (lambda g: g.submit_trust_product(TENANT, sid("BU", 9)), False),
+    "trust_product_object_sids": (
+        lambda g: g.trust_product_object_sids(TENANT, sid("BU", 9)),
+        False,
+    ),
+    "assign_to_trust_product": (
+        lambda g: g.assign_to_trust_product(TENANT, sid("BU", 9), sid("BU", 8)),
+        False,
+    ),
+    "evaluate_trust_product": (
+        lambda g: g.evaluate_trust_product(
+            TENANT, sid("BU", 9), "RNb0d4771c2c98518d916a3d4cd70a8f8b"
+        ),
+        False,
+    ),
+    "find_end_user": (
+        lambda g: g.find_end_user(
+            TENANT, "clienteling:acme:business", "customer_profile_business_information"
+        ),
+        False,
+    ),
+    "create_end_user": (
+        lambda g: g.create_end_user(
+            TENANT, "b", "customer_profile_business_information", {"business_name": "Acme"}
+        ),
+        False,
+    ),
+    "update_end_user": (
+        lambda g: g.update_end_user(TENANT, sid("IT", 3), {"business_name": "Acme Inc"}),
+        False,
+    ),
+    "find_trust_document": (
+        lambda g: g.find_trust_document(TENANT, "Commercial register", "business_registration"),
+        False,
+    ),
+    "create_trust_document": (
+        lambda g: g.create_trust_document(
+            TENANT, "a", "customer_profile_address", {"address_sids": sid("AD")}
+        ),
+        False,
+    ),
+    "list_brand_registrations": (lambda g: g.list_brand_registrations(TENANT), False),
+    "create_brand_registration": (
+        lambda g: g.create_brand_registration(TENANT, sid("BU", 8), sid("BU", 9), low_volume=True),
+        False,
+    ),
+    "fetch_brand_registration": (lambda g: g.fetch_brand_registration(TENANT, sid("BN")), False),
+    "resubmit_brand_registration": (
+        lambda g: g.resubmit_brand_registration(TENANT, sid("BN")),
+        False,
+    ),
+    "list_a2p_usecases": (lambda g: g.list_a2p_usecases(TENANT, sid("MG"), sid("BN")), False),
+    "find_campaign": (lambda g: g.find_campaign(TENANT, sid("MG")), False),
+    "create_campaign": (
+        lambda g: g.create_campaign(
+            TENANT,
+            sid("MG"),
+            brand_sid=sid("BN"),
+            usecase="CUSTOMER_CARE",
+            opt_in_message="Acme: opted in.",
+            opt_out_message="Acme: opted out.",
+            help_message="Acme: reply STOP to opt out.",
+            opt_in_keywords=["START"],
+            opt_out_keywords=["STOP"],
+            help_keywords=["HELP"],
+            **CAMPAIGN_CONTENT,  # type: ignore[typeddict-item]
+        ),
+        False,
+    ),
+    "fetch_campaign": (lambda g: g.fetch_campaign(TENANT, sid("MG"), sid("QE")), False),
+    "update_campaign": (
+        lambda g: g.update_campaign(TENANT, sid("MG"), sid("QE"), **CAMPAIGN_CONTENT),  # type: ignore[arg-type]
         False,
     ),
     "create_sender": (
@@ -819,6 +1075,97 @@ def judge(exchange: HookExchange) -> None:
         assert {"code", "message", "status"} <= set(body), f"{where}: not Twilio's error body"
 
 
+SECONDARY = "RNdfbf3fae0e1107f8aded0e7cead80bf5"
+A2P_PROFILE = "RNb0d4771c2c98518d916a3d4cd70a8f8b"
+
+
+def a2p_registration_against_the_emulator(
+    g: Any, t: AccountCredentials, state: Any, service_sid: str
+) -> None:
+    """Every A2P call of the port, in the order of Twilio's ISV guide."""
+    address = g.create_address(
+        t,
+        friendly_name="contract-a2p-address",
+        customer_name="Acme Retail Inc",
+        street="1 Main St",
+        street_secondary="Suite 2",
+        city="Austin",
+        region="TX",
+        postal_code="78701",
+        iso_country="US",
+    )
+    assert address in g.list_addresses(t, "US")
+    profile = g.create_customer_profile(t, "contract-profile", "ops@example.test", SECONDARY)
+    assert g.find_customer_profile(t, "contract-profile", SECONDARY) == profile
+    business = g.create_end_user(
+        t, "contract-business", "customer_profile_business_information", {"business_name": "A"}
+    )
+    assert g.find_end_user(t, "contract-business", business.type) == business
+    document = g.create_trust_document(
+        t, "contract-address", "customer_profile_address", {"address_sids": "AD" + "1" * 32}
+    )
+    assert g.find_trust_document(t, "contract-address", "customer_profile_address") == document
+    for object_sid in (business.sid, document):
+        g.assign_to_customer_profile(t, profile.sid, object_sid)
+    assert g.customer_profile_object_sids(t, profile.sid) == [business.sid, document]
+    evaluation = g.evaluate_customer_profile(t, profile.sid, SECONDARY)
+    assert evaluation.status == "noncompliant"
+    assert "business_type: business_type is required" in evaluation.failures
+    g.update_end_user(t, business.sid, {"business_name": "Acme"})
+    assert g.submit_customer_profile(t, profile.sid).status == "pending-review"
+    state.set_customer_profile_status(profile.sid, "twilio-rejected", "EIN does not match")
+    assert g.fetch_customer_profile(t, profile.sid).failure_reason == "EIN does not match"
+
+    product = g.create_trust_product(t, "contract-a2p", "ops@example.test", A2P_PROFILE)
+    assert g.find_a2p_trust_product(t, "contract-a2p", A2P_PROFILE) == product
+    a2p_user = g.create_end_user(
+        t, "contract-a2p-user", "us_a2p_messaging_profile_information", {"company_type": "private"}
+    )
+    g.assign_to_trust_product(t, product.sid, a2p_user.sid)
+    g.assign_to_trust_product(t, product.sid, profile.sid)
+    assert g.trust_product_object_sids(t, product.sid) == [a2p_user.sid, profile.sid]
+    assert g.evaluate_trust_product(t, product.sid, A2P_PROFILE).status == "compliant"
+    assert g.submit_trust_product(t, product.sid).status == "pending-review"
+    state.set_customer_profile_status(profile.sid, "twilio-approved")
+    state.set_trust_product_status(t.account_sid, product.sid, "twilio-approved")
+
+    brand = g.create_brand_registration(t, profile.sid, product.sid, low_volume=True)
+    assert brand.low_volume
+    assert brand.status == "PENDING"
+    assert g.list_brand_registrations(t) == [brand]
+    state.set_brand_status(brand.sid, "FAILED", "The EIN does not match the legal name.")
+    failed = g.fetch_brand_registration(t, brand.sid)
+    assert failed.failure_reason == "The EIN does not match the legal name."
+    assert g.resubmit_brand_registration(t, brand.sid).status == "PENDING"
+    state.set_brand_status(brand.sid, "APPROVED")
+    assert "CUSTOMER_CARE" in g.list_a2p_usecases(t, service_sid, brand.sid)
+    assert g.find_campaign(t, service_sid) is None
+    content = dict(
+        description="Store associates follow up with their clients.",
+        message_flow="Clients opt in at the till.",
+        message_samples=["Hi Ada, your order is ready.", "Hi Ada, the new season is in."],
+        has_embedded_links=True,
+        has_embedded_phone=False,
+    )
+    campaign = g.create_campaign(
+        t,
+        service_sid,
+        brand_sid=brand.sid,
+        usecase="CUSTOMER_CARE",
+        opt_in_message="Acme: opted in.",
+        opt_out_message="Acme: opted out.",
+        help_message="Acme: reply STOP to opt out.",
+        opt_in_keywords=["START"],
+        opt_out_keywords=["STOP"],
+        help_keywords=["HELP"],
+        **content,
+    )
+    assert g.find_campaign(t, service_sid) == campaign
+    state.set_campaign_status(campaign.sid, "FAILED")
+    assert g.fetch_campaign(t, service_sid, campaign.sid).errors
+    assert g.update_campaign(t, service_sid, campaign.sid, **content).status == "IN_PROGRESS"
+
+
 def test_every_gateway_call_against_the_emulator() -> None:
     from twilio_emulator import EmulatorServer, EmulatorState
 
@@ -879,6 +1226,8 @@ def test_every_gateway_call_against_the_emulator() -> None:
         assert g.fetch_sender(t, sender.sid).sid == sender.sid
         g.update_sender(t, sender.sid, profile=PROFILE, status_callback_url="http://127.0.0.1:9/cb")
         assert [s.sid for s in g.list_senders(t)] == [sender.sid]
+
+        a2p_registration_against_the_emulator(g, t, state, service.sid)
 
         # Taking it all down; each delete repeated finds it gone (Twilio's 404) and succeeds.
         for _ in range(2):

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.processes import Deployment, ServerProcess, token
+from tests.service.a2p_helpers import complete_registration
 from tests.service.helpers import STORES
 from tests.support import postgres_database
 from twilio_emulator import EmulatorServer, EmulatorState
@@ -51,12 +52,14 @@ def headers() -> dict[str, str]:
 
 
 @pytest.fixture
-def subaccount(servers: list[ServerProcess]) -> str:
+def subaccount(deployment: Deployment, servers: list[ServerProcess]) -> str:
     with httpx.Client(base_url=servers[0].base_url, headers=headers(), timeout=60) as client:
         enabled = client.post(
             "/clienteling/configuration", json={"ecom_link": "https://www.dodici.example"}
         )
         assert enabled.status_code == 201, enabled.text
+        # US stores send once the Messaging Service has a verified A2P 10DLC campaign.
+        complete_registration(client, deployment.emulator)
         return str(enabled.json()["twilio"]["sid"])
 
 

@@ -26,6 +26,7 @@ import httpx
 import pytest
 
 from tests.e2e.processes import Deployment, ServerProcess, token, wait_until
+from tests.service.a2p_helpers import complete_registration
 from tests.service.helpers import STORES
 from tests.support import postgres_database
 from twilio_emulator import EmulatorServer, EmulatorState, Fault
@@ -115,6 +116,8 @@ def set_up_tenant(
             twilio["messaging_service_sid"],
             twilio["call_forwarding"]["sid"],
         )
+        # US stores send once the tenant's Messaging Service has a verified A2P campaign.
+        complete_registration(api, emulator)
         for cell in CELLS:
             stored = api.put(f"/clienteling/stores/{cell.name}", json=STORES["us-nyc"])
             assert stored.status_code == 201, stored.text

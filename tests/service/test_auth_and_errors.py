@@ -32,6 +32,10 @@ ROUTES = [
     ("GET", "/clienteling/sender-groups", None),
     ("POST", "/clienteling/stores/s1/whatsapp/onboard", {"profile_name": "S"}),
     ("POST", "/clienteling/whatsapp/profile-picture-upload-url", {"file_name": "a.png"}),
+    ("PUT", "/clienteling/business-profile", {"legal_name": "Acme"}),
+    ("GET", "/clienteling/business-profile", None),
+    ("POST", "/clienteling/a2p-registration", None),
+    ("GET", "/clienteling/a2p-registration", None),
 ]
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from clienteling_setup.sync import sync_all
 from tests.conftest import Service
+from tests.service.a2p_helpers import complete_registration
 from tests.service.helpers import available_number, enable, put_store
 from tests.support import Api, assert_error
 from twilio_emulator import EmulatorServer
@@ -97,6 +98,7 @@ def test_a_kept_number_stays_owned_and_the_store_onboards_again_with_it(
     api: Api, emulator: EmulatorServer
 ) -> None:
     enable(api)
+    complete_registration(api, emulator)  # the US store can send (A2P 10DLC)
     number = _onboarded(api)
 
     kept = _offboard(api, release_number=False)
@@ -176,6 +178,7 @@ def test_whatsapp_alone_deletes_the_sender_and_releases_its_own_number(
     api: Api, emulator: EmulatorServer
 ) -> None:
     enable(api)
+    complete_registration(api, emulator)  # the US store can send (A2P 10DLC)
     sms = _onboarded(api)
     dedicated = next(
         n["phone_number"]

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.service.a2p_helpers import complete_registration
 from tests.service.helpers import available_number, buy_by_hand, enable, put_store
 from tests.support import Api, assert_error
 from twilio_emulator import EmulatorServer
@@ -36,6 +37,7 @@ def test_onboard_buys_attaches_and_forwards(
     body = response.json()
     assert body["phone_number"] == us_store
     assert body["sms"] == {"status": "onboarded"}
+    assert "A2P 10DLC" in body["sending"]  # the number is ready; sending waits on it
     assert body["enabled"] is False
     owned = _owned(emulator, api)
     assert [n.phone_number for n in owned] == [us_store]
@@ -47,6 +49,10 @@ def test_onboard_buys_attaches_and_forwards(
     status = api.get("/clienteling/onboarding-status").json()
     store = next(s for s in status["stores"] if s["id"] == "us-nyc")
     assert store["phone_number"] == us_store
+    assert store["channels"]["sms"]["status"] == "registration_pending"
+    complete_registration(api, emulator)
+    status = api.get("/clienteling/onboarding-status").json()
+    store = next(s for s in status["stores"] if s["id"] == "us-nyc")
     assert store["channels"]["sms"]["status"] == "onboarded"
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from clienteling_setup.providers.messaging import AccountCredentials, SenderProfile
 from clienteling_setup.providers.twilio import TwilioGateway
+from tests.service.a2p_helpers import complete_registration
 from tests.service.helpers import enable, put_store
 from tests.support import Api
 from twilio_emulator import EmulatorServer
@@ -90,6 +91,7 @@ def test_an_onboarding_costs_the_same_twilio_calls_at_0_and_500_existing_numbers
     api: Api, emulator: EmulatorServer
 ) -> None:
     enable(api)
+    complete_registration(api, emulator)  # the US stores can send (A2P 10DLC)
     small_sms, small_whatsapp = onboard_both(api, emulator, "first")
     fill_service(api, emulator, EXISTING)
     large_sms, large_whatsapp = onboard_both(api, emulator, "later")

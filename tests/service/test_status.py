@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.service.a2p_helpers import complete_registration
 from tests.service.helpers import available_number, enable, put_store
 from tests.support import Api
 from twilio_emulator import EmulatorServer
@@ -76,7 +77,7 @@ def test_status_before_enabling_is_200_with_nulls_and_actions(api: Api) -> None:
     assert doc["stores"][0]["channels"]["whatsapp"]["status"] == "not_onboarded"
 
 
-def test_onboarded_at_is_set_once_and_never_moves(api: Api) -> None:
+def test_onboarded_at_is_set_once_and_never_moves(api: Api, emulator: EmulatorServer) -> None:
     enable(api)
     put_store(api, "us-nyc")
     put_store(api, "us-2", name="Second")
@@ -85,6 +86,9 @@ def test_onboarded_at_is_set_once_and_never_moves(api: Api) -> None:
     api.post(
         "/clienteling/stores/us-nyc/onboard", json={"phone_number": available_number(api, "us-nyc")}
     )
+    # A US store sends once its Messaging Service has a verified A2P 10DLC campaign.
+    assert api.get("/clienteling/onboarding-status").json()["onboarded"] is False
+    complete_registration(api, emulator)
     doc = api.get("/clienteling/onboarding-status").json()
     _check_shape(doc)
     assert doc["onboarded"] is True

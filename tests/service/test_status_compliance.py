@@ -15,7 +15,6 @@ from tests.service.compliance_helpers import (
     bundle_uploads,
     emulator_bundle,
     trust_product,
-    trust_uploads,
 )
 from tests.service.helpers import available_number, enable
 from tests.support import Api
@@ -238,21 +237,16 @@ def test_six_countries_at_six_steps(api: Api, service: Service, emulator: Emulat
                 "stores": 1,
                 "number_availability": {"supported": True},
                 "regulatory_bundle": _not_required(),
+                # Only the A2P chain counts: neither product above is under the A2P
+                # messaging-profile policy, and there is no business profile yet.
                 "trusted_product": {
                     "required": True,
-                    "status": "draft",
-                    "product_id": a2p.sid,
+                    "status": "missing",
+                    "product_id": None,
                     "failure_reason": None,
-                    "uploads": trust_uploads(
-                        emulator,
-                        a2p,
-                        [
-                            ("Business address", "pending-review"),
-                            ("Business registration", "pending-review"),
-                        ],
-                    ),
+                    "uploads": [],
                 },
-                "actions": ["register_trust_product", "onboard_stores"],
+                "actions": ["submit_business_profile", "onboard_stores"],
             },
         ],
         "stores": [

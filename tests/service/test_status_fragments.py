@@ -119,7 +119,9 @@ def test_sms_and_whatsapp_onboarding_change_exactly_that_store(api: Api, service
 
     assert changed_by(service, sms) == {"b"}
     entry = orjson.loads(stored(service)["b"])
-    assert (entry["phone_number"], entry["channels"]["sms"]) == (number, {"status": "onboarded"})
+    # A US store: its number is ready, its texts wait on the A2P 10DLC campaign.
+    expected = (number, {"status": "registration_pending"})
+    assert (entry["phone_number"], entry["channels"]["sms"]) == expected
     assert changed_by(service, lambda: onboard_whatsapp(api, "b")) == {"b"}
     assert orjson.loads(stored(service)["b"])["channels"]["whatsapp"]["status"] == "creating"
     assert_current(api, service)

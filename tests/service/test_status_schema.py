@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from clienteling_setup.status.schemas import DisablingStatus, OnboardingStatus
 from clienteling_setup.sync import SyncReport, sync_tenant
 from tests.conftest import Service
+from tests.service.a2p_helpers import complete_registration
 from tests.service.compliance_helpers import emulator_bundle
 from tests.service.helpers import available_number, buy_by_hand, enable, put_store
 from tests.support import Api
@@ -124,6 +125,7 @@ def test_a_tenant_with_stores_senders_and_bundles_matches_the_model(
     )
     assert whatsapp.status_code == 202, whatsapp.text
     assert [c.status_code for c in emulator.state.advance_clock(30)] == [204]
+    complete_registration(api, emulator)  # the US store can send (A2P 10DLC)
     # DE: onboarded with its approved bundle.
     bundle = emulator_bundle(emulator, account, "DE", "mobile", "twilio-approved")
     listed = api.get("/clienteling/stores/de-ber/regulatory-bundles").json()
@@ -167,7 +169,7 @@ def test_a_tenant_with_stores_senders_and_bundles_matches_the_model(
     assert countries["DE"]["regulatory_bundle"]["uploads"]
     assert countries["FR"]["regulatory_bundle"]["status"] == "twilio-rejected"
     assert countries["FR"]["regulatory_bundle"]["failure_reason"]
-    assert countries["US"]["trusted_product"]["uploads"]
+    assert countries["US"]["trusted_product"]["status"] == "twilio-approved"
     assert (doc["numbers"]["orphans"], doc["actions"]) == (1, ["release_orphan_numbers"])
     stores = {s["id"]: s for s in doc["stores"]}
     assert stores["us-nyc"]["channels"]["whatsapp"]["status"] == "online"

@@ -34,6 +34,13 @@ AWAIT_BUNDLE_REVIEW: Final = "await_bundle_review"
 REGISTER_TRUST_PRODUCT: Final = "register_trust_product"
 FIX_REJECTED_TRUST_PRODUCT: Final = "fix_rejected_trust_product"
 AWAIT_TRUST_PRODUCT_REVIEW: Final = "await_trust_product_review"
+# The US A2P 10DLC chain (business profile -> customer profile -> trust product -> brand ->
+# campaigns), which the service registers itself (`clienteling_setup.a2p`).
+SUBMIT_BUSINESS_PROFILE: Final = "submit_business_profile"
+FIX_REJECTED_BRAND: Final = "fix_rejected_brand"
+AWAIT_BRAND_REVIEW: Final = "await_brand_review"
+FIX_REJECTED_CAMPAIGN: Final = "fix_rejected_campaign"
+AWAIT_CAMPAIGN_REVIEW: Final = "await_campaign_review"
 CREATE_OPT_IN_TEMPLATE: Final = "create_opt_in_template"
 ONBOARD_STORES: Final = "onboard_stores"
 
@@ -51,6 +58,11 @@ ACTION_ORDER: Final[tuple[str, ...]] = (
     REGISTER_TRUST_PRODUCT,
     FIX_REJECTED_TRUST_PRODUCT,
     AWAIT_TRUST_PRODUCT_REVIEW,
+    SUBMIT_BUSINESS_PROFILE,
+    FIX_REJECTED_BRAND,
+    AWAIT_BRAND_REVIEW,
+    FIX_REJECTED_CAMPAIGN,
+    AWAIT_CAMPAIGN_REVIEW,
     CREATE_OPT_IN_TEMPLATE,
     ONBOARD_STORES,
 )
@@ -90,9 +102,12 @@ class ItemFacts:
     """A regulatory bundle or trust product of the tenant, as last synced."""
 
     status: str
-    sid: str
+    sid: str | None
     failure_reason: str | None = None
     documents: Sequence[DocumentFacts] = ()
+    #: The next step when the item says it itself (the US A2P chain), else None: derived
+    #: from its status.
+    action: str | None = None
 
 
 class BundleFacts(ItemFacts):
@@ -185,7 +200,10 @@ def country_actions(
                 redo_documents=UPLOAD_SUPPORTING_DOCUMENTS,
             )
         )
-    if trusted.required:
+    chain = facts.trust_product
+    if trusted.required and chain is not None and chain.action is not None:
+        actions.add(chain.action)
+    elif trusted.required:
         actions.update(
             _item_actions(
                 trusted,
@@ -210,7 +228,7 @@ def ordered(actions: Iterable[str]) -> list[str]:
 
 
 def _item(required: bool, facts: ItemFacts | None) -> ComplianceItem:
-    if facts is None:
+    if facts is None or (facts.sid is None and facts.status == MISSING):
         return ComplianceItem(
             required=required, status=MISSING if required else NOT_REQUIRED, id=None
         )

@@ -1,5 +1,6 @@
 """Imports every model so Alembic and the metadata see all tables."""
 
+from clienteling_setup.a2p.models import A2PCampaignRecord, A2PRegistration, BusinessProfile
 from clienteling_setup.compliance.models import (
     BundleRecord,
     CountryRequirement,
@@ -24,7 +25,10 @@ from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 from clienteling_setup.workflow.models import Lease
 
 __all__ = [
+    "A2PCampaignRecord",
+    "A2PRegistration",
     "Base",
+    "BusinessProfile",
     "BundleRecord",
     "CountryRequirement",
     "JobBudget",

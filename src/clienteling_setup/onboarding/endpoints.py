@@ -55,7 +55,9 @@ def onboard_store(
     result = service.onboard_store(
         uows, gateway, tenant, store_id, body, enable=enable, actor=actor
     )
-    return answer(response, result, onboarding_read)
+    read = answer(response, result, onboarding_read)
+    read.sending = service.sending_note(uows, tenant, store_id)
+    return read
 
 
 @groups_router.put(

@@ -113,6 +113,12 @@ class StoreOnboardingRead(BaseModel):
         default=None,
         description="What the number costs a month (Twilio's Pricing API); null when unknown.",
     )
+    sending: str | None = Field(
+        default=None,
+        description="Null when the store can send. For a US store whose Messaging Service has "
+        "no verified A2P 10DLC campaign yet: that sending waits on the registration (the "
+        "number is ready; its status shows `registration_pending`).",
+    )
 
 
 class SenderGroupWrite(StrictBody):

@@ -393,3 +393,25 @@ def resume_unfinished(uows: UnitsOfWork, gateway: MessagingGateway, tenant_id: s
             except (errors.AppError, ProviderError):
                 continue
     return finished
+
+
+#: What the onboarding answer says of a US store that cannot send yet.
+SENDING_WAITS_ON_A2P = (
+    "The number is ready, but US carriers block its texts until the Messaging Service has a "
+    "verified A2P 10DLC campaign: complete the registration (PUT /clienteling/business-profile, "
+    "then POST /clienteling/a2p-registration; see GET /clienteling/a2p-registration)."
+)
+
+
+def sending_note(uows: UnitsOfWork, tenant_id: str, store_id: str) -> str | None:
+    """None when the onboarded store can send; else why not (a US store before its Messaging
+    Service's A2P 10DLC campaign is verified)."""
+    with uows.of(tenant_id) as uow:
+        store = uow.stores.get(store_id)
+        row = uow.onboardings.get(store_id)
+        if store is None or row is None or store.country_code != "US":
+            return None
+        service_sid = row.messaging_service_sid
+        campaign = uow.a2p_campaigns.get(service_sid) if service_sid else None
+        verified = campaign is not None and campaign.status == "VERIFIED"
+    return None if verified else SENDING_WAITS_ON_A2P

@@ -122,10 +122,94 @@ class Regulation:
 
 @dataclass(frozen=True)
 class TrustProduct:
+    """A Trust Hub bundle: a trust product, or a customer profile (the same fields)."""
+
     sid: str
     friendly_name: str
     status: str
     policy_sid: str | None
+    #: Why a twilio-rejected bundle was rejected (its `errors`), when Twilio says.
+    failure_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class EndUser:
+    """A Trust Hub end user (IT...): business information, a representative, an A2P profile."""
+
+    sid: str
+    friendly_name: str
+    type: str
+    attributes: dict[str, object] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A Trust Hub evaluation of a bundle against its policy."""
+
+    sid: str
+    status: str  # compliant | noncompliant
+    #: Each failed requirement as "field: reason", in Twilio's order.
+    failures: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BrandRegistration:
+    """A US A2P 10DLC brand (BN...)."""
+
+    sid: str
+    status: str  # PENDING, IN_REVIEW, APPROVED, FAILED, SUSPENDED, ...
+    customer_profile_sid: str | None
+    a2p_profile_sid: str | None
+    low_volume: bool
+    failure_reason: str | None = None
+    identity_status: str | None = None
+
+
+@dataclass(frozen=True)
+class A2PCampaign:
+    """A US A2P 10DLC campaign (QE...) of one Messaging Service."""
+
+    sid: str
+    messaging_service_sid: str
+    brand_sid: str | None
+    status: str  # IN_PROGRESS, VERIFIED, FAILED, ...
+    usecase: str | None
+    #: Each of the campaign's errors as "CODE (FIELDS): description".
+    errors: tuple[str, ...] = ()
+
+
+class NewAddress(TypedDict):
+    """What `create_address` registers (Twilio's Address fields)."""
+
+    friendly_name: str
+    customer_name: str
+    street: str
+    street_secondary: str | None
+    city: str
+    region: str
+    postal_code: str
+    iso_country: str
+
+
+class CampaignContent(TypedDict):
+    """What a campaign says (Twilio's `Compliance/Usa2p` fields)."""
+
+    description: str
+    message_flow: str
+    message_samples: list[str]
+    has_embedded_links: bool
+    has_embedded_phone: bool
+
+
+class NewCampaign(CampaignContent):
+    brand_sid: str
+    usecase: str
+    opt_in_message: str
+    opt_out_message: str
+    help_message: str
+    opt_in_keywords: list[str]
+    opt_out_keywords: list[str]
+    help_keywords: list[str]
 
 
 @dataclass(frozen=True)
@@ -364,6 +448,148 @@ class MessagingGateway(Protocol):
     def list_trust_product_documents(
         self, account: AccountCredentials, trust_product_sid: str
     ) -> list[SupportingDocument]: ...
+
+    # -- US A2P 10DLC (Trust Hub, BrandRegistrations, Compliance/Usa2p) -----------------------
+    def create_address(self, account: AccountCredentials, **address: Unpack[NewAddress]) -> Address:
+        """Register an address (a business's, for its customer profile)."""
+        ...
+
+    def find_customer_profile(
+        self, account: AccountCredentials, friendly_name: str, policy_sid: str
+    ) -> TrustProduct | None:
+        """The account's customer profile of this name under this policy, if any."""
+        ...
+
+    def create_customer_profile(
+        self, account: AccountCredentials, friendly_name: str, email: str, policy_sid: str
+    ) -> TrustProduct: ...
+
+    def fetch_customer_profile(self, account: AccountCredentials, sid: str) -> TrustProduct: ...
+
+    def submit_customer_profile(self, account: AccountCredentials, sid: str) -> TrustProduct:
+        """Submit for review (``Status=pending-review``)."""
+        ...
+
+    def customer_profile_object_sids(self, account: AccountCredentials, sid: str) -> list[str]:
+        """What is assigned to the customer profile (end users, documents, profiles)."""
+        ...
+
+    def assign_to_customer_profile(
+        self, account: AccountCredentials, sid: str, object_sid: str
+    ) -> None: ...
+
+    def evaluate_customer_profile(
+        self, account: AccountCredentials, sid: str, policy_sid: str
+    ) -> Evaluation: ...
+
+    def find_a2p_trust_product(
+        self, account: AccountCredentials, friendly_name: str, policy_sid: str
+    ) -> TrustProduct | None: ...
+
+    def create_trust_product(
+        self, account: AccountCredentials, friendly_name: str, email: str, policy_sid: str
+    ) -> TrustProduct: ...
+
+    def submit_trust_product(self, account: AccountCredentials, sid: str) -> TrustProduct: ...
+
+    def trust_product_object_sids(self, account: AccountCredentials, sid: str) -> list[str]: ...
+
+    def assign_to_trust_product(
+        self, account: AccountCredentials, sid: str, object_sid: str
+    ) -> None: ...
+
+    def evaluate_trust_product(
+        self, account: AccountCredentials, sid: str, policy_sid: str
+    ) -> Evaluation: ...
+
+    def find_end_user(
+        self, account: AccountCredentials, friendly_name: str, end_user_type: str
+    ) -> EndUser | None: ...
+
+    def create_end_user(
+        self,
+        account: AccountCredentials,
+        friendly_name: str,
+        end_user_type: str,
+        attributes: dict[str, object],
+    ) -> EndUser: ...
+
+    def update_end_user(
+        self, account: AccountCredentials, sid: str, attributes: dict[str, object]
+    ) -> EndUser:
+        """Replace the end user's attributes (safe to repeat)."""
+        ...
+
+    def find_trust_document(
+        self, account: AccountCredentials, friendly_name: str, document_type: str
+    ) -> str | None:
+        """The SID of the account's Trust Hub supporting document of this name and type."""
+        ...
+
+    def create_trust_document(
+        self,
+        account: AccountCredentials,
+        friendly_name: str,
+        document_type: str,
+        attributes: dict[str, object],
+    ) -> str: ...
+
+    def list_brand_registrations(self, account: AccountCredentials) -> list[BrandRegistration]: ...
+
+    def create_brand_registration(
+        self,
+        account: AccountCredentials,
+        customer_profile_sid: str,
+        a2p_profile_sid: str,
+        *,
+        low_volume: bool,
+    ) -> BrandRegistration:
+        """A standard brand; `low_volume` skips the automatic secondary vetting (Twilio's
+        Low-Volume Standard brand)."""
+        ...
+
+    def fetch_brand_registration(
+        self, account: AccountCredentials, sid: str
+    ) -> BrandRegistration: ...
+
+    def resubmit_brand_registration(
+        self, account: AccountCredentials, sid: str
+    ) -> BrandRegistration:
+        """Have a FAILED brand reviewed again (after its bundles were fixed)."""
+        ...
+
+    def list_a2p_usecases(
+        self, account: AccountCredentials, messaging_service_sid: str, brand_sid: str
+    ) -> list[str]:
+        """The use case codes the brand may register on this Messaging Service."""
+        ...
+
+    def find_campaign(
+        self, account: AccountCredentials, messaging_service_sid: str
+    ) -> A2PCampaign | None:
+        """The Messaging Service's campaign (a service has at most one)."""
+        ...
+
+    def create_campaign(
+        self,
+        account: AccountCredentials,
+        messaging_service_sid: str,
+        **campaign: Unpack[NewCampaign],
+    ) -> A2PCampaign: ...
+
+    def fetch_campaign(
+        self, account: AccountCredentials, messaging_service_sid: str, sid: str
+    ) -> A2PCampaign: ...
+
+    def update_campaign(
+        self,
+        account: AccountCredentials,
+        messaging_service_sid: str,
+        sid: str,
+        **content: Unpack[CampaignContent],
+    ) -> A2PCampaign:
+        """Change a campaign's content; Twilio reviews it again."""
+        ...
 
     # -- WhatsApp senders (/v2/Channels/Senders) --------------------------------------------
     def create_sender(

@@ -67,10 +67,17 @@ NO_WHATSAPP: dict[str, Any] = {
 }
 
 
+#: SMS states whose store has its number (it shows `phone_number`, and counts as onboarded in
+#: its country's summary); ``registration_pending``: a US store whose Messaging Service has
+#: no verified A2P 10DLC campaign yet (the status queries say so, `repository._sms_status`).
+NUMBER_READY = ("onboarded", "registration_pending")
+
+
 def sms_state(onboarding_status: str | None) -> str:
-    """`channels.sms.status` from the onboarding row's status (None: no row)."""
-    if onboarding_status == "onboarded":
-        return "onboarded"
+    """`channels.sms.status` from the onboarding row's status as the status queries read it
+    (None: no row)."""
+    if onboarding_status in NUMBER_READY:
+        return str(onboarding_status)
     return "pending" if onboarding_status else "not_onboarded"
 
 
@@ -101,7 +108,7 @@ def store_entry(
         "id": store_id,
         "name": name,
         "country_code": country,
-        "phone_number": onboarding[0] if onboarding is not None and state == "onboarded" else None,
+        "phone_number": onboarding[0] if onboarding is not None and state in NUMBER_READY else None,
         "channels": {
             "sms": {"status": state},
             "whatsapp": whatsapp_channel(sender) if sender is not None else NO_WHATSAPP,
@@ -177,7 +184,7 @@ def _fragment_row(
     return (
         store[0],
         store[2],
-        onboarding is not None and onboarding[1] == "onboarded",
+        onboarding is not None and onboarding[1] in NUMBER_READY,
         orjson.dumps(store_entry(store, onboarding, senders.get(store[0]))),
     )
 

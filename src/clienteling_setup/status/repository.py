@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from clienteling_setup.a2p.models import A2PCampaignRecord, A2PRegistration, BusinessProfile
 from clienteling_setup.compliance.models import (
     BundleRecord,
     CountryRequirement,
@@ -55,9 +56,48 @@ from clienteling_setup.whatsapp.models import WhatsAppSenderRecord
 #: The tenant's tables the document is built from (each with `tenant_id` and `updated_at`):
 #: first those of the stores' entries, then the rest.
 _STORE_TABLES = (Store, StoreOnboarding, WhatsAppSenderRecord)
-_PER_TENANT = (*_STORE_TABLES, BundleRecord, TrustProductRecord)
+_PER_TENANT = (
+    *_STORE_TABLES,
+    BundleRecord,
+    TrustProductRecord,
+    A2PRegistration,
+    A2PCampaignRecord,
+    BusinessProfile,
+)
 #: The fingerprint's first figures: (count, newest change) of each of `_STORE_TABLES`.
 _STORE_TERMS = 2 * len(_STORE_TABLES)
+
+
+def _sms_status() -> ColumnElement[str]:
+    """The onboarding's status as the status document shows it: an onboarded US store whose
+    Messaging Service has no VERIFIED A2P 10DLC campaign is ``registration_pending`` (its number
+    is ready; US carriers block its texts until the campaign is verified)."""
+    us_store = (
+        select(literal(1))
+        .where(
+            Store.tenant_id == StoreOnboarding.tenant_id,
+            Store.id == StoreOnboarding.store_id,
+            Store.country_code == "US",
+        )
+        .exists()
+    )
+    verified = (
+        select(literal(1))
+        .where(
+            A2PCampaignRecord.tenant_id == StoreOnboarding.tenant_id,
+            A2PCampaignRecord.messaging_service_sid == StoreOnboarding.messaging_service_sid,
+            A2PCampaignRecord.status == "VERIFIED",
+        )
+        .exists()
+    )
+    return case(
+        (
+            (StoreOnboarding.status == "onboarded") & us_store & ~verified,
+            literal("registration_pending"),
+        ),
+        else_=StoreOnboarding.status,
+    )
+
 
 #: A stored entry: (store_id, country_code, onboarded for SMS, the entry serialised).
 FragmentRow = tuple[str, str, bool, bytes]
@@ -167,9 +207,7 @@ class StatusRepository(TenantScoped):
 
     def onboardings_among(self, store_ids: Collection[str]) -> list[tuple[str, str, str]]:
         """(store_id, phone_number, status) of these stores' SMS onboardings."""
-        query = select(
-            StoreOnboarding.store_id, StoreOnboarding.phone_number, StoreOnboarding.status
-        ).where(
+        query = select(StoreOnboarding.store_id, StoreOnboarding.phone_number, _sms_status()).where(
             StoreOnboarding.tenant_id == self.tenant_id,
             self._among(StoreOnboarding.store_id, store_ids),
         )
@@ -282,6 +320,20 @@ class StatusRepository(TenantScoped):
                 select(BundleRecord).where(BundleRecord.tenant_id == self.tenant_id)
             )
         )
+
+    def a2p(self) -> tuple[A2PRegistration | None, list[A2PCampaignRecord], bool]:
+        """The US A2P 10DLC registration, its campaigns, and whether a business profile
+        exists."""
+        registration = self.session.get(A2PRegistration, self.tenant_id)
+        campaigns = list(
+            self.session.scalars(
+                select(A2PCampaignRecord).where(A2PCampaignRecord.tenant_id == self.tenant_id)
+            )
+        )
+        profile = self.session.scalar(
+            select(literal(1)).where(BusinessProfile.tenant_id == self.tenant_id)
+        )
+        return registration, campaigns, profile is not None
 
     def trust_products(self) -> list[TrustProductRecord]:
         return list(
@@ -407,7 +459,7 @@ _STORES = DriverQuery(
     .order_by(Store.id)
 )
 _ONBOARDINGS = DriverQuery(
-    select(StoreOnboarding.store_id, StoreOnboarding.phone_number, StoreOnboarding.status).where(
+    select(StoreOnboarding.store_id, StoreOnboarding.phone_number, _sms_status()).where(
         StoreOnboarding.tenant_id == _TENANT
     )
 )

@@ -49,7 +49,14 @@ class RegulatoryBundleStatus(BaseModel):
 
 class TrustedProductStatus(BaseModel):
     required: bool
-    status: str
+    status: str = Field(
+        description="Twilio's status of the trust product. In the US, the A2P 10DLC chain "
+        "(only the trust product under the A2P messaging-profile policy, the brand, the "
+        "campaigns): its least advanced stage as `<stage>_<Twilio status>` (e.g. "
+        "`customer_profile_pending-review`, `brand_pending`, `brand_failed`, "
+        "`campaign_in_progress`, `campaign_failed`), `missing` before any registration, "
+        "`twilio-approved` once every Messaging Service has a verified campaign."
+    )
     product_id: str | None
     failure_reason: str | None
     uploads: list[Upload]
@@ -65,7 +72,13 @@ class CountryOnboarding(BaseModel):
 
 
 class SmsChannel(BaseModel):
-    status: str = Field(examples=["onboarded"], description="onboarded, pending or not_onboarded")
+    status: str = Field(
+        examples=["onboarded"],
+        description="onboarded (can send), registration_pending (a US store: its number is "
+        "ready, but carriers block its texts until its Messaging Service has a verified A2P "
+        "10DLC campaign; see GET /clienteling/a2p-registration), pending (onboarding under "
+        "way) or not_onboarded",
+    )
 
 
 class WhatsAppChannel(BaseModel):

@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from clienteling_setup.a2p.service import A2P_MESSAGING_PROFILE_POLICY, chain_facts
 from clienteling_setup.compliance.actions import (
     BundleFacts,
     ComplianceItem,
@@ -109,11 +110,14 @@ def _stores(
     the two large scans (no ORM loading, no SQLAlchemy row per store), one dict per store, and
     the channel objects stores have in common are built once per document.
     """
-    numbers: dict[str, str] = {}  # of the stores onboarded for SMS
+    numbers: dict[str, str] = {}  # of the stores onboarded for SMS (number ready)
     pending: set[str] = set()  # stores whose SMS onboarding is under way
+    unregistered: set[str] = set()  # US stores whose A2P campaign is not verified yet
     for store_id, phone, sms_state in status.onboardings():
-        if sms_state == "onboarded":
+        if sms_state in ("onboarded", "registration_pending"):
             numbers[store_id] = phone
+            if sms_state == "registration_pending":
+                unregistered.add(store_id)
         elif sms_state:
             pending.add(store_id)
     senders = {
@@ -137,15 +141,21 @@ def _stores(
         "offline_reasons": [],
         "phone_number": None,
     }
-    sms = {state: {"status": state} for state in ("onboarded", "pending", "not_onboarded")}
+    sms = {
+        state: {"status": state}
+        for state in ("onboarded", "registration_pending", "pending", "not_onboarded")
+    }
     # Stores without a WhatsApp sender share their channels object (one per SMS state); those
     # not onboarded at all, most of a large directory, are the default of the look-up below.
     shared = {state: {"sms": value, "whatsapp": no_whatsapp} for state, value in sms.items()}
     channels: dict[str, dict[str, Any]] = dict.fromkeys(pending, shared["pending"])
     channels.update(dict.fromkeys(numbers, shared["onboarded"]))
+    channels.update(dict.fromkeys(unregistered, shared["registration_pending"]))
     for store_id, whatsapp in senders.items():
         state = (
-            "onboarded"
+            "registration_pending"
+            if store_id in unregistered
+            else "onboarded"
             if store_id in numbers
             else "pending"
             if store_id in pending
@@ -317,6 +327,13 @@ def _head(
     for record in status.bundles():
         bundles_by_country.setdefault(record.iso_country or "", []).append(record)
     trust = _best(status.trust_products())
+    # The US A2P 10DLC chain: only the trust product under the A2P messaging-profile policy
+    # counts (an approved SHAKEN/STIR or CNAM product does not), with the brand and campaigns.
+    a2p_row, a2p_campaigns, has_profile = status.a2p()
+    a2p_product = _best(
+        [p for p in status.trust_products() if p.policy_sid == A2P_MESSAGING_PROFILE_POLICY]
+    )
+    a2p_chain = chain_facts(a2p_row, a2p_campaigns, a2p_product, has_profile=has_profile)
 
     # The rules table with the bundle requirements sync last refreshed from Twilio.
     rules = effective_rules(requirements)
@@ -329,6 +346,8 @@ def _head(
             )
         )
         product = trust if rule is not None and rule.trust_product_required else None
+        us_a2p = cc.strip().upper() == "US" and rule is not None and rule.trust_product_required
+        chain = a2p_chain if us_a2p else None
         facts = CountryFacts(
             country_code=cc,
             stores=per_country[cc],
@@ -343,7 +362,9 @@ def _head(
             )
             if bundle is not None
             else None,
-            trust_product=TrustProductFacts(
+            trust_product=chain
+            if chain is not None
+            else TrustProductFacts(
                 status=product.status, sid=product.sid, documents=_documents(product.documents)
             )
             if product is not None

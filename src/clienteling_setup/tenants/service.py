@@ -128,11 +128,15 @@ def get_opt_in(uows: UnitsOfWork, tenant_id: str) -> OptInTemplate:
 
 
 def mark_onboarded_if_ready(uow: UnitOfWork) -> None:
-    """Record the moment the tenant first became onboarded; it never moves afterwards."""
+    """Record the moment the tenant first became onboarded (a store onboarded, and every
+    onboarded store can send: a US store only once its Messaging Service has a verified A2P
+    10DLC campaign); it never moves afterwards."""
     tenant = uow.tenants.get()
     if tenant is None or tenant.onboarded_at is not None:
         return
     if tenant.subaccount_status != "active" or uow.tenants.opt_in() is None:
         return
-    if uow.onboardings.count_onboarded() > 0:
+    if uow.onboardings.count_onboarded() == 0:
+        return
+    if uow.a2p_campaigns.count_unregistered_us_stores() == 0:
         tenant.onboarded_at = utcnow()

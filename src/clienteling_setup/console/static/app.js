@@ -79,6 +79,8 @@ function statusTone(value) {
 }
 
 function humanize(value) {
+  // A US store whose A2P 10DLC campaign is not verified yet (see a2p.js).
+  if (value === "registration_pending") return "number ready, registration pending";
   return value === null || value === undefined ? "—" : String(value).replaceAll("_", " ");
 }
 

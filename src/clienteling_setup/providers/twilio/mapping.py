@@ -157,8 +157,17 @@ def supporting_document(obj: Any) -> SupportingDocument:
 
 
 def trust_product(obj: Any) -> TrustProduct:
+    """A trust product or customer profile; a rejected one's `errors` give its failure."""
+    errors = getattr(obj, "errors", None)
+    reasons = [
+        str(e.get("message"))
+        for e in (errors if isinstance(errors, list) else [])
+        if isinstance(e, Mapping) and e.get("message")
+    ]
     return TrustProduct(
-        **texts(obj, "sid", "friendly_name", "status"), **optional_texts(obj, "policy_sid")
+        **texts(obj, "sid", "friendly_name", "status"),
+        **optional_texts(obj, "policy_sid"),
+        failure_reason="; ".join(reasons) or None,
     )
 
 

@@ -35,6 +35,7 @@ from clienteling_setup.providers.messaging import (
 )
 
 from . import mapping
+from .a2p import A2PCalls
 from .compliance import ComplianceCalls
 from .pricing import PricingCalls
 
@@ -53,12 +54,13 @@ _AVAILABLE_RESOURCE = {
 _ALREADY_IN_SERVICE = 21710
 
 
-class TwilioGateway(ComplianceCalls, PricingCalls):
+class TwilioGateway(ComplianceCalls, A2PCalls, PricingCalls):
     """Implements `providers.messaging.MessagingGateway`.
 
     `TwilioGateway(sid, token, base_url=..., timeout=..., max_attempts=..., backoff_base=...,
     max_total_wait=..., price_ttl=...)`; see `GatewayBase` for the constructor. Compliance calls
-    are in `compliance.py`, number prices in `pricing.py`.
+    are in `compliance.py`, US A2P 10DLC registration in `a2p.py`, number prices in
+    `pricing.py`.
     """
 
     # -- master account: tenant subaccounts -----------------------------------------------------
