@@ -119,7 +119,8 @@ def test_sms_and_whatsapp_onboarding_change_exactly_that_store(api: Api, service
 
     assert changed_by(service, sms) == {"b"}
     entry = orjson.loads(stored(service)["b"])
-    assert (entry["phone_number"], entry["channels"]["sms"]) == (number, {"status": "onboarded"})
+    onboarded = {"status": "onboarded", "pending_phone_number": None, "last_error": None}
+    assert (entry["phone_number"], entry["channels"]["sms"]) == (number, onboarded)
     assert changed_by(service, lambda: onboard_whatsapp(api, "b")) == {"b"}
     assert orjson.loads(stored(service)["b"])["channels"]["whatsapp"]["status"] == "creating"
     assert_current(api, service)
