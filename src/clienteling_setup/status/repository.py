@@ -183,7 +183,7 @@ class StatusRepository(TenantScoped):
             StoreOnboarding.tenant_id == self.tenant_id,
             self._among(StoreOnboarding.store_id, store_ids),
         )
-        return [tuple(row) for row in self.session.execute(query)]  # type: ignore[misc]
+        return [tuple(row) for row in self.session.execute(query)]
 
     def senders_among(self, store_ids: Collection[str]) -> list[SenderRow]:
         """`SenderRow` of these stores' WhatsApp senders."""

@@ -118,10 +118,10 @@ def _stores(
     """
     numbers: dict[str, str] = {}  # of the stores onboarded for SMS
     sms: dict[str, dict[str, Any]] = {}  # of the stores with an onboarding row
-    for row in status.onboardings():
-        if row[2] == "onboarded":
-            numbers[row[0]] = row[1]
-        sms[row[0]] = sms_channel(row)
+    for onboarding in status.onboardings():
+        if onboarding[2] == "onboarded":
+            numbers[onboarding[0]] = onboarding[1]
+        sms[onboarding[0]] = sms_channel(onboarding)
     # Stores without a WhatsApp sender share their channels object (one per SMS state but
     # pending, whose channel is the store's own); those not onboarded at all, most of a large
     # directory, are the default of the look-up below.
@@ -133,10 +133,10 @@ def _stores(
         else {"sms": channel, "whatsapp": NO_WHATSAPP}
         for store_id, channel in sms.items()
     }
-    for row in status.senders():
-        channels[row[0]] = {
-            "sms": sms.get(row[0], SMS_NOT_ONBOARDED),
-            "whatsapp": whatsapp_channel(row),
+    for sender in status.senders():
+        channels[sender[0]] = {
+            "sms": sms.get(sender[0], SMS_NOT_ONBOARDED),
+            "whatsapp": whatsapp_channel(sender),
         }
 
     rows = status.stores()
