@@ -450,21 +450,24 @@ def test_dialogs_offer_only_what_works_and_recover(world: World, page: Page) -> 
     expect(numbers.locator(f"option[value='{chosen}']")).to_have_count(0)
     expect(numbers.locator("option")).not_to_have_count(1)
 
-    # Cancel aborts a request Twilio is slow to answer.
+    # The choices made stay made; Cancel aborts a request Twilio is slow to answer.
+    expect(bundle_select).to_have_value(approved["sid"])
     world.emulator.state.add_fault(method="POST", path=PURCHASE, kind="timeout", delay=10)
-    numbers.select_option(index=1)
-    dialog.get_by_role("button", name="Review").click()
-    failed: list[str] = []
-    page.on("requestfailed", lambda r: failed.append(r.url) if "/onboard" in r.url else None)
-    dialog.get_by_role("button", name="Buy number and onboard").click()
-    expect(dialog.get_by_role("button", name="Working…")).to_be_visible()
-    dialog.get_by_role("button", name="Cancel").click()
-    expect(dialog).to_be_hidden()
-    deadline = time.monotonic() + 5
-    while not failed:
-        assert time.monotonic() < deadline, "the onboarding request was not aborted"
-        page.wait_for_timeout(100)
-    world.emulator.state.clear_faults()
+    try:
+        numbers.select_option(index=1)
+        dialog.get_by_role("button", name="Review").click()
+        failed: list[str] = []
+        page.on("requestfailed", lambda r: failed.append(r.url) if "/onboard" in r.url else None)
+        dialog.get_by_role("button", name="Buy number and onboard").click()
+        expect(dialog.get_by_role("button", name="Working…")).to_be_visible()
+        dialog.get_by_role("button", name="Cancel").click()
+        expect(dialog).to_be_hidden()
+        deadline = time.monotonic() + 5
+        while not failed:
+            assert time.monotonic() < deadline, "the onboarding request was not aborted"
+            page.wait_for_timeout(100)
+    finally:
+        world.emulator.state.clear_faults()
 
 
 def test_sign_in_again_keeps_the_dialog_keyboard_only(world: World, page: Page) -> None:

@@ -811,6 +811,8 @@ async function loadOnboardLists() {
   const store = onboard.store;
   const form = $("onboard-form");
   const errorBox = form.querySelector(".form-error");
+  // What was chosen stays chosen when the lists come back (if still offered).
+  const kept = { number: $("onboard-number").value, bundle: $("onboard-bundle").value, address: $("onboard-address").value };
   setOptions($("onboard-number"), "Loading numbers…", [], () => "", () => "");
   $("onboard-number-hint").textContent = "";
   const id = encodeURIComponent(store.id);
@@ -844,6 +846,9 @@ async function loadOnboardLists() {
     }
     setOptions($("onboard-address"), addresses.length ? "Choose an address" : "No address registered", addresses,
       (a) => a.sid, (a) => [a.friendly_name, a.street, a.city].filter(Boolean).join(", "));
+    if (kept.bundle && usable.some((b) => b.sid === kept.bundle)) select.value = kept.bundle;
+    if (kept.address && addresses.some((a) => a.sid === kept.address)) $("onboard-address").value = kept.address;
+    if (kept.number && offered.some((n) => n.phone_number === kept.number)) $("onboard-number").value = kept.number;
   } catch (err) {
     showError(errorBox, err);
   }
