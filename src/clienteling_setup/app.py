@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import SecretStr
+from starlette.middleware.gzip import GZipMiddleware
 
 from clienteling_setup import console, errors, webhooks
 from clienteling_setup.a2p import endpoints as a2p_endpoints
@@ -38,6 +39,9 @@ from clienteling_setup.tenants import endpoints as tenant_endpoints
 from clienteling_setup.whatsapp import endpoints as whatsapp_endpoints
 
 log = logging.getLogger("clienteling_setup.app")
+
+#: Responses smaller than this go uncompressed: compressing them saves less than it costs.
+GZIP_MINIMUM_BYTES = 4096
 
 API_DESCRIPTION = (
     "Use this resource to set up retailers and stores for clienteling in the NewStore "
@@ -94,6 +98,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     # Starlette wraps each added middleware around those added before it, so the last one
     # added is the outermost: the request context (request id, body limit) wraps
     # authentication, and every 401/403 carries a request id.
+    # Innermost, responses gzip-compressed for clients that accept it, above a size worth it
+    # (the status document: 2.8 MB at 10,000 stores, about a tenth compressed); level 6
+    # compresses about as well as 9 in a fraction of the time.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6)
     app.add_middleware(AuthMiddleware, verifier=runtime.verifier)
     app.add_middleware(
         RequestContextMiddleware,

@@ -26,8 +26,10 @@ BUNDLE = {"required", "status", "bundle_id", "uploads"}
 PRODUCT = {"required", "status", "product_id", "uploads"}
 UPLOAD = {"sid", "name", "status", "created_at", "updated_at"}
 STORE = {"id", "name", "country_code", "phone_number", "channels"}
-# The reference's fields, plus the sender's offline reasons and registered number.
+SMS = {"status", "pending_phone_number", "last_error"}
+# The reference's fields, plus the sender's offline reasons, registered number and last error.
 WHATSAPP = {
+    "last_error",
     "sid",
     "status",
     "waba",
@@ -55,6 +57,7 @@ def _check_shape(doc: dict[str, Any]) -> None:
     for store in doc["stores"]:
         assert set(store) == STORE
         assert set(store["channels"]) == {"sms", "whatsapp"}
+        assert set(store["channels"]["sms"]) == SMS
         assert set(store["channels"]["whatsapp"]) == WHATSAPP
 
 

@@ -38,6 +38,7 @@ NO_WHATSAPP = {
     "messaging_limit": None,
     "offline_reasons": [],
     "phone_number": None,
+    "last_error": None,
 }
 
 
@@ -48,7 +49,11 @@ def _store(store_id: str, phone_number: str | None = None) -> dict[str, Any]:
         "country_code": STORES[store_id]["country_code"],
         "phone_number": phone_number,
         "channels": {
-            "sms": {"status": "onboarded" if phone_number else "not_onboarded"},
+            "sms": {
+                "status": "onboarded" if phone_number else "not_onboarded",
+                "pending_phone_number": None,
+                "last_error": None,
+            },
             "whatsapp": NO_WHATSAPP,
         },
     }
@@ -296,7 +301,14 @@ def test_six_countries_at_six_steps(api: Api, service: Service, emulator: Emulat
                 "name": "Globex Berlin",
                 "country_code": "DE",
                 "phone_number": None,
-                "channels": {"sms": {"status": "not_onboarded"}, "whatsapp": NO_WHATSAPP},
+                "channels": {
+                    "sms": {
+                        "status": "not_onboarded",
+                        "pending_phone_number": None,
+                        "last_error": None,
+                    },
+                    "whatsapp": NO_WHATSAPP,
+                },
             }
         ],
         "onboarding_job": None,

@@ -120,8 +120,8 @@ def test_sms_and_whatsapp_onboarding_change_exactly_that_store(api: Api, service
     assert changed_by(service, sms) == {"b"}
     entry = orjson.loads(stored(service)["b"])
     # A US store: its number is ready, its texts wait on the A2P 10DLC campaign.
-    expected = (number, {"status": "registration_pending"})
-    assert (entry["phone_number"], entry["channels"]["sms"]) == expected
+    pending = {"status": "registration_pending", "pending_phone_number": None, "last_error": None}
+    assert (entry["phone_number"], entry["channels"]["sms"]) == (number, pending)
     assert changed_by(service, lambda: onboard_whatsapp(api, "b")) == {"b"}
     assert orjson.loads(stored(service)["b"])["channels"]["whatsapp"]["status"] == "creating"
     assert_current(api, service)

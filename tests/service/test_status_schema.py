@@ -150,6 +150,13 @@ def test_a_tenant_with_stores_senders_and_bundles_matches_the_model(
     report = SyncReport()
     sync_tenant(service.runtime, "acme", report)
     assert report.done == ["acme"], report
+    # US: a store stuck pending after Twilio failed its purchase (its number and the error).
+    stuck = available_number(api, "us-bos")
+    emulator.state.add_fault(
+        method="POST", path=r"/IncomingPhoneNumbers\.json$", kind="error", status=503
+    )
+    failed = api.post("/clienteling/stores/us-bos/onboard", json={"phone_number": stuck})
+    assert failed.status_code == 503, failed.text
     # A bulk onboarding job (of a store onboarded already: it buys nothing).
     job = api.post("/clienteling/onboarding-jobs", json={"store_ids": ["us-nyc"]})
     assert job.status_code == 202, job.text
@@ -174,6 +181,11 @@ def test_a_tenant_with_stores_senders_and_bundles_matches_the_model(
     stores = {s["id"]: s for s in doc["stores"]}
     assert stores["us-nyc"]["channels"]["whatsapp"]["status"] == "online"
     assert stores["us-bos"]["phone_number"] is None
+    assert stores["us-bos"]["channels"]["sms"]["pending_phone_number"] == stuck
+    assert (
+        stores["us-bos"]["channels"]["sms"]["last_error"]["request_id"]
+        == (failed.json()["request_id"])
+    )
     # Served again, from the status cache: the same bytes up to the keys read fresh on each
     # call (the job's progress, the reconciliation's lag), so the same verdict.
     fresh = b',"onboarding_job":'

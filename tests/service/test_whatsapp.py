@@ -132,6 +132,7 @@ def test_status_follows_the_senders_callbacks(
         "messaging_limit": "1K Customers/24hr",
         "offline_reasons": [],
         "phone_number": sms_store,
+        "last_error": None,
     }
     emulator.state.set_sender_properties(sid, quality_rating="HIGH", messaging_limit="10K")
     channel = _channel(api)
@@ -147,6 +148,7 @@ def test_a_store_without_a_sender_is_not_onboarded(api: Api, sms_store: str) -> 
         "messaging_limit": None,
         "offline_reasons": [],
         "phone_number": None,
+        "last_error": None,
     }
 
 

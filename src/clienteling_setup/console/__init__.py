@@ -56,6 +56,12 @@ def console_page() -> Response:
     return _static_file("index.html")
 
 
+@router.get("/console/stores/{store_id}")
+def console_store_page(store_id: str) -> Response:
+    # A store's page is the console's own page: its script shows the store (deep links).
+    return _static_file("index.html")
+
+
 @router.get("/console/{name}")
 def console_asset(name: str) -> Response:
     return _static_file(name)

@@ -49,5 +49,8 @@ class StoreOnboarding(RequestedBy, Timestamps, TenantOwned):
     step: Mapped[str] = mapped_column(String(32), default="claimed")
     status: Mapped[str] = mapped_column(String(32), default="in_progress")
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: When the last error happened, and the id of the request that met it (null for `sync`).
+    last_error_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error_request_id: Mapped[str | None] = mapped_column(String(64), default=None)
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     onboarded_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -97,7 +97,13 @@ def onboard_store(
             return done, False
         try:
             return _run_steps(
-                uows, gateway, plan, run, enable=enable, earlier_attempt=earlier_attempt
+                uows,
+                gateway,
+                plan,
+                run,
+                enable=enable,
+                earlier_attempt=earlier_attempt,
+                request_id=actor.request_id,
             ), True
         except errors.AppError as exc:
             refusal = exc.__cause__
@@ -285,8 +291,10 @@ def _run_steps(
     enable: bool,
     earlier_attempt: bool,
     owned: OwnedNumber | None = None,
+    request_id: str | None = None,
 ) -> StoreOnboarding:
-    """The steps after the claim; `owned` is the number when the caller looked it up."""
+    """The steps after the claim; `owned` is the number when the caller looked it up,
+    `request_id` the request a failure is recorded under (None: `sync`)."""
     try:
         number = owned or run.step(lambda: _ensure_number(uows, gateway, plan, earlier_attempt))
         price = monthly_price(gateway, *priced_as(plan.phone_number))
@@ -299,6 +307,8 @@ def _run_steps(
             price_unit=price.currency if price else None,
             step="number_owned",
             last_error=None,
+            last_error_at=None,
+            last_error_request_id=None,
         )
         run.step(
             lambda: gateway.add_number_to_messaging_service(
@@ -319,7 +329,7 @@ def _run_steps(
             uows, plan, step="onboarded", status="onboarded", onboarded_at=utcnow(), enabled=enable
         )
     except ProviderError as exc:
-        _record_failure(uows, plan, exc)
+        _record_failure(uows, plan, exc, request_id)
         raise errors.from_provider(exc, f"Onboarding store '{plan.store_id}'") from exc
 
 
@@ -343,11 +353,16 @@ def _ensure_number(
     )
 
 
-def _record_failure(uows: UnitsOfWork, plan: Plan, exc: ProviderError) -> None:
+def _record_failure(
+    uows: UnitsOfWork, plan: Plan, exc: ProviderError, request_id: str | None
+) -> None:
+    """The error the status shows on the store's SMS channel until a step succeeds."""
     with uows.of(plan.tenant_id) as uow:
         row = uow.onboardings.get(plan.store_id)
         if row is not None and row.status != "onboarded":
             row.last_error = f"{type(exc).__name__}: {exc.message}"[:1000]
+            row.last_error_at = utcnow()
+            row.last_error_request_id = request_id
 
 
 def resume_unfinished(uows: UnitsOfWork, gateway: MessagingGateway, tenant_id: str) -> int:

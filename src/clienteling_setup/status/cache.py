@@ -80,12 +80,19 @@ class StatusCache:
         self._hits = self._misses = self._builds = self._shared = self._part_hits = 0
         self._lock = threading.Lock()
 
-    def get_or_build(self, status: StatusRepository, build: Callable[[], bytes]) -> bytes:
+    def get_or_build(
+        self,
+        status: StatusRepository,
+        build: Callable[[], bytes],
+        *,
+        key: tuple[Any, ...] | None = None,
+    ) -> bytes:
         """The cached document of `status`'s tenant if its fingerprint still matches, else
         `build()` (remembered under the fingerprint read before it ran). Of several readers
-        missing on one fingerprint at once, one builds and the others take its document."""
+        missing on one fingerprint at once, one builds and the others take its document.
+        `key`: the fingerprint, when the caller has just read it."""
         tenant_id = status.tenant_id
-        key = status.fingerprint()
+        key = status.fingerprint() if key is None else key
         with self._lock:
             hit = self._documents.get((tenant_id, DOCUMENT))
             if hit is not None and hit[0] == key:

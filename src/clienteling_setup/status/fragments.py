@@ -30,6 +30,7 @@ write that bypassed both ways above); until then reads fall back to building eve
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
 
@@ -42,6 +43,7 @@ from clienteling_setup.db.changes import WrittenStore
 from clienteling_setup.onboarding.models import StoreOnboarding
 from clienteling_setup.status.repository import (
     FragmentRow,
+    OnboardingRow,
     SenderRow,
     StatusRepository,
     stores_a_statement_changes,
@@ -64,6 +66,25 @@ NO_WHATSAPP: dict[str, Any] = {
     "messaging_limit": None,
     "offline_reasons": [],
     "phone_number": None,
+    "last_error": None,
+}
+
+#: The `sms` channel of a store onboarded for SMS, and of one never tried.
+SMS_ONBOARDED: dict[str, Any] = {
+    "status": "onboarded",
+    "pending_phone_number": None,
+    "last_error": None,
+}
+#: A US store whose number is ready while its A2P 10DLC campaign is not verified yet.
+SMS_REGISTRATION_PENDING: dict[str, Any] = {
+    "status": "registration_pending",
+    "pending_phone_number": None,
+    "last_error": None,
+}
+SMS_NOT_ONBOARDED: dict[str, Any] = {
+    "status": "not_onboarded",
+    "pending_phone_number": None,
+    "last_error": None,
 }
 
 
@@ -81,9 +102,45 @@ def sms_state(onboarding_status: str | None) -> str:
     return "pending" if onboarding_status else "not_onboarded"
 
 
+def last_error(message: str | None, at: Any, request_id: str | None) -> dict[str, Any] | None:
+    """A channel's `last_error` from its row's columns; `at` is a datetime (the ORM,
+    psycopg) or the text SQLite stores it as: the same instant reads the same either way."""
+    if message is None:
+        return None
+    when: datetime | None = None
+    if isinstance(at, datetime):
+        when = at
+    elif isinstance(at, str):
+        when = datetime.fromisoformat(at)
+    if when is not None:
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return {
+        "message": message,
+        "request_id": request_id,
+        "at": when.isoformat().replace("+00:00", "Z") if when is not None else None,
+    }
+
+
+def sms_channel(row: OnboardingRow | None) -> dict[str, Any]:
+    """`channels.sms` from the store's onboarding row (None: none). A store stuck pending
+    shows the number it claimed and why the last attempt failed."""
+    if row is None:
+        return SMS_NOT_ONBOARDED
+    if row[2] == "onboarded":
+        return SMS_ONBOARDED
+    if row[2] == "registration_pending":
+        return SMS_REGISTRATION_PENDING
+    return {
+        "status": "pending",
+        "pending_phone_number": row[1],
+        "last_error": last_error(row[3], row[4], row[5]),
+    }
+
+
 def whatsapp_channel(row: SenderRow) -> dict[str, Any]:
-    """`channels.whatsapp` of a store with a sender row."""
-    _store_id, sid, status, waba, quality, limit, offline, number = row
+    """`channels.whatsapp` of a store with a sender row. The last error is shown while the
+    sender does not exist (a registration that failed before Twilio created it)."""
+    _store_id, sid, status, waba, quality, limit, offline, number, error, at, request_id = row
     return {
         "sid": sid,
         "status": (status or "not_onboarded").lower(),
@@ -92,25 +149,26 @@ def whatsapp_channel(row: SenderRow) -> dict[str, Any]:
         "messaging_limit": limit,
         "offline_reasons": list(offline or []),
         "phone_number": number,
+        "last_error": last_error(error, at, request_id) if sid is None else None,
     }
 
 
 def store_entry(
     store: tuple[str, str, str],
-    onboarding: tuple[str, str] | None,
+    onboarding: OnboardingRow | None,
     sender: SenderRow | None,
 ) -> dict[str, Any]:
-    """One `stores[]` entry: `store` is (id, name, country), `onboarding` (phone number,
-    status) of its SMS onboarding, `sender` its WhatsApp sender row."""
+    """One `stores[]` entry: `store` is (id, name, country), `onboarding` its SMS onboarding
+    row, `sender` its WhatsApp sender row."""
     store_id, name, country = store
-    state = sms_state(onboarding[1] if onboarding is not None else None)
+    number_ready = onboarding is not None and onboarding[2] in NUMBER_READY
     return {
         "id": store_id,
         "name": name,
         "country_code": country,
-        "phone_number": onboarding[0] if onboarding is not None and state in NUMBER_READY else None,
+        "phone_number": onboarding[1] if onboarding is not None and number_ready else None,
         "channels": {
-            "sms": {"status": state},
+            "sms": sms_channel(onboarding),
             "whatsapp": whatsapp_channel(sender) if sender is not None else NO_WHATSAPP,
         },
     }
@@ -157,7 +215,7 @@ def _write_entries(status: StatusRepository, stores: Sequence[tuple[str, str, st
     if not stores:
         return
     ids = [store[0] for store in stores]
-    onboardings = {sid: (phone, state) for sid, phone, state in status.onboardings_among(ids)}
+    onboardings = {row[0]: row for row in status.onboardings_among(ids)}
     senders = {row[0]: row for row in status.senders_among(ids)}
     status.write_fragments([_fragment_row(s, onboardings, senders) for s in stores])
 
@@ -166,7 +224,7 @@ def _refresh_all(status: StatusRepository) -> None:
     """Every entry of the tenant, from the three scans of a full build (an import of many
     stores, a repair): cheaper than looking thousands of stores up by key."""
     status.lock_stores(None)
-    onboardings = {sid: (phone, state) for sid, phone, state in status.onboardings()}
+    onboardings = {row[0]: row for row in status.onboardings()}
     senders = {row[0]: row for row in status.senders()}
     stores = status.stores()
     for start in range(0, len(stores), CHUNK * 4):
@@ -177,14 +235,14 @@ def _refresh_all(status: StatusRepository) -> None:
 
 def _fragment_row(
     store: tuple[str, str, str],
-    onboardings: dict[str, tuple[str, str]],
+    onboardings: dict[str, OnboardingRow],
     senders: dict[str, SenderRow],
 ) -> FragmentRow:
     onboarding = onboardings.get(store[0])
     return (
         store[0],
         store[2],
-        onboarding is not None and onboarding[1] in NUMBER_READY,
+        onboarding is not None and onboarding[2] in NUMBER_READY,
         orjson.dumps(store_entry(store, onboarding, senders.get(store[0]))),
     )
 

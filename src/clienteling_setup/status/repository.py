@@ -110,9 +110,28 @@ _WRITE_FRAGMENTS = DriverUpsert(
     changing=("country_code", "sms_onboarded", "fragment"),
 )
 
+#: A channel's last error as the database holds it: (message, when (a datetime, or the text
+#: SQLite stores), request id).
+ErrorColumns = tuple[str | None, Any, str | None]
+
+#: (store_id, phone number, status, *ErrorColumns) of an SMS onboarding.
+OnboardingRow = tuple[str, str, str, str | None, Any, str | None]
+
 #: (store_id, sid, status, waba, quality rating, messaging limit, offline reasons, phone
-#: number) of a WhatsApp sender.
-SenderRow = tuple[str, str | None, str, str, str | None, str | None, list[str] | None, str]
+#: number, *ErrorColumns) of a WhatsApp sender.
+SenderRow = tuple[
+    str,
+    str | None,
+    str,
+    str,
+    str | None,
+    str | None,
+    list[str] | None,
+    str,
+    str | None,
+    Any,
+    str | None,
+]
 
 
 def stores_a_statement_changes(
@@ -156,8 +175,8 @@ class StatusRepository(TenantScoped):
         """(id, name, country_code) of every store, by id."""
         return _STORES.rows(self.session, self._mine)
 
-    def onboardings(self) -> list[tuple[str, str, str]]:
-        """(store_id, phone_number, status) of every SMS onboarding."""
+    def onboardings(self) -> list[OnboardingRow]:
+        """`OnboardingRow` of every SMS onboarding."""
         return _ONBOARDINGS.rows(self.session, self._mine)
 
     @property
@@ -170,7 +189,7 @@ class StatusRepository(TenantScoped):
         # The JSON column arrives as text from SQLite and decoded from psycopg: decoded here,
         # only where there is something to decode (most senders have no offline reasons).
         return [
-            row if not isinstance(row[6], str) else (*row[:6], orjson.loads(row[6]), row[7])
+            row if not isinstance(row[6], str) else (*row[:6], orjson.loads(row[6]), *row[7:])
             for row in _SENDERS.rows(self.session, self._mine)
         ]
 
@@ -205,13 +224,13 @@ class StatusRepository(TenantScoped):
         )
         return [tuple(row) for row in self.session.execute(query)]  # type: ignore[misc]
 
-    def onboardings_among(self, store_ids: Collection[str]) -> list[tuple[str, str, str]]:
-        """(store_id, phone_number, status) of these stores' SMS onboardings."""
-        query = select(StoreOnboarding.store_id, StoreOnboarding.phone_number, _sms_status()).where(
+    def onboardings_among(self, store_ids: Collection[str]) -> list[OnboardingRow]:
+        """`OnboardingRow` of these stores' SMS onboardings."""
+        query = _onboardings().where(
             StoreOnboarding.tenant_id == self.tenant_id,
             self._among(StoreOnboarding.store_id, store_ids),
         )
-        return [tuple(row) for row in self.session.execute(query)]  # type: ignore[misc]
+        return [tuple(row) for row in self.session.execute(query)]
 
     def senders_among(self, store_ids: Collection[str]) -> list[SenderRow]:
         """`SenderRow` of these stores' WhatsApp senders."""
@@ -410,6 +429,20 @@ def _senders() -> Select[*tuple[Any, ...]]:
         WhatsAppSenderRecord.messaging_limit,
         WhatsAppSenderRecord.offline_reasons,
         WhatsAppSenderRecord.phone_number,
+        WhatsAppSenderRecord.last_error,
+        WhatsAppSenderRecord.last_error_at,
+        WhatsAppSenderRecord.last_error_request_id,
+    )
+
+
+def _onboardings() -> Select[*tuple[Any, ...]]:
+    return select(
+        StoreOnboarding.store_id,
+        StoreOnboarding.phone_number,
+        _sms_status(),
+        StoreOnboarding.last_error,
+        StoreOnboarding.last_error_at,
+        StoreOnboarding.last_error_request_id,
     )
 
 
@@ -458,11 +491,7 @@ _STORES = DriverQuery(
     .where(Store.tenant_id == _TENANT)
     .order_by(Store.id)
 )
-_ONBOARDINGS = DriverQuery(
-    select(StoreOnboarding.store_id, StoreOnboarding.phone_number, _sms_status()).where(
-        StoreOnboarding.tenant_id == _TENANT
-    )
-)
+_ONBOARDINGS = DriverQuery(_onboardings().where(StoreOnboarding.tenant_id == _TENANT))
 _SENDERS = DriverQuery(_senders().where(WhatsAppSenderRecord.tenant_id == _TENANT))
 _FRAGMENTS = DriverQuery(
     select(StoreFragment.fragment)

@@ -71,6 +71,20 @@ class CountryOnboarding(BaseModel):
     actions: list[str] = Field(description="Next steps, as stable machine-readable strings.")
 
 
+class ChannelError(BaseModel):
+    """Beyond the reference: why the channel's last attempt failed."""
+
+    message: str = Field(
+        description="Twilio's error as the service recorded it (the error's kind, then its "
+        "message)."
+    )
+    request_id: str | None = Field(
+        description="The id of the request that met the error (its response and log line "
+        "carry it); null when reconciliation (`clienteling-setup sync`) met it."
+    )
+    at: datetime | None = Field(description="When the error happened.")
+
+
 class SmsChannel(BaseModel):
     status: str = Field(
         examples=["onboarded"],
@@ -78,6 +92,14 @@ class SmsChannel(BaseModel):
         "ready, but carriers block its texts until its Messaging Service has a verified A2P "
         "10DLC campaign; see GET /clienteling/a2p-registration), pending (onboarding under "
         "way) or not_onboarded",
+    )
+    pending_phone_number: str | None = Field(
+        description="Beyond the reference: while `pending`, the number the store's onboarding "
+        "claimed (bought or being bought); null otherwise.",
+    )
+    last_error: ChannelError | None = Field(
+        description="Beyond the reference: while `pending`, why the last attempt failed (a "
+        "retry of the onboarding resumes it); null when none failed or once onboarded.",
     )
 
 
@@ -93,6 +115,10 @@ class WhatsAppChannel(BaseModel):
     phone_number: str | None = Field(
         description="The number registered as the sender: the store's SMS number or its "
         "dedicated WhatsApp number."
+    )
+    last_error: ChannelError | None = Field(
+        description="Beyond the reference: why the last registration failed, while the sender "
+        "does not exist (`sid` null); null otherwise.",
     )
 
 

@@ -15,7 +15,9 @@ byte.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections import Counter
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
@@ -40,6 +42,13 @@ from clienteling_setup.jobs.schemas import job_read
 from clienteling_setup.jobs.service import job_view
 from clienteling_setup.orphans.repository import Orphan
 from clienteling_setup.status.cache import StatusCache
+from clienteling_setup.status.fragments import (
+    NO_WHATSAPP,
+    SMS_NOT_ONBOARDED,
+    SMS_ONBOARDED,
+    sms_channel,
+    whatsapp_channel,
+)
 from clienteling_setup.status.repository import StatusRepository
 from clienteling_setup.tenants.models import OptInTemplate, Tenant, TenantDisabling
 from clienteling_setup.unit_of_work import UnitsOfWork
@@ -108,67 +117,38 @@ def _stores(
     Three range scans of the tenant's rows (stores, onboardings, senders) merged in Python:
     cheaper than a join that looks each store up in two indexes. The driver's own tuples for
     the two large scans (no ORM loading, no SQLAlchemy row per store), one dict per store, and
-    the channel objects stores have in common are built once per document.
+    the channel objects stores have in common are built once per document. Each channel is
+    built as `status.fragments` builds the stored entries, which are tested against this.
     """
     numbers: dict[str, str] = {}  # of the stores onboarded for SMS (number ready)
-    pending: set[str] = set()  # stores whose SMS onboarding is under way
-    unregistered: set[str] = set()  # US stores whose A2P campaign is not verified yet
-    for store_id, phone, sms_state in status.onboardings():
-        if sms_state in ("onboarded", "registration_pending"):
-            numbers[store_id] = phone
-            if sms_state == "registration_pending":
-                unregistered.add(store_id)
-        elif sms_state:
-            pending.add(store_id)
-    senders = {
-        store_id: {
-            "sid": w_sid,
-            "status": (w_status or "not_onboarded").lower(),
-            "waba": waba,
-            "quality_rating": quality,
-            "messaging_limit": limit,
-            "offline_reasons": list(offline or []),
-            "phone_number": w_number,
+    sms: dict[str, dict[str, Any]] = {}  # of the stores with an onboarding row
+    for onboarding in status.onboardings():
+        if onboarding[2] in NUMBER_READY:
+            numbers[onboarding[0]] = onboarding[1]
+        sms[onboarding[0]] = sms_channel(onboarding)
+    # Stores without a WhatsApp sender share their channels object (one per SMS state but
+    # pending, whose channel is the store's own); those not onboarded at all, most of a large
+    # directory, are the default of the look-up below.
+    onboarded = {"sms": SMS_ONBOARDED, "whatsapp": NO_WHATSAPP}
+    not_onboarded = {"sms": SMS_NOT_ONBOARDED, "whatsapp": NO_WHATSAPP}
+    channels: dict[str, dict[str, Any]] = {
+        store_id: onboarded
+        if channel is SMS_ONBOARDED
+        else {"sms": channel, "whatsapp": NO_WHATSAPP}
+        for store_id, channel in sms.items()
+    }
+    for sender in status.senders():
+        channels[sender[0]] = {
+            "sms": sms.get(sender[0], SMS_NOT_ONBOARDED),
+            "whatsapp": whatsapp_channel(sender),
         }
-        for store_id, w_sid, w_status, waba, quality, limit, offline, w_number in status.senders()
-    }
-    no_whatsapp: dict[str, Any] = {
-        "sid": None,
-        "status": "not_onboarded",
-        "waba": None,
-        "quality_rating": None,
-        "messaging_limit": None,
-        "offline_reasons": [],
-        "phone_number": None,
-    }
-    sms = {
-        state: {"status": state}
-        for state in ("onboarded", "registration_pending", "pending", "not_onboarded")
-    }
-    # Stores without a WhatsApp sender share their channels object (one per SMS state); those
-    # not onboarded at all, most of a large directory, are the default of the look-up below.
-    shared = {state: {"sms": value, "whatsapp": no_whatsapp} for state, value in sms.items()}
-    channels: dict[str, dict[str, Any]] = dict.fromkeys(pending, shared["pending"])
-    channels.update(dict.fromkeys(numbers, shared["onboarded"]))
-    channels.update(dict.fromkeys(unregistered, shared["registration_pending"]))
-    for store_id, whatsapp in senders.items():
-        state = (
-            "registration_pending"
-            if store_id in unregistered
-            else "onboarded"
-            if store_id in numbers
-            else "pending"
-            if store_id in pending
-            else "not_onboarded"
-        )
-        channels[store_id] = {"sms": sms[state], "whatsapp": whatsapp}
 
     rows = status.stores()
     per_country = Counter(map(itemgetter(2), rows))
     onboarded_per_country: Counter[str] = Counter()
     stores: list[dict[str, Any]] = []
     append = stores.append
-    number_of, channels_of, not_onboarded = numbers.get, channels.get, shared["not_onboarded"]
+    number_of, channels_of = numbers.get, channels.get
     for store_id, name, cc in rows:
         number = number_of(store_id)  # phone_number is never null
         if number is not None:
@@ -188,21 +168,49 @@ def _stores(
 def read_status(uows: UnitsOfWork, cache: StatusCache, tenant_id: str) -> bytes:
     """The tenant's status document, serialised: from `cache` when nothing it shows changed
     since it was built (checked against the database on every call), else built anew."""
+    document = read_status_unless(uows, cache, tenant_id, None)[1]
+    assert document is not None  # no tag to match: always built
+    return document
+
+
+def read_status_unless(
+    uows: UnitsOfWork, cache: StatusCache, tenant_id: str, seen: Collection[str] | None
+) -> tuple[str, bytes | None]:
+    """The document's entity tag, and the document, unless the tag is among `seen` (the
+    request's If-None-Match): then only the tag, from the fingerprint and the fresh keys,
+    without touching the document.
+
+    The tag is weak (`W/"..."`): it stands for the document up to the clock-driven figures a
+    reader can work out (the reconciliation's lag from `last_succeeded_at`, a job's estimate
+    of the time left). The fingerprint is read before the document is built, so a write in
+    between can only make the document newer than its tag: the next request with that tag
+    then sees another fingerprint and gets the document again, never a stale 304."""
     with uows.of(tenant_id) as uow:
         # The read side goes past the write side's repositories (cosmicpython's views.py):
         # its own queries, on the unit of work's session.
         status = StatusRepository(uow.session, tenant_id)
-        document = cache.get_or_build(
-            status, lambda: build_document(status, uow.requirements, cache)
-        )
+        key = status.fingerprint()
         # The job's progress (and its estimate of the time left) and the reconciliation's lag
         # move on their own clock: read fresh on every call and appended as the document's
         # last keys, past the cache (a pass that changed nothing leaves the cache warm).
-        fresh = orjson.dumps(
-            {"onboarding_job": _job_progress(status), "reconciliation": _reconciliation(status)}
+        fresh = {"onboarding_job": _job_progress(status), "reconciliation": _reconciliation(status)}
+        tag = _entity_tag(tenant_id, key, fresh)
+        if seen is not None and (tag in seen or "*" in seen):
+            return tag, None
+        document = cache.get_or_build(
+            status, lambda: build_document(status, uow.requirements, cache), key=key
         )
         # One copy of the document (megabytes at 10,000 stores), not one per `+`.
-        return b"".join((memoryview(document)[:-1], b",", memoryview(fresh)[1:]))
+        tail = memoryview(orjson.dumps(fresh))[1:]
+        return tag, b"".join((memoryview(document)[:-1], b",", tail))
+
+
+def _entity_tag(tenant_id: str, key: tuple[Any, ...], fresh: dict[str, Any]) -> str:
+    job = dict(fresh["onboarding_job"] or {})
+    job.pop("estimated_seconds_remaining", None)
+    stable = (tenant_id, key, job, fresh["reconciliation"]["last_succeeded_at"])
+    digest = hashlib.blake2b(repr(stable).encode(), digest_size=16).hexdigest()
+    return f'W/"{digest}"'
 
 
 def build_document(

@@ -27,3 +27,6 @@ class WhatsAppSenderRecord(RequestedBy, Timestamps, TenantOwned):
     status_at: Mapped[datetime | None] = mapped_column(default=None)
     profile: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: When the last error happened, and the id of the request that met it.
+    last_error_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error_request_id: Mapped[str | None] = mapped_column(String(64), default=None)

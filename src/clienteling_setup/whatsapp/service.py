@@ -166,7 +166,10 @@ def onboard_whatsapp(
             _check_purchase_terms(ports.gateway, reg)
         earlier_attempt = _claim(uows, ports.gateway, reg, actor)
         try:
-            return _register(uows, ports.gateway, reg, run, earlier_attempt), True
+            registered = _register(
+                uows, ports.gateway, reg, run, earlier_attempt, request_id=actor.request_id
+            )
+            return registered, True
         except errors.AppError as exc:
             refusal = exc.__cause__
             if reg.dedicated and isinstance(refusal, ProviderError):
@@ -352,6 +355,8 @@ def _register(
     reg: Registration,
     run: Run,
     earlier_attempt: bool,
+    *,
+    request_id: str | None,
 ) -> WhatsAppSenderRecord:
     try:
         if reg.dedicated:
@@ -367,11 +372,13 @@ def _register(
             _record(uows, reg, bought=(number, price), number_sid=number.sid)
         sender = run.step(lambda: _ensure_sender(gateway, reg, earlier_attempt))
     except ProviderError as exc:
-        _record_failure(uows, reg, f"{type(exc).__name__}: {exc.message}")
+        _record_failure(uows, reg, f"{type(exc).__name__}: {exc.message}", request_id)
         raise errors.from_provider(
             exc, f"Registering store '{reg.store_id}' with WhatsApp"
         ) from exc
-    return _record(uows, reg, sender=sender, last_error=None)
+    return _record(
+        uows, reg, sender=sender, last_error=None, last_error_at=None, last_error_request_id=None
+    )
 
 
 def _find_sender(
@@ -435,11 +442,16 @@ def _record(
         return row
 
 
-def _record_failure(uows: UnitsOfWork, reg: Registration, message: str) -> None:
+def _record_failure(
+    uows: UnitsOfWork, reg: Registration, message: str, request_id: str | None
+) -> None:
+    """The error the status shows on the store's WhatsApp channel until the sender exists."""
     with uows.of(reg.tenant_id) as uow:
         row = uow.senders.get(reg.store_id)
         if row is not None and row.sender_sid is None:
             row.last_error = message[:1000]
+            row.last_error_at = utcnow()
+            row.last_error_request_id = request_id
 
 
 def _release_claim(uows: UnitsOfWork, reg: Registration) -> None:

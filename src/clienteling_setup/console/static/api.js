@@ -2,10 +2,11 @@
 const SESSION_KEY = "clienteling-console-session";
 
 export class ApiError extends Error {
-  constructor(status, message, requestId) {
+  constructor(status, message, requestId, extra = {}) {
     super(message);
     this.status = status;
     this.requestId = requestId;
+    this.aborted = Boolean(extra.aborted);
   }
 }
 
@@ -29,8 +30,8 @@ export function clearSession() {
 
 // One request to the API with the session's token and tenant; rejects with ApiError when the
 // service cannot be reached or refuses (its message and request id).
-async function send(method, path, body, session, accept) {
-  const headers = { Accept: accept };
+async function send(method, path, body, session, accept, options = {}) {
+  const headers = { Accept: accept, ...(options.headers || {}) };
   if (session) {
     headers.Authorization = `Bearer ${session.token}`;
     headers.Tenant = session.tenant;
@@ -43,10 +44,13 @@ async function send(method, path, body, session, accept) {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
+      signal: options.signal,
     });
   } catch (exc) {
+    if (exc.name === "AbortError") throw new ApiError(0, "Cancelled.", null, { aborted: true });
     throw new ApiError(0, `The service could not be reached (${exc.message}). Check that it is running.`, null);
   }
+  if (response.status === 304) return response;
   if (!response.ok) {
     const requestId = response.headers.get("X-Request-ID");
     let data = null;
@@ -64,8 +68,9 @@ async function send(method, path, body, session, accept) {
 }
 
 // Calls the API; resolves to the parsed body, rejects with ApiError (message + request id).
-export async function api(method, path, body, session = loadSession()) {
-  const response = await send(method, path, body, session, "application/json");
+// `options.signal` (an AbortController's) cancels the request.
+export async function api(method, path, body, session = loadSession(), options = {}) {
+  const response = await send(method, path, body, session || loadSession(), "application/json", options);
   const text = await response.text();
   if (!text) return null;
   try {
@@ -111,4 +116,14 @@ export async function uploadFile(grant, file) {
     }
     throw new ApiError(response.status, message, requestId);
   }
+}
+
+// The onboarding status, unless it is unchanged since the document tagged `etag`: resolves to
+// {document, etag}, with document null when the service answered 304 Not Modified.
+export async function fetchStatus(etag, session = loadSession()) {
+  const headers = etag ? { "If-None-Match": etag } : {};
+  const response = await send("GET", "/clienteling/onboarding-status", undefined, session, "application/json", { headers });
+  const tag = response.headers.get("ETag");
+  if (response.status === 304) return { document: null, etag: tag || etag };
+  return { document: await response.json(), etag: tag };
 }

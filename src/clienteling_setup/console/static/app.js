@@ -1,9 +1,13 @@
 // The operator console: sign-in, onboarding at a glance, countries, stores, onboarding forms.
 // Everything comes from the public API (api.js); the page keeps no other state than the
 // session (token + tenant, in sessionStorage) and the last status document.
-import { api, ApiError, clearSession, loadSession, saveSession, uploadFile } from "./api.js";
+import { api, ApiError, clearSession, fetchStatus, loadSession, saveSession, uploadFile } from "./api.js";
 import { describeAction } from "./actions.js";
+import { assess, GROUPS } from "./attention.js";
+import { initBulk, renderBulkBar } from "./bulk.js";
 import { initLedger, loadLedger } from "./ledger.js";
+import { plainError, plainReason, statusLabel } from "./messages.js";
+import { initStorePage, showStorePage } from "./storepage.js";
 
 const $ = (id) => document.getElementById(id);
 const MAX_PICTURE_BYTES = 5 * 1024 * 1024;
@@ -24,35 +28,66 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// Shows `err` in `container` in plain language; the API's own words and the request id stay
+// behind a details toggle. When the message is about a field of the same form, that field is
+// marked invalid and focused; a 401/403 offers "Sign in again" (the form keeps its state).
 function showError(container, err) {
   container.replaceChildren();
+  const form = container.closest("form");
+  if (form) for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
   if (!err) return;
-  const message = err instanceof ApiError || err instanceof Error ? err.message : String(err);
-  container.append(h("p", { class: "error-message" }, message));
+  const raw = err instanceof ApiError || err instanceof Error ? err.message : String(err);
+  const plain = err instanceof ApiError ? plainError(err) : { text: raw, field: null, mapped: false };
+  container.append(h("p", { class: "error-message" }, plain.text));
   if (err instanceof ApiError) {
     container.append(
-      h("p", { class: "request-id" },
-        err.status ? `HTTP ${err.status} · ` : "",
-        "Request ID: ", h("code", { class: "request-id-value" }, err.requestId || "none")),
+      h("details", { class: "error-details" },
+        h("summary", {}, "Details"),
+        plain.mapped ? h("p", { class: "error-raw" }, raw) : null,
+        h("p", { class: "request-id" },
+          err.status ? `HTTP ${err.status} · ` : "",
+          "Request ID: ", h("code", { class: "request-id-value" }, err.requestId || "none"))),
     );
+    if (err.status === 401 || err.status === 403) {
+      if (container.closest("dialog") || container.id === "global-error") {
+        container.append(h("button", { type: "button", class: "button small primary", onclick: openReauth }, "Sign in again"));
+      }
+    }
   }
+  const field = plain.field && form ? form.querySelector(`#${plain.field}`) : null;
+  if (field && !field.closest("[hidden]")) {
+    field.setAttribute("aria-invalid", "true");
+    field.focus();
+  }
+}
+
+// Marks `field` invalid with `message` shown in `container`, and focuses it.
+function fieldError(container, field, message) {
+  showError(container, new Error(message));
+  field.setAttribute("aria-invalid", "true");
+  field.focus();
 }
 
 function showOk(container, text) {
   container.replaceChildren(text ? document.createTextNode(text) : "");
 }
 
-// Runs `work` with `button` disabled (and labelled `busyLabel` meanwhile, if given), shows
-// what fails in `errorBox`, and gives the button back its label either way.
+// Runs `work(signal)` with `button` disabled (and labelled `busyLabel` meanwhile, if given),
+// shows what fails in `errorBox`, and gives the button back its label either way. Inside a
+// dialog, its Cancel aborts the request (the signal's AbortController).
 async function whileBusy(button, errorBox, busyLabel, work) {
   const label = button.textContent;
+  const dialog = button.closest("dialog");
+  const controller = new AbortController();
+  if (dialog) dialog.abortWork = () => controller.abort();
   button.disabled = true;
   if (busyLabel) button.textContent = busyLabel;
   try {
-    await work();
+    await work(controller.signal);
   } catch (err) {
-    showError(errorBox, err);
+    if (!(err instanceof ApiError && err.aborted)) showError(errorBox, err);
   } finally {
+    if (dialog) dialog.abortWork = null;
     button.disabled = false;
     button.textContent = label;
   }
@@ -74,14 +109,19 @@ function statusTone(value) {
   const v = String(value || "").toLowerCase();
   if (["onboarded", "online", "twilio-approved", "provisionally-approved", "connected", "approved"].includes(v)) return "ok";
   if (["not_onboarded", "not_required", "none", ""].includes(v)) return "";
+  if (v === "online:updating") return "warn";
   if (/(reject|fail|offline|missing|suspend|closed|error|banned)/.test(v)) return "bad";
   return "warn";
 }
 
 function humanize(value) {
-  // A US store whose A2P 10DLC campaign is not verified yet (see a2p.js).
-  if (value === "registration_pending") return "number ready, registration pending";
-  return value === null || value === undefined ? "—" : String(value).replaceAll("_", " ");
+  return statusLabel(value);
+}
+
+// A SID or other long code: kept whole on one line, cut with an ellipsis, the full value in
+// its title (and copyable).
+function sid(value) {
+  return value ? h("span", { class: "sid", title: value }, value) : "—";
 }
 
 function formatDate(iso) {
@@ -95,42 +135,93 @@ function formatDate(iso) {
 
 const state = {
   status: null,
+  etag: null,
+  assessment: null,
   configuration: null,
+  confirmedNewTenant: false,
   rows: [],
   view: [],
-  table: { search: "", country: "", sms: "", whatsapp: "", sort: "name", dir: 1, page: 0, size: 50 },
+  selected: new Set(),
+  table: { search: "", country: "", sms: "", whatsapp: "", attention: "", sort: "name", dir: 1, page: 0, size: 50 },
 };
+
+// While anything is under way (an onboarding pending, a sender in review, a job running, the
+// first read from Twilio), the status is polled with its ETag: an unchanged one costs a 304.
+const POLL_MS = 3000;
+let pollTimer = null;
 
 // ---------------------------------------------------------------------------------------------
 // Sign-in and loading
 
 function showSignedOut() {
   $("console").hidden = true;
+  $("store-page").hidden = true;
   $("session-info").hidden = true;
   $("sign-in").hidden = false;
+  stopPolling();
 }
 
-async function loadAll() {
-  const [status, configuration] = await Promise.all([
-    api("GET", "/clienteling/onboarding-status"),
-    api("GET", "/clienteling/configuration").catch((err) => {
-      if (err instanceof ApiError && err.status === 404) return null;
-      throw err;
-    }),
+async function loadConfiguration() {
+  return api("GET", "/clienteling/configuration").catch((err) => {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw err;
+  });
+}
+
+// Reads the status (a 304 keeps the one shown) and the configuration; renders what changed.
+// Resolves to whether anything did.
+async function loadAll(force = false) {
+  const [{ document: status, etag }, configuration] = await Promise.all([
+    fetchStatus(force ? null : state.etag),
+    loadConfiguration(),
   ]);
-  state.status = status;
+  const sameConfiguration = JSON.stringify(configuration) === JSON.stringify(state.configuration);
   state.configuration = configuration;
+  if (status === null && sameConfiguration && state.status) return false;
+  if (status !== null) {
+    state.status = status;
+    state.etag = etag;
+  }
   render();
+  return true;
 }
 
-async function refresh() {
+async function refresh(force = true) {
   try {
-    await Promise.all([loadAll(), loadLedger()]);
+    const changed = await loadAll(force);
+    if (changed) await loadLedger();
     showError($("global-error"), null);
   } catch (err) {
     showError($("global-error"), err);
-    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) showSignedOut();
   }
+  schedulePoll();
+}
+
+function underWay() {
+  const { status, assessment } = state;
+  if (!status) return false;
+  const job = status.onboarding_job;
+  return assessment.counts.waiting > 0
+    || Boolean(job && (job.status === "running" || job.status === "cancelling"))
+    || Boolean(status.disabling && status.disabling.status === "in_progress")
+    || (Boolean(state.configuration) && status.reconciliation.last_succeeded_at === null);
+}
+
+function stopPolling() {
+  clearTimeout(pollTimer);
+  pollTimer = null;
+  $("live-state").textContent = "";
+}
+
+function schedulePoll() {
+  clearTimeout(pollTimer);
+  pollTimer = null;
+  if (!loadSession() || !underWay()) {
+    $("live-state").textContent = state.status ? "Up to date. Nothing is under way." : "";
+    return;
+  }
+  $("live-state").textContent = "Updating live while work is under way.";
+  pollTimer = setTimeout(() => refresh(false), POLL_MS);
 }
 
 async function signIn(event) {
@@ -140,15 +231,11 @@ async function signIn(event) {
   const token = $("token-input").value.trim().replace(/^Bearer\s+/i, "");
   const errorBox = form.querySelector(".form-error");
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant)) {
-    $("tenant-input").setAttribute("aria-invalid", "true");
-    showError(errorBox, new Error("Tenant: use lower-case letters, digits and hyphens (e.g. dodici)."));
-    $("tenant-input").focus();
+    fieldError(errorBox, $("tenant-input"), "Tenant: use lower-case letters, digits and hyphens (e.g. dodici).");
     return;
   }
-  $("tenant-input").removeAttribute("aria-invalid");
   if (!token) {
-    showError(errorBox, new Error("Bearer token: paste the token you were given."));
-    $("token-input").focus();
+    fieldError(errorBox, $("token-input"), "Bearer token: paste the token you were given.");
     return;
   }
   try {
@@ -160,7 +247,42 @@ async function signIn(event) {
   saveSession(tenant, token);
   showError(errorBox, null);
   $("token-input").value = "";
+  state.etag = null;
+  state.confirmedNewTenant = false;
   await enterConsole();
+}
+
+// "Sign in again" from a dialog or the page: a new token for the same tenant, in a dialog of
+// its own over whatever was open, which keeps its state; the operator then retries.
+function openReauth() {
+  const session = loadSession();
+  const form = $("reauth-form");
+  form.reset();
+  showError(form.querySelector(".form-error"), null);
+  $("reauth-tenant").textContent = session ? session.tenant : "";
+  $("reauth-dialog").showModal();
+  $("reauth-token").focus();
+}
+
+async function submitReauth(event) {
+  event.preventDefault();
+  const form = $("reauth-form");
+  const errorBox = form.querySelector(".form-error");
+  const session = loadSession() || { tenant: $("tenant-input").value.trim() };
+  const token = $("reauth-token").value.trim().replace(/^Bearer\s+/i, "");
+  if (!token) {
+    fieldError(errorBox, $("reauth-token"), "Bearer token: paste a new token for this retailer.");
+    return;
+  }
+  await whileBusy($("reauth-submit"), errorBox, "Signing in…", async (signal) => {
+    await api("GET", "/clienteling/onboarding-status", undefined, { tenant: session.tenant, token }, { signal });
+    saveSession(session.tenant, token);
+    $("reauth-dialog").close();
+    for (const box of document.querySelectorAll("dialog[open] .form-error, #global-error")) showError(box, null);
+    const opener = document.querySelector("dialog[open]");
+    if (opener) (opener.querySelector("button.primary:not([hidden]), button.danger:not([hidden])") || opener).focus();
+    if (!opener) refresh();
+  });
 }
 
 async function enterConsole() {
@@ -172,47 +294,42 @@ async function enterConsole() {
   $("sign-in").hidden = true;
   $("session-tenant").textContent = session.tenant;
   $("session-info").hidden = false;
-  $("console").hidden = false;
+  filtersFromUrl();
   await refresh();
-  $("glance-title").setAttribute("tabindex", "-1");
-  $("glance-title").focus();
+  route(false, false);
 }
 
 // ---------------------------------------------------------------------------------------------
 // At a glance
 
-// Enabling answers before the retailer's bundles and trust products are read from Twilio (in
-// the background): until the status says they were, say so and look again every second.
-let firstReadTimer = null;
-
-function followFirstRead(enabled, reconciliation) {
-  const reading = enabled && reconciliation.last_succeeded_at === null;
-  $("twilio-reading").hidden = !reading;
-  if (reading && firstReadTimer === null) {
-    firstReadTimer = setTimeout(() => {
-      firstReadTimer = null;
-      refresh();
-    }, 1000);
-  }
-}
-
 function renderGlance() {
-  const { status, configuration } = state;
-  const stores = status.stores;
-  const onboarded = stores.filter((s) => s.channels.sms.status === "onboarded").length;
-  const percent = stores.length ? Math.round((onboarded / stores.length) * 100) : 0;
+  const { status, configuration, assessment } = state;
+  // Progress counts what can be done: stores in countries the service supports.
+  const { onboarded, possible } = assessment;
+  const percent = possible ? Math.round((onboarded / possible) * 100) : 0;
   $("progress-figure").textContent = `${percent}%`;
   $("progress-bar").value = percent;
-  $("progress-bar").setAttribute("aria-valuetext", `${percent}% of stores onboarded for SMS`);
+  $("progress-bar").setAttribute("aria-valuetext", `${percent}% of supported stores onboarded for SMS`);
   const readyCountries = status.countries.filter((c) => c.actions.length === 0).length;
+  const unsupported = assessment.counts.unsupported;
   $("progress-detail").replaceChildren(
-    `${onboarded} of ${stores.length} stores onboarded for SMS; ${readyCountries} of ${status.countries.length} countries with nothing left to do. `,
+    `${onboarded} of ${possible} stores onboarded for SMS`,
+    unsupported ? ` (${unsupported} more in unsupported countries not counted)` : "",
+    `; ${readyCountries} of ${status.countries.length} countries with nothing left to do.`,
+  );
+  $("retailer-state").replaceChildren(
     status.onboarded
-      ? badge(`Retailer onboarded ${formatDate(status.onboarded_at)}`, "ok")
+      ? badge("Retailer onboarded", "ok")
       : badge("Retailer not onboarded yet", "warn"),
+    status.onboarded ? ` on ${formatDate(status.onboarded_at)}` : "",
   );
 
   const enabled = $("enabled-state");
+  // A tenant with neither stores nor configuration is more often a typo than a new retailer:
+  // enabling would create a Twilio account, so ask first.
+  const unknownTenant = !configuration && status.stores.length === 0;
+  $("tenant-warning").hidden = !unknownTenant || state.confirmedNewTenant;
+  $("tenant-warning-name").textContent = loadSession() ? loadSession().tenant : "";
   if (configuration) {
     enabled.replaceChildren(
       badge("Enabled", "ok"), ` since ${formatDate(configuration.created_at)}. Website: `,
@@ -221,7 +338,7 @@ function renderGlance() {
     $("enable-form").hidden = true;
   } else {
     enabled.replaceChildren(badge("Not enabled", "warn"), " Enable clienteling to create the retailer's Twilio account.");
-    $("enable-form").hidden = false;
+    $("enable-form").hidden = unknownTenant && !state.confirmedNewTenant;
   }
 
   const twilio = status.twilio;
@@ -229,18 +346,59 @@ function renderGlance() {
     twilio.connected ? badge("Connected", "ok") : badge(twilio.sid ? "Not active" : "Not connected", twilio.sid ? "bad" : "warn"),
   );
   $("twilio-details").replaceChildren(
-    h("dt", {}, "Account"), h("dd", {}, twilio.sid || "—"),
+    h("dt", {}, "Account"), h("dd", {}, sid(twilio.sid)),
     h("dt", {}, "Call forwarding"),
-    h("dd", {}, twilio.call_forwarding.name || twilio.call_forwarding.sid || "—"),
+    h("dd", {}, twilio.call_forwarding.name || sid(twilio.call_forwarding.sid)),
   );
 
   renderDisabling(status.disabling, Boolean(configuration));
-  followFirstRead(Boolean(configuration), status.reconciliation);
+  $("twilio-reading").hidden = !(configuration && status.reconciliation.last_succeeded_at === null);
 
   const optin = $("optin-body");
   if (document.activeElement !== optin) optin.value = status.opt_in.body || "";
   $("optin-form").querySelector("button[type=submit]").textContent =
     status.opt_in.exists ? "Save template" : "Create template";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Needs attention: who acts next, with counts; each group filters the table to its stores.
+
+function renderAttention() {
+  const { assessment } = state;
+  const cards = GROUPS.map((group) => {
+    const stores = assessment.counts[group.key];
+    const countries = assessment.countryCounts[group.key];
+    const tone = group.key === "failed" ? "bad" : group.key === "unsupported" ? "" : group.key === "waiting" ? "neutral" : "warn";
+    return h("li", { class: `attention ${tone}`, "data-group": group.key },
+      h("h3", { id: `attention-${group.key}-title` }, group.title),
+      h("p", { class: "figure", "data-count": String(stores) }, String(stores)),
+      h("p", { class: "hint" }, `${stores === 1 ? "store" : "stores"} in ${countries} ${countries === 1 ? "country" : "countries"}. ${group.hint}`),
+      stores
+        ? h("button", {
+          type: "button", class: "button small secondary",
+          "aria-label": `Show the ${stores} ${group.title.toLowerCase()} stores`,
+          onclick: () => showGroup(group.key),
+        }, "Show stores")
+        : null,
+    );
+  });
+  $("attention-list").replaceChildren(...cards);
+  const total = GROUPS.reduce((n, g) => n + assessment.counts[g.key], 0);
+  $("attention-summary").textContent = total
+    ? `${total} of ${state.status.stores.length} stores need someone to act or are waiting.`
+    : state.status.stores.length ? "Nothing needs attention: every supported store is onboarded." : "";
+}
+
+function showGroup(key) {
+  $("filter-attention").value = key;
+  $("filter-country").value = "";
+  $("filter-sms").value = "";
+  $("filter-whatsapp").value = "";
+  $("store-search").value = "";
+  applyFilters();
+  $("stores-title").setAttribute("tabindex", "-1");
+  $("stores-title").scrollIntoView();
+  $("stores-title").focus();
 }
 
 async function enable(event) {
@@ -280,8 +438,8 @@ function requirementBlock(title, item, idKey) {
   const parts = [
     h("dt", {}, title),
     h("dd", {},
-      item.required || item[idKey] ? badge(humanize(item.status), statusTone(item.status)) : badge("Not required"),
-      item[idKey] ? h("span", { class: "hint" }, ` ${item[idKey]}`) : null,
+      item.required || item[idKey] ? badge(humanize(item.status), statusTone(item.status)) : badge(statusLabel("not_required")),
+      item[idKey] ? h("span", { class: "hint" }, " ", sid(item[idKey])) : null,
       item.failure_reason ? h("p", { class: "hint" }, `Reason: ${item.failure_reason}`) : null,
       item.uploads && item.uploads.length
         ? h("ul", { class: "docs", "aria-label": `${title} documents` },
@@ -314,79 +472,149 @@ function actionControl(step) {
   } }, step.do.label);
 }
 
+const COUNTRY_BADGES = {
+  failed: ["Failed", "bad"],
+  retailer: ["Retailer acts", "warn"],
+  waiting: ["Waiting on Twilio", ""],
+  done: ["Ready", "ok"],
+  unsupported: ["Not supported", "bad"],
+};
+
+// One collapsed card per country, the most urgent first; opening one shows its compliance
+// and next steps.
 function renderCountries() {
-  const { status } = state;
+  const { status, assessment } = state;
   const list = $("country-list");
   $("countries-empty").hidden = status.countries.length > 0;
-  list.replaceChildren(...status.countries.map((country) => {
+  const open = new Set([...list.querySelectorAll("details[open]")].map((d) => d.closest("li").dataset.country));
+  list.replaceChildren(...assessment.countries.map(({ country, tally, group }) => {
     const supported = country.number_availability.supported;
     const steps = country.actions.map((action) => describeAction(action, country, status));
-    const tone = !supported ? "blocked" : steps.length ? "todo" : "done";
-    return h("li", { class: `country ${tone}`, "data-country": country.country_code },
-      h("h3", {},
-        h("span", {}, `${country.country_code} · ${country.stores} store${country.stores === 1 ? "" : "s"}`),
-        !supported ? badge("Not supported", "bad")
-          : steps.length ? badge(`${steps.length} step${steps.length === 1 ? "" : "s"} left`, "warn")
-            : badge("Ready", "ok")),
-      h("dl", { class: "pairs" },
-        h("dt", {}, "Numbers"), h("dd", {}, supported ? "Available" : "Not available"),
-        requirementBlock("Regulatory bundle", country.regulatory_bundle, "bundle_id"),
-        requirementBlock("Trust product", country.trusted_product, "product_id"),
+    const tone = !supported ? "blocked" : group === "done" ? "done" : group === "failed" ? "blocked" : "todo";
+    const [label, badgeTone] = COUNTRY_BADGES[group];
+    const counts = [
+      tally.failed && `${tally.failed} failed`,
+      tally.retailer && `${tally.retailer} to onboard`,
+      tally.waiting && `${tally.waiting} waiting`,
+    ].filter(Boolean).join(", ");
+    return h("li", { class: `country ${tone}`, "data-country": country.country_code, "data-group": group },
+      h("details", { open: open.has(country.country_code) },
+        h("summary", {},
+          h("span", { class: "country-name" }, `${country.country_code} · ${country.stores} store${country.stores === 1 ? "" : "s"}`),
+          badge(label, badgeTone),
+          counts ? h("span", { class: "country-counts" }, counts) : null),
+        h("dl", { class: "pairs" },
+          h("dt", {}, "Numbers"), h("dd", {}, supported ? "Available" : "Not available"),
+          requirementBlock("Regulatory bundle", country.regulatory_bundle, "bundle_id"),
+          requirementBlock("Trust product", country.trusted_product, "product_id"),
+        ),
+        steps.length
+          ? h("ol", { class: "steps", "aria-label": `Next steps for ${country.country_code}` },
+            steps.map((step) => h("li", { class: "step" }, step.text, " ", actionControl(step))))
+          : h("p", { class: "hint" }, "Nothing left to do here."),
       ),
-      steps.length
-        ? h("ol", { class: "steps", "aria-label": `Next steps for ${country.country_code}` },
-          steps.map((step) => h("li", { class: "step" }, step.text, " ", actionControl(step))))
-        : h("p", { class: "hint" }, "Nothing left to do here."),
     );
   }));
 }
 
 // ---------------------------------------------------------------------------------------------
-// Stores table: filtered and sorted in memory, only the current page is rendered.
+// Stores table: filtered and sorted in memory, only the current page is rendered. Filters and
+// sort live in the URL (a reload or a shared link shows the same view).
 
+// Natural order ("#251" before "#2489"), case-insensitive.
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+const GROUP_ORDER = { failed: 0, retailer: 1, waiting: 2, done: 3, unsupported: 4 };
 const SORT_KEYS = {
-  name: (r) => r.name.toLowerCase(),
+  name: (r) => r.name,
   country_code: (r) => r.country_code,
-  phone_number: (r) => r.phone_number || "\uffff",
+  phone_number: (r) => r.phone_number || r.channels.sms.pending_phone_number || "\uffff",
   sms: (r) => r.channels.sms.status,
   whatsapp: (r) => r.channels.whatsapp.status,
+  attention: (r) => String(GROUP_ORDER[r._group]),
 };
+const FILTER_PARAMS = { q: "store-search", country: "filter-country", sms: "filter-sms", whatsapp: "filter-whatsapp", attention: "filter-attention" };
 
 function prepareRows() {
+  const { byStore } = state.assessment;
   state.rows = state.status.stores.map((store) => ({
     ...store,
-    _search: `${store.id} ${store.name} ${store.phone_number || ""}`.toLowerCase(),
+    _group: byStore.get(store.id),
+    _search: `${store.id} ${store.name} ${store.phone_number || ""} ${store.channels.sms.pending_phone_number || ""}`.toLowerCase(),
   }));
   const countries = [...new Set(state.rows.map((r) => r.country_code))].sort();
   fillSelect($("filter-country"), "All countries", countries);
   const whatsapp = [...new Set(state.rows.map((r) => r.channels.whatsapp.status))].sort();
   fillSelect($("filter-whatsapp"), "Any", whatsapp, humanize);
+  const ids = new Set(state.rows.map((r) => r.id));
+  for (const id of state.selected) if (!ids.has(id)) state.selected.delete(id);
 }
 
 function fillSelect(select, anyLabel, values, label = (v) => v) {
-  const current = select.value;
+  const current = select.value || select.dataset.wanted || "";
   select.replaceChildren(h("option", { value: "" }, anyLabel), ...values.map((v) => h("option", { value: v }, label(v))));
   select.value = values.includes(current) ? current : "";
+  if (select.value === current) delete select.dataset.wanted;
+}
+
+// The view's filters and sort from the URL's query (on load, back and forward).
+function filtersFromUrl() {
+  const params = new URLSearchParams(location.search);
+  for (const [param, id] of Object.entries(FILTER_PARAMS)) {
+    const value = params.get(param) || "";
+    $(id).value = value;
+    if ($(id).tagName === "SELECT" && $(id).value !== value) $(id).dataset.wanted = value;
+  }
+  const t = state.table;
+  t.sort = SORT_KEYS[params.get("sort")] ? params.get("sort") : "name";
+  t.dir = params.get("dir") === "desc" ? -1 : 1;
+  t.page = Math.max(0, Number(params.get("page") || 1) - 1) || 0;
+  if (["25", "50", "100"].includes(params.get("size"))) $("page-size").value = params.get("size");
+}
+
+// The view's filters and sort into the URL, replacing the current history entry.
+function filtersToUrl() {
+  if (location.pathname.startsWith("/console/stores/")) return;
+  const t = state.table;
+  const params = new URLSearchParams();
+  for (const [param, id] of Object.entries(FILTER_PARAMS)) {
+    const value = $(id).value.trim();
+    if (value) params.set(param, value);
+  }
+  if (t.sort !== "name") params.set("sort", t.sort);
+  if (t.dir < 0) params.set("dir", "desc");
+  if (t.page > 0) params.set("page", String(t.page + 1));
+  if (t.size !== 50) params.set("size", String(t.size));
+  const query = params.toString();
+  const url = `/console/${query ? `?${query}` : ""}`;
+  if (url !== location.pathname + location.search) history.replaceState(null, "", url);
+}
+
+function matches(r, t) {
+  return (!t.search || r._search.includes(t.search))
+    && (!t.country || r.country_code === t.country)
+    && (!t.sms || r.channels.sms.status === t.sms)
+    && (!t.whatsapp || r.channels.whatsapp.status === t.whatsapp)
+    && (!t.attention || r._group === t.attention);
 }
 
 function applyFilters(keepPage = false) {
   const t = state.table;
   t.search = $("store-search").value.trim().toLowerCase();
-  t.country = $("filter-country").value;
+  t.country = $("filter-country").value || $("filter-country").dataset.wanted || "";
   t.sms = $("filter-sms").value;
-  t.whatsapp = $("filter-whatsapp").value;
+  t.whatsapp = $("filter-whatsapp").value || $("filter-whatsapp").dataset.wanted || "";
+  t.attention = $("filter-attention").value;
   t.size = Number($("page-size").value);
   const key = SORT_KEYS[t.sort];
   state.view = state.rows
-    .filter((r) => (!t.search || r._search.includes(t.search))
-      && (!t.country || r.country_code === t.country)
-      && (!t.sms || r.channels.sms.status === t.sms)
-      && (!t.whatsapp || r.channels.whatsapp.status === t.whatsapp))
+    .filter((r) => matches(r, t))
     .map((r) => [key(r), r])
-    .sort((a, b) => (a[0] < b[0] ? -t.dir : a[0] > b[0] ? t.dir : a[1].id < b[1].id ? -1 : 1))
+    .sort((a, b) => collator.compare(a[0], b[0]) * t.dir || collator.compare(a[1].id, b[1].id))
     .map((pair) => pair[1]);
   if (!keepPage) t.page = 0;
+  $("sort-by").value = `${t.sort}:${t.dir > 0 ? "asc" : "desc"}`;
   renderPage();
+  filtersToUrl();
 }
 
 function renderPage() {
@@ -396,9 +624,22 @@ function renderPage() {
   const start = t.page * t.size;
   const slice = state.view.slice(start, start + t.size);
   const body = $("store-rows");
+  // A re-render (a live update) keeps the keyboard where it was: on the same control of the
+  // same store's row.
+  const active = document.activeElement;
+  const kept = active && body.contains(active)
+    ? [active.closest("tr").dataset.storeId, active.getAttribute("aria-label"), active.className]
+    : null;
   body.replaceChildren(...slice.map(storeRow));
+  if (kept) {
+    const again = body.querySelector(`tr[data-store-id="${CSS.escape(kept[0])}"]`);
+    const control = again && ([...again.querySelectorAll("button, a, input")]
+      .find((el) => el.getAttribute("aria-label") === kept[1] && el.className === kept[2])
+      || again.querySelector("button, a"));
+    if (control) control.focus();
+  }
   if (!slice.length) {
-    body.append(h("tr", {}, h("td", { colspan: "6" }, state.rows.length ? "No store matches these filters." : "No stores in the directory yet.")));
+    body.append(h("tr", {}, h("td", { colspan: "7" }, state.rows.length ? "No store matches these filters." : "No stores in the directory yet.")));
   }
   $("store-count").textContent = `${state.view.length} of ${state.rows.length} stores`;
   $("page-label").textContent = `Page ${t.page + 1} of ${pages}`;
@@ -408,42 +649,120 @@ function renderPage() {
     const sortKey = th.querySelector("button").dataset.sort;
     th.setAttribute("aria-sort", sortKey === t.sort ? (t.dir > 0 ? "ascending" : "descending") : "none");
   }
+  const all = $("select-page");
+  const onPage = slice.filter((r) => state.selected.has(r.id)).length;
+  all.checked = slice.length > 0 && onPage === slice.length;
+  all.indeterminate = onPage > 0 && onPage < slice.length;
+  renderBulkBar();
+}
+
+function storeLink(store) {
+  return h("a", {
+    href: `/console/stores/${encodeURIComponent(store.id)}`, class: "store-name",
+    onclick: (event) => {
+      if (event.ctrlKey || event.metaKey || event.shiftKey) return;
+      event.preventDefault();
+      openStorePage(store.id);
+    },
+  }, store.name);
+}
+
+// Why a row is not green, in words: the pending number and the last error, the sender's
+// offline reasons.
+function smsReason(store) {
+  const sms = store.channels.sms;
+  if (sms.status !== "pending") return null;
+  return h("span", { class: "reason" },
+    sms.pending_phone_number ? `Number ${sms.pending_phone_number} claimed. ` : "",
+    sms.last_error
+      ? [`Failed ${formatDate(sms.last_error.at)}: ${plainReason(sms.last_error)}`,
+        sms.last_error.request_id ? h("span", { class: "store-id" }, "Request ID: ", h("code", {}, sms.last_error.request_id)) : null]
+      : "Onboarding under way.");
+}
+
+function whatsappReason(wa) {
+  const parts = [];
+  if (wa.offline_reasons && wa.offline_reasons.length) parts.push(`Offline: ${wa.offline_reasons.join("; ")}`);
+  if (wa.last_error) parts.push(`Failed ${formatDate(wa.last_error.at)}: ${plainReason(wa.last_error)}`);
+  const detail = [
+    wa.quality_rating && wa.quality_rating.toUpperCase() !== "UNKNOWN" && `Quality ${wa.quality_rating.toLowerCase()}`,
+    wa.messaging_limit && `Limit ${wa.messaging_limit}`,
+  ].filter(Boolean).join(" · ");
+  if (detail) parts.push(detail);
+  return parts.length ? h("span", { class: "reason" }, parts.join(". ")) : null;
 }
 
 function storeRow(store) {
   const sms = store.channels.sms.status;
   const wa = store.channels.whatsapp;
   const country = state.status.countries.find((c) => c.country_code === store.country_code);
-  const canOnboard = sms !== "onboarded" && state.configuration && (!country || country.number_availability.supported);
-  const waDetail = [wa.quality_rating && `quality ${wa.quality_rating}`, wa.messaging_limit && `limit ${wa.messaging_limit}`]
-    .filter(Boolean).join(" · ");
-  return h("tr", { "data-store-id": store.id },
-    h("td", { "data-label": "Store" }, h("span", { class: "store-name" }, store.name), h("span", { class: "store-id" }, store.id)),
+  const supported = !country || country.number_availability.supported;
+  const canOnboard = sms === "not_onboarded" && state.configuration && supported;
+  const stuck = sms === "pending" && state.configuration && supported;
+  const job = state.bulkProgress ? state.bulkProgress.get(store.id) : null;
+  return h("tr", { "data-store-id": store.id, "data-group": store._group },
+    h("td", { class: "select-cell" },
+      h("input", {
+        type: "checkbox", class: "select-store", "aria-label": `Select ${store.name}`,
+        checked: state.selected.has(store.id),
+        onchange: (event) => {
+          if (event.target.checked) state.selected.add(store.id); else state.selected.delete(store.id);
+          renderPage();
+          document.querySelector(`#store-rows tr[data-store-id="${CSS.escape(store.id)}"] .select-store`).focus();
+        },
+      })),
+    h("td", { "data-label": "Store" }, storeLink(store), h("span", { class: "store-id" }, store.id)),
     h("td", { "data-label": "Country" }, store.country_code),
     h("td", { "data-label": "Number", class: "store-number" }, store.phone_number || "—"),
-    h("td", { "data-label": "SMS", class: "store-sms" }, badge(humanize(sms), statusTone(sms))),
-    h("td", { "data-label": "WhatsApp", class: "store-whatsapp" }, badge(humanize(wa.status), statusTone(wa.status)),
-      waDetail ? h("span", { class: "store-id" }, waDetail) : null),
+    h("td", { "data-label": "SMS", class: "store-sms" },
+      badge(humanize(sms), statusTone(store.channels.sms.last_error ? "failed" : sms)), smsReason(store),
+      job ? h("span", { class: "job-state" }, `Bulk: ${humanize(job.status)}${job.message ? ` (${job.message})` : ""}`) : null),
+    h("td", { "data-label": "WhatsApp", class: "store-whatsapp" }, badge(humanize(wa.status), statusTone(wa.status)), whatsappReason(wa)),
     h("td", { "data-label": "Actions" },
       h("div", { class: "row" },
         canOnboard ? h("button", { type: "button", class: "button small primary", "aria-label": `Onboard ${store.name}`, onclick: () => openOnboard(store) }, "Onboard") : null,
+        stuck ? h("button", { type: "button", class: "button small primary", "aria-label": `Retry ${store.name}`, onclick: () => openOnboard(store) }, "Retry") : null,
         sms === "onboarded" ? h("button", { type: "button", class: "button small secondary", "aria-label": `WhatsApp for ${store.name}`, onclick: () => openWhatsApp(store) }, wa.status === "not_onboarded" ? "WhatsApp" : "Update WhatsApp") : null,
         sms !== "not_onboarded" || wa.status !== "not_onboarded" ? h("button", { type: "button", class: "button small secondary", "aria-label": `Offboard ${store.name}`, onclick: () => openOffboard(store) }, "Offboard") : null,
       )),
   );
 }
 
-function sortBy(key) {
+function sortBy(key, dir) {
   const t = state.table;
-  t.dir = t.sort === key ? -t.dir : 1;
+  t.dir = dir || (t.sort === key ? -t.dir : 1);
   t.sort = key;
   applyFilters(true);
+}
+
+// The filtered view (every page) as CSV, made in the browser.
+function csvCell(value) {
+  const text = value === null || value === undefined ? "" : String(value);
+  return /[",\n\r]/.test(text) || /^[=+\-@]/.test(text) ? `"${text.replace(/^([=+\-@])/, "'$1").replaceAll('"', '""')}"` : text;
+}
+
+function exportStores() {
+  const header = ["store_id", "name", "country_code", "phone_number", "sms_status", "pending_phone_number", "sms_last_error", "sms_last_error_request_id", "whatsapp_status", "whatsapp_offline_reasons", "attention"];
+  const lines = [header.join(",")];
+  for (const r of state.view) {
+    const sms = r.channels.sms;
+    const wa = r.channels.whatsapp;
+    lines.push([r.id, r.name, r.country_code, r.phone_number, sms.status, sms.pending_phone_number,
+      sms.last_error && sms.last_error.message, sms.last_error && sms.last_error.request_id,
+      wa.status, (wa.offline_reasons || []).join("; "), r._group].map(csvCell).join(","));
+  }
+  const blob = new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv" });
+  const link = h("a", { href: URL.createObjectURL(blob), download: `stores-${loadSession().tenant}.csv` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Onboard a store (SMS)
 
-const onboard = { store: null, numbers: [], bundles: [], needsBundle: false };
+const onboard = { store: null, numbers: [], bundles: [], needsBundle: false, refused: new Set() };
 
 function setOptions(select, placeholder, items, value, label) {
   select.replaceChildren(h("option", { value: "" }, placeholder), ...items.map((item) => h("option", { value: value(item) }, label(item))));
@@ -457,6 +776,9 @@ function onboardStep(confirming) {
   $("onboard-submit").hidden = !confirming;
 }
 
+// Bundles Twilio has approved can buy numbers; the others are shown, but cannot be picked.
+const USABLE_BUNDLES = new Set(["twilio-approved", "provisionally-approved"]);
+
 async function openOnboard(store) {
   const dialog = $("onboard-dialog");
   const form = $("onboard-form");
@@ -469,14 +791,31 @@ async function openOnboard(store) {
   showOk(form.querySelector(".form-ok"), "");
   onboardStep(false);
   $("onboard-owned-field").hidden = true;
+  $("onboard-number").disabled = false;
   form.querySelector("[data-close]").textContent = "Cancel";
+  $("onboard-submit").hidden = true;
   $("onboard-store").textContent = `${store.name} (${store.id}), ${store.country_code}`;
   $("onboard-compliance").hidden = !onboard.needsBundle;
+  const pending = store.channels.sms.pending_phone_number;
+  $("onboard-retry-note").hidden = !pending;
+  $("onboard-retry-note").textContent = pending
+    ? `The last attempt claimed ${pending}${store.channels.sms.last_error ? ` and failed: ${plainReason(store.channels.sms.last_error)}` : "."} Retrying with it resumes that onboarding; nothing is bought twice.`
+    : "";
+  dialog.showModal();
+  await loadOnboardLists();
+}
+
+// The numbers (and the bundles and addresses, where the country needs them) of the store
+// being onboarded: on opening, and again after the API refused a choice (4xx).
+async function loadOnboardLists() {
+  const store = onboard.store;
+  const form = $("onboard-form");
+  const errorBox = form.querySelector(".form-error");
+  // What was chosen stays chosen when the lists come back (if still offered).
+  const kept = { number: $("onboard-number").value, bundle: $("onboard-bundle").value, address: $("onboard-address").value };
   setOptions($("onboard-number"), "Loading numbers…", [], () => "", () => "");
   $("onboard-number-hint").textContent = "";
-  dialog.showModal();
   const id = encodeURIComponent(store.id);
-  const errorBox = form.querySelector(".form-error");
   try {
     const [numbers, bundles, addresses] = await Promise.all([
       api("GET", `/clienteling/stores/${id}/available-phone-numbers`),
@@ -484,17 +823,32 @@ async function openOnboard(store) {
       onboard.needsBundle ? api("GET", `/clienteling/stores/${id}/addresses`) : [],
     ]);
     if (onboard.store !== store) return;
-    onboard.numbers = numbers;
+    const pending = store.channels.sms.pending_phone_number;
+    const available = numbers.filter((n) => !onboard.refused.has(n.phone_number));
+    const offered = pending && !available.some((n) => n.phone_number === pending)
+      ? [{ phone_number: pending, locality: "claimed by the last attempt" }, ...available]
+      : available;
+    onboard.numbers = offered;
     onboard.bundles = bundles;
-    setOptions($("onboard-number"), numbers.length ? "Choose a number" : "No numbers available", numbers,
+    setOptions($("onboard-number"), offered.length ? "Choose a number" : "No numbers available", offered,
       (n) => n.phone_number, (n) => [n.phone_number, [n.locality, n.region].filter(Boolean).join(", ")].filter(Boolean).join(" — "));
-    $("onboard-number-hint").textContent = numbers.length
-      ? `${numbers.length} numbers available near the store.`
+    if (pending) $("onboard-number").value = pending;
+    $("onboard-number-hint").textContent = available.length
+      ? `${available.length} numbers available near the store.`
       : "Twilio offers no number near this store right now.";
-    setOptions($("onboard-bundle"), bundles.length ? "Choose a bundle" : `No bundle for ${store.country_code}: create one first`, bundles,
+    const usable = bundles.filter((b) => USABLE_BUNDLES.has(b.status));
+    const select = $("onboard-bundle");
+    setOptions(select, usable.length ? "Choose an approved bundle" : `No approved bundle for ${store.country_code} yet`, bundles,
       (b) => b.sid, (b) => `${b.friendly_name} (${humanize(b.status || "unknown")})`);
+    for (const option of select.options) {
+      const bundle = bundles.find((b) => b.sid === option.value);
+      if (bundle && !USABLE_BUNDLES.has(bundle.status)) option.disabled = true;
+    }
     setOptions($("onboard-address"), addresses.length ? "Choose an address" : "No address registered", addresses,
       (a) => a.sid, (a) => [a.friendly_name, a.street, a.city].filter(Boolean).join(", "));
+    if (kept.bundle && usable.some((b) => b.sid === kept.bundle)) select.value = kept.bundle;
+    if (kept.address && addresses.some((a) => a.sid === kept.address)) $("onboard-address").value = kept.address;
+    if (kept.number && offered.some((n) => n.phone_number === kept.number)) $("onboard-number").value = kept.number;
   } catch (err) {
     showError(errorBox, err);
   }
@@ -510,13 +864,13 @@ function reviewOnboard() {
   const number = chosenNumber();
   const owned = $("onboard-owned").checked;
   if (!number) {
-    showError(errorBox, new Error(owned ? "Owned number: enter it in E.164, e.g. +12125550100." : "Phone number: choose one of the available numbers."));
-    (owned ? $("onboard-owned-number") : $("onboard-number")).focus();
+    fieldError(errorBox, owned ? $("onboard-owned-number") : $("onboard-number"),
+      owned ? "Owned number: enter it in E.164, e.g. +12125550100." : "Phone number: choose one of the available numbers.");
     return;
   }
   if (onboard.needsBundle && (!$("onboard-bundle").value || !$("onboard-address").value)) {
-    showError(errorBox, new Error(`${onboard.store.country_code} requires a regulatory bundle and an address: choose both.`));
-    (!$("onboard-bundle").value ? $("onboard-bundle") : $("onboard-address")).focus();
+    fieldError(errorBox, !$("onboard-bundle").value ? $("onboard-bundle") : $("onboard-address"),
+      `${onboard.store.country_code} requires a regulatory bundle and an address: choose both.`);
     return;
   }
   showError(errorBox, null);
@@ -550,13 +904,28 @@ async function submitOnboard() {
     body.address_sid = $("onboard-address").value;
   }
   const query = $("onboard-enable").checked ? "?enable=true" : "";
-  await whileBusy(button, errorBox, "Working…", async () => {
-    const result = await api("POST", `/clienteling/stores/${encodeURIComponent(store.id)}/onboard${query}`, body);
+  await whileBusy(button, errorBox, "Working…", async (signal) => {
+    let result;
+    try {
+      result = await api("POST", `/clienteling/stores/${encodeURIComponent(store.id)}/onboard${query}`, body, null, { signal });
+    } catch (err) {
+      // The API refused the choice (a number taken meanwhile, a bundle not usable): back to
+      // the choices, with the lists read again.
+      if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 401 && err.status !== 403) {
+        // A number the API says is gone is not offered again, even while Twilio's search
+        // (cached by the service) still lists it.
+        if (plainError(err).field === "onboard-number") onboard.refused.add(body.phone_number);
+        onboardStep(false);
+        await loadOnboardLists();
+      }
+      throw err;
+    }
     showError(errorBox, null);
     showOk(form.querySelector(".form-ok"),
-      `${store.name} is onboarded with ${result.phone_number} (SMS ${humanize(result.sms.status)}${result.enabled ? ", switched on for associates" : ""}).`);
+      `${store.name} is onboarded with ${result.phone_number} (SMS ${humanize(result.sms.status).toLowerCase()}${result.enabled ? ", switched on for associates" : ""}).`);
     $("onboard-back").hidden = true;
     $("onboard-confirm").hidden = true;
+    returnFocusTo = store.id;
     finishDialog(form, button);
     await refresh();
   });
@@ -650,13 +1019,13 @@ async function submitOffboard() {
   const button = $("offboard-submit");
   const plan = offboardPlan();
   const path = `/clienteling/stores/${encodeURIComponent(plan.store.id)}`;
-  await whileBusy(button, errorBox, "Working…", async () => {
+  await whileBusy(button, errorBox, "Working…", async (signal) => {
     let result;
     if (plan.closing) {
-      result = await api("DELETE", `${path}?offboard=true`);
+      result = await api("DELETE", `${path}?offboard=true`, undefined, null, { signal });
     } else {
       const channels = [plan.sms && "sms", plan.whatsapp && "whatsapp"].filter(Boolean);
-      result = await api("POST", `${path}/offboard`, { channels, release_number: plan.release });
+      result = await api("POST", `${path}/offboard`, { channels, release_number: plan.release }, null, { signal });
     }
     const name = plan.store.name;
     let text;
@@ -671,6 +1040,7 @@ async function submitOffboard() {
     }
     showError(errorBox, null);
     showOk(form.querySelector(".form-ok"), text);
+    returnFocusTo = plan.store.id;
     $("offboard-back").hidden = true;
     $("offboard-confirm").hidden = true;
     finishDialog(form, button);
@@ -812,8 +1182,9 @@ async function submitWhatsApp(event) {
     return;
   }
   const button = $("wa-submit");
-  await whileBusy(button, errorBox, null, async () => {
-    const result = await api("POST", `/clienteling/stores/${encodeURIComponent(store.id)}/whatsapp/onboard`, body);
+  await whileBusy(button, errorBox, null, async (signal) => {
+    const result = await api("POST", `/clienteling/stores/${encodeURIComponent(store.id)}/whatsapp/onboard`, body, null, { signal });
+    returnFocusTo = store.id;
     showError(errorBox, null);
     const sid = result && (result.sid || (result.whatsapp && result.whatsapp.sid));
     const status = result && (result.status || (result.whatsapp && result.whatsapp.status));
@@ -827,10 +1198,55 @@ async function submitWhatsApp(event) {
 // ---------------------------------------------------------------------------------------------
 
 function render() {
+  state.assessment = assess(state.status);
   renderGlance();
+  renderAttention();
   renderCountries();
   prepareRows();
   applyFilters(true);
+  if (location.pathname.startsWith("/console/stores/")) showStorePage(storeIdFromPath(), false);
+}
+
+// After a dialog's work succeeded, focus goes back to the store's row when it closes.
+let returnFocusTo = null;
+
+function focusRow(storeId) {
+  const row = document.querySelector(`#store-rows tr[data-store-id="${CSS.escape(storeId)}"]`);
+  if (!row) return;
+  const target = row.querySelector("button") || row.querySelector("a");
+  if (target) target.focus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages: the home (/console/) and a page per store (/console/stores/{id}).
+
+function storeIdFromPath() {
+  return decodeURIComponent(location.pathname.slice("/console/stores/".length));
+}
+
+function openStorePage(storeId) {
+  sessionStorage.setItem("clienteling-console-home", location.pathname + location.search);
+  history.pushState(null, "", `/console/stores/${encodeURIComponent(storeId)}`);
+  route(true);
+}
+
+// Shows the page the URL names; `readUrl`: take the filters from it too (back and forward).
+function route(moveFocus = true, readUrl = true) {
+  if (!loadSession() || !state.status) return;
+  if (location.pathname.startsWith("/console/stores/")) {
+    $("console").hidden = true;
+    $("store-page").hidden = false;
+    showStorePage(storeIdFromPath(), moveFocus);
+  } else {
+    $("store-page").hidden = true;
+    $("console").hidden = false;
+    if (readUrl) filtersFromUrl();
+    applyFilters(true);
+    if (moveFocus) {
+      $("attention-title").setAttribute("tabindex", "-1");
+      $("attention-title").focus();
+    }
+  }
 }
 
 function debounce(fn, ms) {
@@ -846,25 +1262,61 @@ function wire() {
   $("sign-out").addEventListener("click", () => {
     clearSession();
     state.status = null;
+    state.etag = null;
     showSignedOut();
     $("tenant-input").focus();
   });
-  $("refresh").addEventListener("click", refresh);
+  $("refresh").addEventListener("click", () => refresh(true));
   $("enable-form").addEventListener("submit", enable);
+  $("tenant-confirm").addEventListener("click", () => {
+    state.confirmedNewTenant = true;
+    renderGlance();
+    $("ecom-link").focus();
+  });
+  $("tenant-switch").addEventListener("click", () => $("sign-out").click());
   $("optin-form").addEventListener("submit", saveOptIn);
   $("store-filters").addEventListener("submit", (e) => e.preventDefault());
   $("store-search").addEventListener("input", debounce(() => applyFilters(), 120));
-  for (const id of ["filter-country", "filter-sms", "filter-whatsapp", "page-size"]) {
-    $(id).addEventListener("change", () => applyFilters());
+  for (const id of ["filter-country", "filter-sms", "filter-whatsapp", "filter-attention", "page-size"]) {
+    $(id).addEventListener("change", () => {
+      delete $(id).dataset.wanted;
+      applyFilters();
+    });
   }
+  $("sort-by").addEventListener("change", () => {
+    const [key, dir] = $("sort-by").value.split(":");
+    sortBy(key, dir === "desc" ? -1 : 1);
+  });
   for (const button of document.querySelectorAll("#store-table th button[data-sort]")) {
     button.addEventListener("click", () => sortBy(button.dataset.sort));
   }
-  $("page-prev").addEventListener("click", () => { state.table.page -= 1; renderPage(); });
-  $("page-next").addEventListener("click", () => { state.table.page += 1; renderPage(); });
+  $("select-page").addEventListener("change", () => {
+    const t = state.table;
+    const slice = state.view.slice(t.page * t.size, (t.page + 1) * t.size);
+    for (const r of slice) {
+      if ($("select-page").checked) state.selected.add(r.id); else state.selected.delete(r.id);
+    }
+    renderPage();
+  });
+  $("stores-export").addEventListener("click", exportStores);
+  $("page-prev").addEventListener("click", () => { state.table.page -= 1; renderPage(); filtersToUrl(); });
+  $("page-next").addEventListener("click", () => { state.table.page += 1; renderPage(); filtersToUrl(); });
   for (const dialog of document.querySelectorAll("dialog")) {
-    dialog.querySelector("[data-close]").addEventListener("click", () => dialog.close());
+    const close = dialog.querySelector("[data-close]");
+    close.addEventListener("click", () => {
+      if (dialog.abortWork) dialog.abortWork();
+      dialog.close();
+    });
+    dialog.addEventListener("close", () => {
+      if (dialog.abortWork) dialog.abortWork();
+      if (returnFocusTo && dialog.id !== "reauth-dialog") {
+        const id = returnFocusTo;
+        returnFocusTo = null;
+        focusRow(id);
+      }
+    });
   }
+  $("reauth-form").addEventListener("submit", submitReauth);
   $("onboard-form").addEventListener("submit", (e) => e.preventDefault());
   $("onboard-owned").addEventListener("change", () => {
     $("onboard-owned-field").hidden = !$("onboard-owned").checked;
@@ -886,7 +1338,11 @@ function wire() {
   $("disable-submit").addEventListener("click", submitDisable);
   $("wa-picture-file").addEventListener("change", uploadPicture);
   $("whatsapp-form").addEventListener("submit", submitWhatsApp);
-  initLedger({ h, showError, whileBusy, formatDate });
+  window.addEventListener("popstate", () => route(true));
+  const ui = { h, showError, whileBusy, formatDate, badge, humanize, statusTone, sid, plainReason, $, state, refresh, openOnboard, openOffboard, openWhatsApp, focusRow, route, renderPage };
+  initLedger(ui);
+  initBulk(ui);
+  initStorePage(ui);
 }
 
 wire();
