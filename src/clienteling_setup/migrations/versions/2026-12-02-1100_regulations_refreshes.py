@@ -1,7 +1,7 @@
 """regulations refreshes: when Twilio's regulations were last read, so a pass reads them hourly
 
 Revision ID: 5c2f8e1a7b93
-Revises: 8a4e2b7d9c31
+Revises: 5c2e9a7b1d48
 Create Date: 2026-12-02 11:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from clienteling_setup.db.base import UTCDateTime
 
 revision = "5c2f8e1a7b93"
-down_revision = "8a4e2b7d9c31"
+down_revision = "5c2e9a7b1d48"
 branch_labels = None
 depends_on = None
 

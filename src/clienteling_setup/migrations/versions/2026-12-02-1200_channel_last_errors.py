@@ -2,7 +2,7 @@
 under which request
 
 Revision ID: 5d2c8f1a7e94
-Revises: 8a4e2b7d9c31
+Revises: 5c2f8e1a7b93
 Create Date: 2026-12-02 11:00:00
 
 The status document shows each channel's last error as {message, request_id, at}. The stored
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5d2c8f1a7e94"
-down_revision = "8a4e2b7d9c31"
+down_revision = "5c2f8e1a7b93"
 branch_labels = None
 depends_on = None
 
