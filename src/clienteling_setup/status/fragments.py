@@ -94,14 +94,6 @@ SMS_NOT_ONBOARDED: dict[str, Any] = {
 NUMBER_READY = ("onboarded", "registration_pending")
 
 
-def sms_state(onboarding_status: str | None) -> str:
-    """`channels.sms.status` from the onboarding row's status as the status queries read it
-    (None: no row)."""
-    if onboarding_status in NUMBER_READY:
-        return str(onboarding_status)
-    return "pending" if onboarding_status else "not_onboarded"
-
-
 def last_error(message: str | None, at: Any, request_id: str | None) -> dict[str, Any] | None:
     """A channel's `last_error` from its row's columns; `at` is a datetime (the ORM,
     psycopg) or the text SQLite stores it as: the same instant reads the same either way."""

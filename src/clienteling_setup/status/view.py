@@ -44,6 +44,7 @@ from clienteling_setup.orphans.repository import Orphan
 from clienteling_setup.status.cache import StatusCache
 from clienteling_setup.status.fragments import (
     NO_WHATSAPP,
+    NUMBER_READY,
     SMS_NOT_ONBOARDED,
     SMS_ONBOARDED,
     sms_channel,
