@@ -186,7 +186,7 @@ async function loadAll(force = false) {
   return true;
 }
 
-async function refresh(force = true) {
+async function refresh(force = !state.status) {
   try {
     const changed = await loadAll(force);
     if (changed) await loadLedger();
@@ -238,8 +238,10 @@ async function signIn(event) {
     fieldError(errorBox, $("token-input"), "Bearer token: paste the token you were given.");
     return;
   }
+  // The status read that checks the token is the one the console shows (not read twice).
+  let first;
   try {
-    await api("GET", "/clienteling/onboarding-status", undefined, { tenant, token });
+    first = await fetchStatus(null, { tenant, token });
   } catch (err) {
     showError(errorBox, err);
     return;
@@ -247,7 +249,9 @@ async function signIn(event) {
   saveSession(tenant, token);
   showError(errorBox, null);
   $("token-input").value = "";
-  state.etag = null;
+  state.status = first.document;
+  state.etag = first.etag;
+  state.configuration = undefined;
   state.confirmedNewTenant = false;
   await enterConsole();
 }
@@ -295,7 +299,7 @@ async function enterConsole() {
   $("session-tenant").textContent = session.tenant;
   $("session-info").hidden = false;
   filtersFromUrl();
-  await refresh();
+  await refresh(!state.status);
   route(false, false);
 }
 
