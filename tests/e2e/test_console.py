@@ -257,6 +257,7 @@ def test_sign_in_enable_and_onboard_a_store_through_the_forms(
     with embedded.api(tenant) as client:
         complete_registration(client, None)  # the embedded reviews take seconds
     dialog.get_by_role("button", name="Close").click()
+    page.get_by_role("button", name="Refresh").click()  # the registration finished meanwhile
 
     # The page now shows what the API says.
     row = store_row(page, "nyc-5th")

@@ -414,7 +414,8 @@ function storeRow(store) {
   const sms = store.channels.sms.status;
   const wa = store.channels.whatsapp;
   const country = state.status.countries.find((c) => c.country_code === store.country_code);
-  const canOnboard = sms !== "onboarded" && state.configuration && (!country || country.number_availability.supported);
+  const numberReady = sms === "onboarded" || sms === "registration_pending";
+  const canOnboard = !numberReady && state.configuration && (!country || country.number_availability.supported);
   const waDetail = [wa.quality_rating && `quality ${wa.quality_rating}`, wa.messaging_limit && `limit ${wa.messaging_limit}`]
     .filter(Boolean).join(" · ");
   return h("tr", { "data-store-id": store.id },
@@ -427,7 +428,7 @@ function storeRow(store) {
     h("td", { "data-label": "Actions" },
       h("div", { class: "row" },
         canOnboard ? h("button", { type: "button", class: "button small primary", "aria-label": `Onboard ${store.name}`, onclick: () => openOnboard(store) }, "Onboard") : null,
-        sms === "onboarded" ? h("button", { type: "button", class: "button small secondary", "aria-label": `WhatsApp for ${store.name}`, onclick: () => openWhatsApp(store) }, wa.status === "not_onboarded" ? "WhatsApp" : "Update WhatsApp") : null,
+        numberReady ? h("button", { type: "button", class: "button small secondary", "aria-label": `WhatsApp for ${store.name}`, onclick: () => openWhatsApp(store) }, wa.status === "not_onboarded" ? "WhatsApp" : "Update WhatsApp") : null,
         sms !== "not_onboarded" || wa.status !== "not_onboarded" ? h("button", { type: "button", class: "button small secondary", "aria-label": `Offboard ${store.name}`, onclick: () => openOffboard(store) }, "Offboard") : null,
       )),
   );
