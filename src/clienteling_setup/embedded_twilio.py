@@ -136,6 +136,11 @@ def open_embedded(
 def _serve(data_dir: Path, cipher: TokenCipher, lock: _OwnerLock, role: Role) -> EmbeddedTwilio:
     state = EmulatorState(master_auth_token=secrets.token_hex(16))  # a loaded world keeps its own
     state.secret_tokens = True
+    # A2P 10DLC reviews take seconds here, not Twilio's days, so a first session on the
+    # embedded default registers a US retailer while one watches (the clock is real time).
+    state.a2p_profile_review_seconds = 2.0
+    state.brand_review_seconds = 2.0
+    state.campaign_review_seconds = 4.0
     store = WorldStore(data_dir / WORLD_FILE, cipher)
     store.open(state, legacy=data_dir / LEGACY_FILE)
     try:

@@ -9,7 +9,7 @@ export function describeAction(action, country, status) {
   const bundle = country.regulatory_bundle || {};
   const product = country.trusted_product || {};
   const waiting = status.stores.filter(
-    (s) => s.country_code === cc && s.channels.sms.status !== "onboarded",
+    (s) => s.country_code === cc && !["onboarded", "registration_pending"].includes(s.channels.sms.status),
   ).length;
   switch (action) {
     case "country_not_supported":
@@ -52,6 +52,25 @@ export function describeAction(action, country, status) {
       };
     case "await_trust_product_review":
       return { text: "The trust product is being reviewed (A2P 10DLC takes 10 to 15 business days). Nothing to do but wait." };
+    case "submit_business_profile":
+      return {
+        text: `Fill in the business profile for the US A2P 10DLC registration${product.failure_reason ? ` (Twilio: ${product.failure_reason})` : ""}, then register.`,
+        do: { kind: "focus", target: "a2p-legal_name", label: "Go to the business profile" },
+      };
+    case "await_brand_review":
+      return { text: "Twilio and The Campaign Registry are reviewing the A2P brand (minutes to a few days). Nothing to do but wait." };
+    case "fix_rejected_brand":
+      return {
+        text: `The A2P brand was rejected${product.failure_reason ? `: ${product.failure_reason}` : ""}. Fix the business profile, then register again.`,
+        do: { kind: "focus", target: "a2p-legal_name", label: "Fix the business profile" },
+      };
+    case "await_campaign_review":
+      return { text: "The A2P campaigns are being vetted (days to a few weeks). US stores show \"number ready, registration pending\" until then." };
+    case "fix_rejected_campaign":
+      return {
+        text: `An A2P campaign was rejected${product.failure_reason ? `: ${product.failure_reason}` : ""}. Fix what it names, then register again.`,
+        do: { kind: "focus", target: "a2p-legal_name", label: "Go to the registration" },
+      };
     case "create_opt_in_template":
       return {
         text: "Write the SMS opt-in disclaimer: it is required before the retailer counts as onboarded.",

@@ -726,7 +726,7 @@ function storeRow(store) {
       h("div", { class: "row" },
         canOnboard ? h("button", { type: "button", class: "button small primary", "aria-label": `Onboard ${store.name}`, onclick: () => openOnboard(store) }, "Onboard") : null,
         stuck ? h("button", { type: "button", class: "button small primary", "aria-label": `Retry ${store.name}`, onclick: () => openOnboard(store) }, "Retry") : null,
-        sms === "onboarded" ? h("button", { type: "button", class: "button small secondary", "aria-label": `WhatsApp for ${store.name}`, onclick: () => openWhatsApp(store) }, wa.status === "not_onboarded" ? "WhatsApp" : "Update WhatsApp") : null,
+        sms === "onboarded" || sms === "registration_pending" ? h("button", { type: "button", class: "button small secondary", "aria-label": `WhatsApp for ${store.name}`, onclick: () => openWhatsApp(store) }, wa.status === "not_onboarded" ? "WhatsApp" : "Update WhatsApp") : null,
         sms !== "not_onboarded" || wa.status !== "not_onboarded" ? h("button", { type: "button", class: "button small secondary", "aria-label": `Offboard ${store.name}`, onclick: () => openOffboard(store) }, "Offboard") : null,
       )),
   );

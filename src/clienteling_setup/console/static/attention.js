@@ -11,11 +11,14 @@ export const GROUPS = [
 ];
 
 // Country actions that wait on Twilio's review rather than on the retailer.
-const WAITING_ACTIONS = new Set(["await_bundle_review", "await_trust_product_review"]);
+const WAITING_ACTIONS = new Set([
+  "await_bundle_review", "await_trust_product_review", "await_brand_review", "await_campaign_review",
+]);
 // Country actions that block its stores until the retailer (or operations) acts.
 const RETAILER_COUNTRY_ACTIONS = new Set([
   "enable_clienteling", "fix_twilio_connection", "create_regulatory_bundle", "upload_supporting_documents",
   "fix_rejected_bundle", "register_trust_product", "fix_rejected_trust_product",
+  "submit_business_profile", "fix_rejected_brand", "fix_rejected_campaign",
 ]);
 // WhatsApp sender states that are final and fine, or not started.
 const WHATSAPP_FINE = new Set(["online", "not_onboarded"]);
@@ -35,6 +38,12 @@ export function storeGroup(store, countries) {
   if ((sms.status === "pending" && sms.last_error) || wa.last_error || WHATSAPP_FAILED.test(waStatus)) return "failed";
   if (sms.status === "pending" || !WHATSAPP_FINE.has(waStatus)) return "waiting";
   if (sms.status === "onboarded") return "done";
+  // A US store whose number is ready while its A2P 10DLC registration is not verified: the
+  // retailer acts when the registration asks for something, else the review is under way.
+  if (sms.status === "registration_pending") {
+    const actions = country ? country.actions : [];
+    return actions.some((a) => RETAILER_COUNTRY_ACTIONS.has(a)) ? "retailer" : "waiting";
+  }
   // Not onboarded: the retailer acts, unless its country's compliance waits on a review and
   // asks nothing of the retailer.
   const actions = country ? country.actions : [];
