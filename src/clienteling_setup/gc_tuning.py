@@ -16,10 +16,11 @@ promotions that lead to full ones, rarer during a rebuild. Garbage cycles are st
 Since the database joins the stores' entries into one value (`status.view.build_document`), a
 rebuild allocates a few hundred objects, not tens of thousands: in one process, alternating
 the two settings, a 10,000-store rebuild ran 1 collection with CPython's default and none
-tuned (12 and none when it read a row per store). The tuned setting did not make a rebuild
-slower; the gap once reported between the two (issue 18) came from two servers measured
-minutes apart on a shared machine. It stays: it keeps every other request's full
-collections off the start-up heap.
+tuned (12 and none when it read a row per store), and the tuned setting was not the slower one
+(p50 176 against 217 ms, on a loaded machine). `bench.data_paths` measures the two settings in
+two servers one after the other, tuned first, and twice found tuned slower: that may be the
+order (the first reads of a database just loaded) as much as the setting; it is not settled.
+It stays: it keeps every other request's full collections off the start-up heap.
 """
 
 from __future__ import annotations
