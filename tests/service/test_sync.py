@@ -365,8 +365,13 @@ def _regulations_read_ago(service: Service, *, hours: float) -> None:
 
 
 def _regulation_reads(emulator: EmulatorServer) -> int:
-    """Lists of a country's regulations (not the fetch of one a bundle names)."""
-    return sum(1 for r in emulator.state.requests if r.path.endswith("/Regulations"))
+    """Lists of a country's regulations: the refresh (not the one list of all of them a new
+    process makes to learn the country of the bundles it reads)."""
+    return sum(
+        1
+        for r in emulator.state.requests
+        if r.path.endswith("/Regulations") and "IsoCountry" in r.params
+    )
 
 
 def test_regulations_are_read_at_most_hourly(
