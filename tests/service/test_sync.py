@@ -365,8 +365,8 @@ def _regulations_read_ago(service: Service, *, hours: float) -> None:
 
 
 def _regulation_reads(emulator: EmulatorServer) -> int:
-    """Lists of a country's regulations: the refresh. Not the fetch of one a bundle names, nor
-    the one unfiltered listing a process makes to learn every bundle's regulation at once."""
+    """Lists of a country's regulations: the refresh (not the one list of all of them a new
+    process makes to learn the country of the bundles it reads)."""
     return sum(
         1
         for r in emulator.state.requests
