@@ -23,6 +23,7 @@ import pytest
 
 from tests.e2e.processes import Deployment, ServerProcess, token
 from tests.e2e.test_console import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, shot
+from tests.service.a2p_helpers import complete_registration
 from tests.support import Api, sqlite_url
 from twilio_emulator import EmulatorServer, EmulatorState
 
@@ -129,6 +130,9 @@ def _seed(deployment: Deployment, server: ServerProcess, emulator: EmulatorServe
         world.onboarded = us[:8]
         for store_id in world.onboarded:
             _onboard(api, store_id, taken)
+        # US stores send once the tenant's A2P 10DLC campaign is verified (until then they are
+        # number-ready, registration pending): the retailer registered.
+        complete_registration(api, emulator)
         for store_id in us[8:11]:
             number = _number_for(api, store_id, taken)
             emulator.state.add_fault(method="POST", path=PURCHASE, kind="error", status=503)
