@@ -90,6 +90,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(a2p_endpoints.router)
     app.include_router(webhooks.router)
     app.include_router(whatsapp_endpoints.callback_router)
+    app.include_router(a2p_endpoints.callback_router)
     app.include_router(console.router)
     if isinstance(runtime.storage, LocalStorage):
         app.include_router(create_storage_router(runtime.storage))

@@ -54,11 +54,17 @@ def encryption_keys(settings: Settings) -> list[str]:
 
 
 def build_gateway(
-    settings: Settings, closers: list[object], box: SecretBox, role: Role = "serve"
+    settings: Settings,
+    closers: list[object],
+    box: SecretBox,
+    role: Role = "serve",
+    primary: list[str] | None = None,
 ) -> MessagingGateway:
+    """`primary` receives the ISV's primary customer profile SID (`primary_profile`)."""
     from clienteling_setup.providers.twilio.sdk import TwilioGateway
 
     tw = settings.twilio
+    found = primary_profile(settings, tw.account_sid)
     if tw.mode == "emulator" and not tw.api_base_url:
         from clienteling_setup.embedded_twilio import open_embedded
 
@@ -68,6 +74,8 @@ def build_gateway(
             settings.data_dir, box, role=role, notice=lambda text: log.warning("%s", text)
         )
         closers.append(embedded.close)
+        if primary is not None:
+            primary.append(primary_profile(settings, embedded.account_sid) or "")
         return TwilioGateway(
             embedded.account_sid,
             embedded.auth_token,
@@ -79,12 +87,27 @@ def build_gateway(
             "Twilio credentials are missing: set CLIENTELING_TWILIO__ACCOUNT_SID and "
             "CLIENTELING_TWILIO__AUTH_TOKEN (or CLIENTELING_TWILIO__MODE=emulator)."
         )
+    if primary is not None and found is not None:
+        primary.append(found)
     return TwilioGateway(
         tw.account_sid,
         tw.auth_token.get_secret_value(),
         base_url=tw.api_base_url,
         timeout=tw.timeout_seconds,
     )
+
+
+def primary_profile(settings: Settings, master_account_sid: str | None) -> str | None:
+    """The ISV's Primary Customer Profile: the setting, else (emulator mode) the one the
+    emulator seeds in its master account, so a first session registers without setup."""
+    tw = settings.twilio
+    if tw.primary_customer_profile_sid is not None:
+        return tw.primary_customer_profile_sid
+    if tw.mode == "emulator" and master_account_sid:
+        from clienteling_setup.embedded_twilio import emulated_primary_customer_profile
+
+        return emulated_primary_customer_profile(master_account_sid)
+    return None
 
 
 def build_storage(settings: Settings, public_base_url: str) -> ObjectStorage:
@@ -121,11 +144,17 @@ def build_runtime(
     hs256 = signing_secret(settings)
     base_url = (settings.public_base_url or public_base_url).rstrip("/")
     box = SecretBox(encryption_keys(settings))
+    primary: list[str] = []
+    if gateway is None:
+        gateway = build_gateway(settings, closers, box, role, primary)
+    else:
+        primary.append(primary_profile(settings, settings.twilio.account_sid) or "")
     runtime = Runtime(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        gateway=gateway if gateway is not None else build_gateway(settings, closers, box, role),
+        gateway=gateway,
+        primary_customer_profile_sid=next((p for p in primary if p), None),
         secrets=box,
         verifier=TokenVerifier(settings.jwt, secret=hs256),
         storage=storage if storage is not None else build_storage(settings, base_url),

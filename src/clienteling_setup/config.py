@@ -16,6 +16,10 @@ class TwilioSettings(BaseModel):
     api_base_url: str | None = None
     timeout_seconds: float = 10.0
     list_cache_seconds: float = 60.0
+    #: The ISV's own approved Primary Customer Profile (of the master account), assigned to
+    #: each retailer's secondary customer profile as Twilio's ISV guide requires. Needed by the
+    #: US A2P 10DLC registration; in emulator mode, the emulator's seeded one by default.
+    primary_customer_profile_sid: str | None = Field(default=None, pattern=r"^BU[0-9a-fA-F]{32}$")
 
 
 class S3Settings(BaseModel):

@@ -42,6 +42,10 @@ def get_gateway(request: Request) -> MessagingGateway:
     return _runtime(request).gateway
 
 
+def get_primary_customer_profile_sid(request: Request) -> str | None:
+    return _runtime(request).primary_customer_profile_sid
+
+
 def get_storage(request: Request) -> ObjectStorage:
     return _runtime(request).storage
 
@@ -95,6 +99,7 @@ def current_actor(request: Request) -> Actor:
 
 UowsDep = Annotated[UnitsOfWork, Depends(get_uows)]
 GatewayDep = Annotated[MessagingGateway, Depends(get_gateway)]
+PrimaryProfileDep = Annotated[str | None, Depends(get_primary_customer_profile_sid)]
 StorageDep = Annotated[ObjectStorage, Depends(get_storage)]
 ListCacheDep = Annotated[TTLCache, Depends(get_list_cache)]
 PublicBaseUrlDep = Annotated[str, Depends(get_public_base_url)]

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from twilio_emulator import EmulatorServer, EmulatorState
+from twilio_emulator.a2p import primary_customer_profile_sid, seed_primary_customer_profile
 from twilio_emulator.persistence import TokenCipher, WorldStore, master_credentials
 
 WORLD_FILE = "twilio-emulator.sqlite3"
@@ -92,6 +93,11 @@ class _OwnerLock:
             self._fd = None
 
 
+def emulated_primary_customer_profile(master_account_sid: str) -> str:
+    """The approved Primary Customer Profile an emulator seeds in its master account."""
+    return primary_customer_profile_sid(master_account_sid)
+
+
 def open_embedded(
     data_dir: Path,
     cipher: TokenCipher,
@@ -143,6 +149,8 @@ def _serve(data_dir: Path, cipher: TokenCipher, lock: _OwnerLock, role: Role) ->
     state.campaign_review_seconds = 4.0
     store = WorldStore(data_dir / WORLD_FILE, cipher)
     store.open(state, legacy=data_dir / LEGACY_FILE)
+    with state.lock:  # a world saved before the ISV's primary customer profile was seeded
+        seed_primary_customer_profile(state)
     try:
         # The clock runs in real time, so senders move on as they would on Twilio.
         server = EmulatorServer(state, "127.0.0.1", 0, auto_clock=True, admin=False).start()

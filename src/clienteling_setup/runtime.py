@@ -47,6 +47,9 @@ class Runtime:
     tracer_provider: Any = None
     #: What enabling does next (the first compliance sync), set by the composition root.
     after_enable: Callable[[str, AccountCredentials], None] | None = None
+    #: The ISV's Primary Customer Profile (BU...), None when not configured (A2P registration
+    #: then answers 503 naming the setting).
+    primary_customer_profile_sid: str | None = None
     uows: UnitsOfWork = field(init=False)
 
     def __post_init__(self) -> None:

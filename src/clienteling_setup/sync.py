@@ -27,6 +27,7 @@ from typing import Protocol
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from clienteling_setup import errors
+from clienteling_setup.a2p.registration import Isv as A2PIsv
 from clienteling_setup.a2p.registration import reconcile as reconcile_a2p
 from clienteling_setup.cache import TTLCache
 from clienteling_setup.compliance import records
@@ -63,6 +64,10 @@ class SyncPorts(Protocol):
     def uows(self) -> UnitsOfWork: ...
     @property
     def gateway(self) -> MessagingGateway: ...
+    @property
+    def primary_customer_profile_sid(self) -> str | None: ...
+    @property
+    def public_base_url(self) -> str: ...
     @property
     def list_cache(self) -> TTLCache: ...
     @property
@@ -199,7 +204,8 @@ def _sync(ports: SyncPorts, tenant_id: str, subaccounts: Mapping[str, str] | Non
     resume_unfinished(uows, gateway, tenant_id)
     # US A2P 10DLC: read the reviews under way (only those), then go on where one ended
     # (campaigns once the brand is approved, one for each sender group created since).
-    reconcile_a2p(uows, gateway, tenant_id)
+    isv = A2PIsv(ports.primary_customer_profile_sid, ports.public_base_url)
+    reconcile_a2p(uows, gateway, tenant_id, isv)
     # After what finishes releasing numbers, so the list is as current as it gets; the orphans
     # among the numbers it records are decided when read (`orphans.repository`).
     resume_releases(uows, gateway, tenant_id)

@@ -130,6 +130,68 @@ DEFAULT_CAMPAIGN_ERROR = {
 }
 
 
+# ---------------------------------------------------------------------- the ISV's profile
+def primary_customer_profile_sid(master_account_sid: str) -> str:
+    """The SID of the approved Primary Customer Profile the emulator seeds in its master
+    account (the ISV's own, see `seed_primary_customer_profile`): derived from the master
+    account's SID, so a service pointed at the emulator knows it without asking."""
+    digest = hashlib.md5(f"{master_account_sid}:primary-customer-profile".encode()).hexdigest()
+    return "BU" + digest
+
+
+def seed_primary_customer_profile(world: World) -> Bundle:
+    """The master account's approved Primary Customer Profile (made once: a world loaded
+    from a file written before it existed gets it too). Twilio's ISV guide has the ISV register
+    and get approved its own before onboarding secondary customers, each of whose profiles is
+    then assigned it."""
+    sid = primary_customer_profile_sid(world.master_account_sid)
+    found = world.customer_profiles_by_sid.get(sid)
+    if found is not None:
+        return found
+    now = world.now()
+    bundle = Bundle(
+        sid=sid,
+        account_sid=world.master_account_sid,
+        regulation_sid=PRIMARY_CUSTOMER_PROFILE,
+        friendly_name="Emulator ISV primary customer profile",
+        status="twilio-approved",
+        email="compliance@isv.example",
+        date_created=now,
+        date_updated=now,
+        iso_country="US",
+        valid_until=now.replace(year=now.year + 1),
+    )
+    world.customer_profiles_by_sid[sid] = bundle
+    return bundle
+
+
+def _primary_profile_result(world: World, parent: Bundle, objects: list[str]) -> dict[str, Any]:
+    """A secondary customer profile must be assigned an approved Primary Customer Profile of
+    its parent account (the ISV's)."""
+    account = world.accounts.get(parent.account_sid)
+    owner = account.owner_account_sid if account is not None else None
+    primaries = [
+        p
+        for p in (world.customer_profiles_by_sid.get(s) for s in objects)
+        if p is not None
+        and p.regulation_sid == PRIMARY_CUSTOMER_PROFILE
+        and p.account_sid == owner
+        and p.status == "twilio-approved"
+    ]
+    missing = (
+        []
+        if primaries
+        else [
+            _field_failure(
+                "primary_customer_profile",
+                "No approved Primary Customer Profile of the parent account (the ISV's) "
+                "is assigned",
+            )
+        ]
+    )
+    return _requirement("primary_customer_profile", "customer_profile", missing)
+
+
 # ---------------------------------------------------------------------- evaluations
 def _assigned(world: World, parent_sid: str) -> list[str]:
     return [i.object_sid for i in world.entity_assignments.values() if i.parent_sid == parent_sid]
@@ -206,6 +268,7 @@ def evaluate(world: World, parent: Bundle) -> Evaluation:
         ]
         missing = [] if documents else [_field_failure("address_sids", "No address document")]
         results.append(_requirement(ADDRESS_DOCUMENT, "supporting_document", missing))
+        results.append(_primary_profile_result(world, parent, objects))
     elif parent.regulation_sid == A2P_MESSAGING_PROFILE:
         results.append(_end_user_result(world, objects, A2P_PROFILE_INFORMATION))
         profiles = [s for s in objects if s in world.customer_profiles_by_sid]

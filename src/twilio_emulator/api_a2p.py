@@ -159,7 +159,13 @@ def _update_bundle(ctx: Ctx, bundle: Bundle) -> None:
 def _assign(ctx: Ctx, parent: Bundle, allowed: tuple[dict[str, Any], ...]) -> ItemAssignment:
     object_sid = ctx.require("ObjectSid")
     owner = next((r.get(object_sid) for r in allowed if object_sid in r), None)
-    if owner is None or owner.account_sid != ctx.account.sid:
+    # The one object of another account it takes: its parent's (the ISV's) primary profile.
+    isv_primary = (
+        isinstance(owner, Bundle)
+        and owner.regulation_sid == a2p.PRIMARY_CUSTOMER_PROFILE
+        and owner.account_sid == ctx.account.owner_account_sid
+    )
+    if owner is None or (owner.account_sid != ctx.account.sid and not isv_primary):
         raise TwilioError(404, 20404, f"The requested resource {object_sid} was not found")
     if any(
         i.parent_sid == parent.sid and i.object_sid == object_sid

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from .a2p import seed_primary_customer_profile
 from .countries import COUNTRIES
 from .journal import CommitLock
 from .models import (
@@ -130,6 +131,7 @@ class World:
             self.senders_by_sid: dict[str, Sender] = {}
             self.bad_wabas: dict[str, str] = {}
             self.unavailable_numbers: set[str] = set()
+            seed_primary_customer_profile(self)
 
     # ------------------------------------------------------------------ persistence
     #: What survives a restart (not faults, logs or test switches), written as it changes by

@@ -17,6 +17,7 @@ import pytest
 
 from tests.contract import oai
 from twilio_emulator import EmulatorServer, EmulatorState
+from twilio_emulator.a2p import primary_customer_profile_sid
 from twilio_emulator.api_pricing import PRICING_TYPE_NAMES
 from twilio_emulator.countries import COUNTRIES
 from twilio_emulator.routing import ROUTES, Route, resolve
@@ -433,7 +434,10 @@ def run_a2p_scenario(
     failed = rec.call(creds, "POST", "trusthub", evaluations, {"PolicySid": SECONDARY}, expect=201)
     assert failed["status"] == "noncompliant"
     fields = [i["object_field"] for r in failed["results"] for i in r["invalid"]]
-    assert fields == ["business_registration_number"], failed["results"]
+    # Twilio's ISV guide: the ISV's own (the parent account's) approved primary profile too.
+    assert fields == ["business_registration_number", "primary_customer_profile"], failed
+    primary = primary_customer_profile_sid(state.master_account_sid)
+    rec.call(creds, "POST", "trusthub", assignments, {"ObjectSid": primary}, expect=201)
     rec.call(
         creds,
         "POST",

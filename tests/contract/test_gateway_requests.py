@@ -686,7 +686,11 @@ CALLS: dict[str, tuple[Call, bool]] = {
     ),
     "create_customer_profile": (
         lambda g: g.create_customer_profile(
-            TENANT, "p", "ops@example.test", "RNdfbf3fae0e1107f8aded0e7cead80bf5"
+            TENANT,
+            "p",
+            "ops@example.test",
+            "RNdfbf3fae0e1107f8aded0e7cead80bf5",
+            "https://clienteling.example/clienteling/webhooks/twilio/a2p-status",
         ),
         False,
     ),
@@ -714,7 +718,11 @@ CALLS: dict[str, tuple[Call, bool]] = {
     ),
     "create_trust_product": (
         lambda g: g.create_trust_product(
-            TENANT, "t", "ops@example.test", "RNb0d4771c2c98518d916a3d4cd70a8f8b"
+            TENANT,
+            "t",
+            "ops@example.test",
+            "RNb0d4771c2c98518d916a3d4cd70a8f8b",
+            "https://clienteling.example/clienteling/webhooks/twilio/a2p-status",
         ),
         False,
     ),

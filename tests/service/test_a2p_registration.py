@@ -7,9 +7,11 @@ import io
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from clienteling_setup.a2p.models import BusinessProfile
+from clienteling_setup.config import TwilioSettings
 from clienteling_setup.sync import SyncReport, sync_tenant
 from tests.conftest import Service
 from tests.service.a2p_helpers import (
@@ -24,6 +26,7 @@ from tests.service.helpers import enable
 from tests.service.test_secrets import captured_logs as service_logs
 from tests.support import Api, assert_error
 from twilio_emulator import EmulatorServer
+from twilio_emulator.a2p import primary_customer_profile_sid
 
 SECONDARY = "RNdfbf3fae0e1107f8aded0e7cead80bf5"
 A2P_PROFILE = "RNb0d4771c2c98518d916a3d4cd70a8f8b"
@@ -358,3 +361,91 @@ def test_an_answer_lost_after_twilio_acted_leaves_one_of_each(
     assert len(twilio["campaigns"]) == 1
     assert len(twilio["end_users"]) == 3
     assert len(twilio["addresses"]) == 1
+
+
+# -- the ISV's primary customer profile ----------------------------------------------------------
+def _assigned_to(emulator: EmulatorServer, parent: str) -> list[str]:
+    state = emulator.state
+    with state.lock:
+        return [i.object_sid for i in state.entity_assignments.values() if i.parent_sid == parent]
+
+
+def test_the_isv_primary_customer_profile_is_assigned_once(
+    api: Api, emulator: EmulatorServer, service: Service
+) -> None:
+    primary = service.runtime.primary_customer_profile_sid
+    assert primary == primary_customer_profile_sid(emulator.state.master_account_sid)
+    enable(api)
+    put_business_profile(api)
+    profile = stage(start_registration(api), "customer_profile")["sid"]
+    put_business_profile(api, legal_name="Dodici Retail Incorporated")  # a resubmission
+    start_registration(api)
+    complete_registration(api, emulator)
+    assert _assigned_to(emulator, profile).count(primary) == 1
+
+
+def test_a_lost_answer_to_the_primary_profile_assignment_is_adopted(
+    api: Api, emulator: EmulatorServer, service: Service
+) -> None:
+    """Each of the four assignments is applied by Twilio and its answer lost, one per POST
+    (the primary profile's last): the next POST lists what is assigned and goes on."""
+    primary = service.runtime.primary_customer_profile_sid
+    enable(api)
+    put_business_profile(api)
+    for _ in range(4):
+        emulator.state.add_fault(
+            method="POST",
+            path=r"/v1/CustomerProfiles/BU\w+/EntityAssignments$",
+            kind="after_apply",
+            status=500,
+        )
+        assert api.post("/clienteling/a2p-registration").status_code == 502
+    started = start_registration(api)
+    assert stage(started, "customer_profile")["twilio_status"] == "pending-review"
+    assigned = _assigned_to(emulator, stage(started, "customer_profile")["sid"])
+    assert len(assigned) == 4
+    assert assigned[-1] == primary
+
+
+def test_without_an_approved_primary_profile_the_evaluation_fails_naming_it(
+    api: Api, emulator: EmulatorServer, service: Service
+) -> None:
+    primary = service.runtime.primary_customer_profile_sid
+    assert primary is not None
+    enable(api)
+    put_business_profile(api)
+    emulator.state.set_customer_profile_status(primary, "draft")  # the ISV's is not approved
+    try:
+        failed = start_registration(api)
+    finally:
+        emulator.state.set_customer_profile_status(primary, "twilio-approved")
+    profile = stage(failed, "customer_profile")
+    assert profile["twilio_status"] == "noncompliant"
+    assert "primary_customer_profile" in profile["failure_reason"]
+    assert "Primary Customer Profile" in profile["failure_reason"]
+    assert stage(failed, "brand")["sid"] is None
+    fixed = start_registration(api)
+    assert stage(fixed, "customer_profile")["twilio_status"] == "pending-review"
+
+
+def test_without_the_primary_profile_setting_the_registration_answers_503_naming_it(
+    api: Api, emulator: EmulatorServer, service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enable(api)
+    put_business_profile(api)
+    monkeypatch.setattr(service.runtime, "primary_customer_profile_sid", None)
+    emulator.state.clear_requests()
+    assert_error(
+        api.post("/clienteling/a2p-registration"),
+        503,
+        "CLIENTELING_TWILIO__PRIMARY_CUSTOMER_PROFILE_SID",
+    )
+    assert emulator.state.requests == []  # nothing sent to Twilio
+    assert _registration(api)["stages"] == []  # nothing started
+
+
+@pytest.mark.parametrize("value", ["BU123", "RN" + "a" * 32, "BU" + "g" * 32])
+def test_the_primary_profile_setting_is_validated(value: str) -> None:
+    with pytest.raises(ValidationError, match="primary_customer_profile_sid"):
+        TwilioSettings(primary_customer_profile_sid=value)
+    assert TwilioSettings(primary_customer_profile_sid="BU" + "aF" * 16)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Response
+from starlette.concurrency import run_in_threadpool
 
 from clienteling_setup.a2p import registration, service
 from clienteling_setup.a2p.schemas import (
@@ -8,10 +11,21 @@ from clienteling_setup.a2p.schemas import (
     BusinessProfileRead,
     BusinessProfileWrite,
 )
-from clienteling_setup.deps import ActorDep, GatewayDep, TenantDep, UowsDep
+from clienteling_setup.callback_auth import webhook_router
+from clienteling_setup.deps import (
+    ActorDep,
+    GatewayDep,
+    PrimaryProfileDep,
+    PublicBaseUrlDep,
+    TenantDep,
+    UowsDep,
+    VerifiedCallbackDep,
+)
 from clienteling_setup.openapi_docs import ERRORS_READ, ERRORS_WRITE, write_responses
 
 router = APIRouter(prefix="/clienteling", tags=["A2P 10DLC registration"])
+callback_router = webhook_router()
+log = logging.getLogger("clienteling_setup.a2p")
 
 
 @router.put(
@@ -52,9 +66,21 @@ def get_business_profile(tenant: TenantDep, uows: UowsDep) -> BusinessProfileRea
     responses=ERRORS_WRITE,
 )
 def start_registration(
-    tenant: TenantDep, uows: UowsDep, gateway: GatewayDep, actor: ActorDep
+    tenant: TenantDep,
+    uows: UowsDep,
+    gateway: GatewayDep,
+    actor: ActorDep,
+    primary_profile: PrimaryProfileDep,
+    public_base_url: PublicBaseUrlDep,
 ) -> A2PRegistrationRead:
-    registration.start(uows, gateway, tenant, actor=actor.subject, request_id=actor.request_id)
+    registration.start(
+        uows,
+        gateway,
+        tenant,
+        registration.Isv(primary_profile, public_base_url),
+        actor=actor.subject,
+        request_id=actor.request_id,
+    )
     return service.read_registration(uows, tenant)
 
 
@@ -65,3 +91,25 @@ def start_registration(
 )
 def get_registration(tenant: TenantDep, uows: UowsDep) -> A2PRegistrationRead:
     return service.read_registration(uows, tenant)
+
+
+@callback_router.post(
+    f"/{registration.STATUS_CALLBACK_PATH}",
+    status_code=204,
+    summary="Trust Hub status callback of the A2P customer profile and trust product (Twilio)",
+    description=(
+        "The StatusCallback the registration gives the retailer's secondary customer profile "
+        "and A2P trust product. Twilio posts AccountSid, BundleSid, Status and FailureReason, "
+        "signed with the subaccount's token; the registration's stage moves at once (no "
+        "reconciliation pass needed). A SID that is not the tenant's is ignored (204)."
+    ),
+)
+async def a2p_review_status(callback: VerifiedCallbackDep, uows: UowsDep) -> Response:
+    tenant_id, params = callback.tenant_id, callback.params
+    if not await run_in_threadpool(service.apply_status_callback, uows, tenant_id, params):
+        # 2xx anyway: Twilio would only retry a callback we can never match.
+        log.warning(
+            "A2P status callback for an unknown customer profile or trust product",
+            extra={"tenant": tenant_id, "bundle": params.get("BundleSid", "")[:40]},
+        )
+    return Response(status_code=204)

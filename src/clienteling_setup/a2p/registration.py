@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 from clienteling_setup import errors
 from clienteling_setup.a2p.models import A2PCampaignRecord, A2PRegistration
+from clienteling_setup.callback_auth import WEBHOOK_PREFIX
 from clienteling_setup.db import changes
 from clienteling_setup.providers.messaging import (
     A2PCampaign,
@@ -172,6 +173,24 @@ class Plan:
         return str(value) if value else None
 
 
+@dataclass(frozen=True)
+class Isv:
+    """What the service, as Twilio's ISV, brings to every registration."""
+
+    #: The ISV's own approved Primary Customer Profile (BU...), None when not configured.
+    primary_profile: str | None
+    #: The service's public base URL, where Twilio's review status callbacks arrive.
+    public_base_url: str
+
+    @property
+    def status_callback(self) -> str:
+        return f"{self.public_base_url.rstrip('/')}{WEBHOOK_PREFIX}/{STATUS_CALLBACK_PATH}"
+
+
+#: The customer profile's and A2P trust product's StatusCallback, under the webhooks' prefix.
+STATUS_CALLBACK_PATH = "a2p-status"
+
+
 def _read_plan(uow: UnitOfWork) -> tuple[AccountCredentials, Plan]:
     tenant = uow.tenants.require_open()
     profile = uow.business_profiles.current()
@@ -200,11 +219,19 @@ def start(
     uows: UnitsOfWork,
     gateway: MessagingGateway,
     tenant_id: str,
+    isv: Isv,
     *,
     actor: str = "",
     request_id: str | None = None,
 ) -> None:
-    """Start or resume the registration (`POST /clienteling/a2p-registration`)."""
+    """Start or resume the registration (`POST /clienteling/a2p-registration`).
+    Without the ISV's Primary Customer Profile nothing is sent (503 naming the setting)."""
+    if isv.primary_profile is None:
+        raise errors.UpstreamUnavailable(
+            "The ISV's primary customer profile is not configured: set "
+            "CLIENTELING_TWILIO__PRIMARY_CUSTOMER_PROFILE_SID to the approved Primary Customer "
+            "Profile (BU...) of the Twilio master account, then retry."
+        )
     busy = errors.Conflict(
         "The A2P registration is running in another request. Retry in a few seconds."
     )
@@ -218,13 +245,16 @@ def start(
             return found
 
         account, plan = claim(uows, tenant_id, write, lambda _uow: busy)
-        Runner(uows, gateway, tenant_id, account, plan, run).advance()
+        Runner(uows, gateway, tenant_id, account, plan, run, isv).advance()
 
 
-def reconcile(uows: UnitsOfWork, gateway: MessagingGateway, tenant_id: str) -> bool:
+def reconcile(uows: UnitsOfWork, gateway: MessagingGateway, tenant_id: str, isv: Isv) -> bool:
     """For reconciliation: read what Twilio is still reviewing, and go on where a review ended
     (campaigns once the brand is approved, one for a sender group created since). False when
-    there is nothing to do (no registration, or everything final), which costs no Twilio call."""
+    there is nothing to do (no registration, or everything final), which costs no Twilio call.
+    Without the ISV's primary customer profile (not configured), there is nothing to do."""
+    if isv.primary_profile is None:
+        return False
     with uows.of(tenant_id) as uow:
         registration = uow.a2p.current()
         if registration is None or uow.tenants.get() is None:
@@ -238,7 +268,7 @@ def reconcile(uows: UnitsOfWork, gateway: MessagingGateway, tenant_id: str) -> b
         with uows.of(tenant_id) as uow:
             account, plan = _read_plan(uow)
         try:
-            Runner(uows, gateway, tenant_id, account, plan, run).advance()
+            Runner(uows, gateway, tenant_id, account, plan, run, isv).advance()
         except errors.AppError:
             return False
         return True
@@ -274,8 +304,12 @@ class Runner:
         account: AccountCredentials,
         plan: Plan,
         run: Run,
+        isv: Isv,
     ) -> None:
+        assert isv.primary_profile is not None  # checked before the run
         self.uows = uows
+        self.primary_profile = isv.primary_profile
+        self.status_callback = isv.status_callback
         self.gateway = gateway
         self.tenant_id = tenant_id
         self.account = account
@@ -453,7 +487,8 @@ class Runner:
         self._assign(
             "customer profile",
             profile.sid,
-            (business, representative, document),
+            # The ISV's own primary profile too (Twilio's ISV guide), before the evaluation.
+            (business, representative, document, self.primary_profile),
             listed=gateway.customer_profile_object_sids,
             assign=gateway.assign_to_customer_profile,
         )
@@ -473,17 +508,18 @@ class Runner:
         policy: str,
         *,
         find: Callable[[AccountCredentials, str, str], TrustProduct | None],
-        create: Callable[[AccountCredentials, str, str, str], TrustProduct],
+        create: Callable[[AccountCredentials, str, str, str, str | None], TrustProduct],
         fetch: Callable[[AccountCredentials, str], TrustProduct],
     ) -> TrustProduct:
-        account, name = self.account, self._name(what)
+        account, name, callback = self.account, self._name(what), self.status_callback
         email = str(self.plan.representative["email"])
         if known is not None:
             return self._step(f"Reading the A2P {what}", lambda: fetch(account, known))
         return self._step(
             f"Creating the A2P {what}",
             lambda: adopt_or_create(
-                lambda: find(account, name, policy), lambda: create(account, name, email, policy)
+                lambda: find(account, name, policy),
+                lambda: create(account, name, email, policy, callback),
             ),
         )
 

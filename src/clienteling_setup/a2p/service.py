@@ -230,3 +230,32 @@ __all__ = [
     "read_registration",
     "registration_read",
 ]
+
+
+#: The statuses a customer profile or trust product's StatusCallback may carry (Trust Hub's).
+REVIEW_STATUSES = frozenset(
+    {"draft", "pending-review", "in-review", "twilio-rejected", "twilio-approved"}
+)
+
+
+def apply_status_callback(uows: UnitsOfWork, tenant_id: str, params: dict[str, str]) -> bool:
+    """Record what a Trust Hub StatusCallback says of the tenant's customer profile or A2P
+    trust product (`BundleSid`, `Status`, `FailureReason`), as a reconciliation reading it
+    would. False when the SID is not one of them (nothing changes)."""
+    sid, status = params.get("BundleSid", ""), params.get("Status", "")
+    if status not in REVIEW_STATUSES:
+        raise errors.BadRequest(
+            f"'Status' must be one of {', '.join(sorted(REVIEW_STATUSES))}; got {status[:40]!r}."
+        )
+    failure = params.get("FailureReason") or None if status == "twilio-rejected" else None
+    with uows.of(tenant_id) as uow:
+        row = uow.a2p.current()
+        if row is None or not sid:
+            return False
+        if sid == row.customer_profile_sid:
+            row.customer_profile_status, row.customer_profile_failure = status, failure
+        elif sid == row.trust_product_sid:
+            row.trust_product_status, row.trust_product_failure = status, failure
+        else:
+            return False
+        return True

@@ -461,8 +461,15 @@ class MessagingGateway(Protocol):
         ...
 
     def create_customer_profile(
-        self, account: AccountCredentials, friendly_name: str, email: str, policy_sid: str
-    ) -> TrustProduct: ...
+        self,
+        account: AccountCredentials,
+        friendly_name: str,
+        email: str,
+        policy_sid: str,
+        status_callback: str | None = None,
+    ) -> TrustProduct:
+        """`status_callback`: where Twilio posts the review's status changes."""
+        ...
 
     def fetch_customer_profile(self, account: AccountCredentials, sid: str) -> TrustProduct: ...
 
@@ -487,8 +494,15 @@ class MessagingGateway(Protocol):
     ) -> TrustProduct | None: ...
 
     def create_trust_product(
-        self, account: AccountCredentials, friendly_name: str, email: str, policy_sid: str
-    ) -> TrustProduct: ...
+        self,
+        account: AccountCredentials,
+        friendly_name: str,
+        email: str,
+        policy_sid: str,
+        status_callback: str | None = None,
+    ) -> TrustProduct:
+        """`status_callback`: where Twilio posts the review's status changes."""
+        ...
 
     def submit_trust_product(self, account: AccountCredentials, sid: str) -> TrustProduct: ...
 

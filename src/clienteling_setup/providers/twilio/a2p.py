@@ -112,7 +112,12 @@ class A2PCalls(GatewayBase):
         return mapping.first(found, "friendly_name", friendly_name, _bundle)
 
     def create_customer_profile(
-        self, account: AccountCredentials, friendly_name: str, email: str, policy_sid: str
+        self,
+        account: AccountCredentials,
+        friendly_name: str,
+        email: str,
+        policy_sid: str,
+        status_callback: str | None = None,
     ) -> TrustProduct:
         return self._create(
             "create customer profile",
@@ -121,6 +126,7 @@ class A2PCalls(GatewayBase):
             friendly_name=friendly_name,
             email=email,
             policy_sid=policy_sid,
+            **({"status_callback": status_callback} if status_callback else {}),
         )
 
     def fetch_customer_profile(self, account: AccountCredentials, sid: str) -> TrustProduct:
@@ -165,7 +171,12 @@ class A2PCalls(GatewayBase):
         return mapping.first(found, "friendly_name", friendly_name, _bundle)
 
     def create_trust_product(
-        self, account: AccountCredentials, friendly_name: str, email: str, policy_sid: str
+        self,
+        account: AccountCredentials,
+        friendly_name: str,
+        email: str,
+        policy_sid: str,
+        status_callback: str | None = None,
     ) -> TrustProduct:
         return self._create(
             "create trust product",
@@ -174,6 +185,7 @@ class A2PCalls(GatewayBase):
             friendly_name=friendly_name,
             email=email,
             policy_sid=policy_sid,
+            **({"status_callback": status_callback} if status_callback else {}),
         )
 
     def submit_trust_product(self, account: AccountCredentials, sid: str) -> TrustProduct:
