@@ -46,3 +46,11 @@ class TTLCache:
         with self._lock:
             for key in [k for k in self._items if predicate(k)]:
                 del self._items[key]
+
+    def replace(self, predicate: Callable[[Hashable], bool], change: Callable[[Any], Any]) -> None:
+        """Replace the value of every live entry whose key matches with `change(value)`,
+        keeping its expiry (a correction of a cached answer, not a fresher one)."""
+        with self._lock:
+            for key, (expires, value) in list(self._items.items()):
+                if predicate(key):
+                    self._items[key] = (expires, change(value))

@@ -37,6 +37,15 @@ pytestmark = pytest.mark.xdist_group("e2e-console-operations")
 
 BIG = "bigops"
 PURCHASE = r"/IncomingPhoneNumbers\.json$"
+#: The profile the online store's WhatsApp sender is registered with (every field).
+PROFILE = {
+    "profile_email": "fifth@dodici.example",
+    "profile_website": "https://www.dodici.example/fifth",
+    "profile_picture": "https://cdn.dodici.example/logo.png",
+    "profile_description": "Giovanna Dodici is a fashion brand.",
+    "profile_about": "Open Mon-Sat, 10:00-20:00.",
+    "profile_address": "767 Fifth Avenue, New York",
+}
 #: 30 countries: most stores in the US, where the emulator sells numbers.
 COUNTRIES = [
     "US", "GB", "DE", "FR", "ES", "IT", "NL", "BE", "AT", "CH", "SE", "DK", "NO", "FI", "IE",
@@ -148,7 +157,11 @@ def _seed(deployment: Deployment, server: ServerProcess, emulator: EmulatorServe
         for store_id in (world.online, world.offline):
             answer = api.post(
                 f"/clienteling/stores/{store_id}/whatsapp/onboard",
-                json={"waba_id": "1234567890", "profile_name": f"Store {store_id}"},
+                json={
+                    "waba_id": "1234567890",
+                    "profile_name": f"Store {store_id}",
+                    **(PROFILE if store_id == world.online else {}),
+                },
             )
             assert answer.status_code == 202, answer.text
             sids[store_id] = answer.json()["sid"]
@@ -368,6 +381,44 @@ def test_filters_live_in_the_url_and_each_store_has_a_page(world: World, page: P
     expect(page.locator(".sp-sender .sid")).to_have_attribute("title", re.compile(r"^XE"))
     page.get_by_role("link", name="← All stores").click()
     expect(page.locator("#store-count")).to_have_text(re.compile(r"of 10000 stores"))
+
+
+def test_update_whatsapp_opens_with_the_current_profile(world: World, page: Page) -> None:
+    sign_in(page, world, BIG, f"/console/stores/{world.online}")
+    # The store page shows the sender's profile, read from GET .../whatsapp.
+    profile = page.locator("#sp-profile")
+    expect(profile.locator("[data-field=name]")).to_have_text(f"Store {world.online}")
+    expect(profile.locator("[data-field=about]")).to_have_text(PROFILE["profile_about"])
+    expect(profile.locator("[data-field=address]")).to_have_text(PROFILE["profile_address"])
+    expect(profile.locator("[data-field=email]")).to_have_text(PROFILE["profile_email"])
+    expect(profile.locator("[data-field=website]")).to_have_text(PROFILE["profile_website"])
+    expect(profile.locator("[data-field=description]")).to_have_text(PROFILE["profile_description"])
+    assert_accessible(page, "store page with its WhatsApp profile")
+
+    page.get_by_role("button", name="Update WhatsApp").click()
+    dialog = page.locator("#whatsapp-dialog")
+    expect(page.locator("#whatsapp-title")).to_have_text("Update the WhatsApp profile")
+    expect(page.locator("#whatsapp-loading")).to_contain_text("current profile")
+    expect(dialog.get_by_label("WhatsApp Business Account ID")).to_have_value("1234567890")
+    expect(dialog.get_by_label("Profile name")).to_have_value(f"Store {world.online}")
+    expect(dialog.get_by_label("Profile email")).to_have_value(PROFILE["profile_email"])
+    expect(dialog.get_by_label("Profile website")).to_have_value(PROFILE["profile_website"])
+    expect(dialog.get_by_label("About")).to_have_value(PROFILE["profile_about"])
+    expect(dialog.get_by_label("Business address")).to_have_value(PROFILE["profile_address"])
+    expect(dialog.get_by_label("Description")).to_have_value(PROFILE["profile_description"])
+    expect(dialog.get_by_label("Picture URL")).to_have_value(PROFILE["profile_picture"])
+    # The sender is on the SMS number: an update must not send a dedicated number to buy.
+    expect(dialog.get_by_label("WhatsApp number (E.164)")).to_have_value("")
+    assert_accessible(page, "prefilled Update WhatsApp dialog")
+    dialog.get_by_role("button", name="Cancel").click()
+
+    # A store that never registered: the page says so and the dialog offers a new registration.
+    never = world.onboarded[2]
+    page.goto(f"{world.base_url}/console/stores/{never}")
+    expect(page.locator("#sp-profile")).to_have_text("Not registered for WhatsApp.")
+    page.get_by_role("button", name="WhatsApp", exact=True).click()
+    expect(page.locator("#whatsapp-title")).to_have_text("Onboard store to WhatsApp")
+    expect(dialog.get_by_label("Profile email")).to_have_value("")
 
 
 # -- 6. live updates: ETag polling while something is under way ----------------------------------

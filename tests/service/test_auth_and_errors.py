@@ -31,6 +31,7 @@ ROUTES = [
     ("GET", "/clienteling/sender-groups/g1", None),
     ("GET", "/clienteling/sender-groups", None),
     ("POST", "/clienteling/stores/s1/whatsapp/onboard", {"profile_name": "S"}),
+    ("GET", "/clienteling/stores/s1/whatsapp", None),
     ("POST", "/clienteling/whatsapp/profile-picture-upload-url", {"file_name": "a.png"}),
     ("PUT", "/clienteling/business-profile", {"legal_name": "Acme"}),
     ("GET", "/clienteling/business-profile", None),

@@ -58,6 +58,26 @@ def test_numbers_the_tenant_claimed_are_not_offered_again(api: Api) -> None:
     assert first not in offered
 
 
+def test_a_number_twilio_refused_is_not_offered_again(api: Api, emulator: EmulatorServer) -> None:
+    enable(api)
+    put_store(api, "us-nyc")
+    first_list = api.get("/clienteling/stores/us-nyc/available-phone-numbers").json()
+    refused = first_list[0]["phone_number"]
+    # Another Twilio customer buys it between the list and the purchase.
+    emulator.state.make_number_unavailable(refused)
+
+    answer = api.post("/clienteling/stores/us-nyc/onboard", json={"phone_number": refused})
+    assert_error(answer, 400, "no longer available")
+
+    searches = _twilio_calls(emulator, "AvailablePhoneNumbers")
+    second_list = api.get("/clienteling/stores/us-nyc/available-phone-numbers").json()
+    offered = [n["phone_number"] for n in second_list]
+    assert refused not in offered
+    # The rest of the cached answer is still offered, without asking Twilio again.
+    assert offered == [n["phone_number"] for n in first_list[1:]]
+    assert _twilio_calls(emulator, "AvailablePhoneNumbers") == searches
+
+
 def test_addresses_and_bundles_are_those_of_the_store_country(api: Api) -> None:
     enable(api)
     put_store(api, "de-ber")

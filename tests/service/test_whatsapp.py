@@ -192,6 +192,116 @@ def test_repeat_with_another_waba_or_number_is_409(
     assert len(_senders(emulator, api)) == 1
 
 
+# -- reading the registration -----------------------------------------------------------------
+
+
+def _registration(api: Api, store_id: str = "us-nyc") -> Any:
+    return api.get(f"/clienteling/stores/{store_id}/whatsapp")
+
+
+def test_the_registration_reads_back_every_profile_field(
+    api: Api, emulator: EmulatorServer, sms_store: str
+) -> None:
+    sid = _onboard(api, waba_id=WABA, **PROFILE).json()["sid"]
+    emulator.state.advance_clock(30)
+
+    response = _registration(api)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["store_id"] == "us-nyc"
+    assert body["sid"] == sid
+    assert body["status"] == "online"
+    assert body["waba_id"] == WABA
+    assert body["phone_number"] == sms_store
+    assert body["sender_id"] == f"whatsapp:{sms_store}"
+    assert body["quality_rating"] == "UNKNOWN"
+    assert body["messaging_limit"] == "1K Customers/24hr"
+    assert body["offline_reasons"] == []
+    assert body["last_error"] is None
+    assert body["profile"] == {
+        "name": PROFILE["profile_name"],
+        "email": PROFILE["profile_email"],
+        "website": PROFILE["profile_website"],
+        "picture": PROFILE["profile_picture"],
+        "description": PROFILE["profile_description"],
+        "about": PROFILE["profile_about"],
+        "address": PROFILE["profile_address"],
+    }
+
+
+def test_the_registration_follows_a_profile_update(
+    api: Api, emulator: EmulatorServer, sms_store: str
+) -> None:
+    _onboard(api, waba_id=WABA, **PROFILE)
+    emulator.state.advance_clock(30)
+    _onboard(api, profile_name="Dodici Fifth", profile_about="New hours")
+
+    profile = _registration(api).json()["profile"]
+
+    assert (profile["name"], profile["about"]) == ("Dodici Fifth", "New hours")
+
+
+def test_an_offline_registration_reads_its_reasons(
+    api: Api, emulator: EmulatorServer, sms_store: str
+) -> None:
+    emulator.state.mark_waba_bad(WABA, "WhatsApp Business Account is disabled")
+    _onboard(api, waba_id=WABA, profile_name="D")
+    emulator.state.advance_clock(30)
+
+    body = _registration(api).json()
+
+    assert body["status"] == "offline"
+    assert body["offline_reasons"] == ["63112: WhatsApp Business Account is disabled"]
+
+
+def test_a_failed_registration_reads_its_last_error(
+    api: Api, emulator: EmulatorServer, sms_store: str
+) -> None:
+    emulator.state.add_fault(
+        method="POST", path=r"/v2/Channels/Senders$", kind="error", status=500, times=None
+    )
+    failed = _onboard(api, waba_id=WABA, **PROFILE)
+    assert failed.status_code == 502, failed.text
+
+    body = _registration(api).json()
+
+    assert body["sid"] is None
+    assert body["profile"]["name"] == PROFILE["profile_name"]
+    assert body["last_error"]["request_id"] == failed.json()["request_id"]
+    assert body["last_error"]["message"]
+    assert body["last_error"]["at"]
+
+
+def test_a_store_without_registration_is_404_saying_how_to_register(
+    api: Api, sms_store: str
+) -> None:
+    assert_error(
+        _registration(api),
+        404,
+        "no WhatsApp registration",
+        "/clienteling/stores/us-nyc/whatsapp/onboard",
+    )
+
+
+def test_reading_the_registration_of_an_unknown_store_is_404(api: Api) -> None:
+    enable(api)
+    assert_error(_registration(api, "nope"), 404, "nope")
+
+
+def test_the_registration_read_is_documented(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    operation = spec["paths"]["/clienteling/stores/{store_id}/whatsapp"]["get"]
+    assert "Beyond the reference" in operation["description"]
+    assert {"401", "403", "404"} <= set(operation["responses"])
+    schemas = spec["components"]["schemas"]
+    registration = schemas["WhatsAppRegistrationRead"]["properties"]
+    for field in ("quality_rating", "messaging_limit", "offline_reasons", "last_error"):
+        assert registration[field]["description"], field
+    profile = schemas["WhatsAppProfileRead"]["properties"]
+    assert all(profile[f]["description"] for f in profile)
+
+
 # -- rules -------------------------------------------------------------------------------------
 
 

@@ -56,6 +56,15 @@ def invalidate_tenant(cache: TTLCache, tenant_id: str) -> None:
     cache.invalidate(lambda key: isinstance(key, tuple) and key[:1] == (tenant_id,))
 
 
+def forget_available_number(cache: TTLCache, tenant_id: str, phone_number: str) -> None:
+    """Drop a number Twilio refused to sell (21422) from the tenant's cached searches, so the
+    next list does not offer it again; the rest of each cached answer stays."""
+    cache.replace(
+        lambda key: isinstance(key, tuple) and key[:2] == (tenant_id, "numbers"),
+        lambda numbers: [n for n in numbers if n.phone_number != phone_number],
+    )
+
+
 @dataclass(frozen=True)
 class TenantLists:
     """The list operations of one tenant, on the ports they use."""

@@ -4,7 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from clienteling_setup.deps import ActorDep, GatewayDep, TenantDep, UowsDep
+from clienteling_setup import errors
+from clienteling_setup.compliance.lists import forget_available_number
+from clienteling_setup.deps import ActorDep, GatewayDep, ListCacheDep, TenantDep, UowsDep
 from clienteling_setup.onboarding import groups, service
 from clienteling_setup.onboarding.schemas import (
     GROUP_ID_PATTERN,
@@ -48,13 +50,19 @@ def onboard_store(
     gateway: GatewayDep,
     actor: ActorDep,
     response: Response,
+    cache: ListCacheDep,
     enable: Annotated[
         bool, Query(description="Also switch the store on for associates right away.")
     ] = False,
 ) -> StoreOnboardingRead:
-    result = service.onboard_store(
-        uows, gateway, tenant, store_id, body, enable=enable, actor=actor
-    )
+    try:
+        result = service.onboard_store(
+            uows, gateway, tenant, store_id, body, enable=enable, actor=actor
+        )
+    except errors.NumberNoLongerAvailable:
+        # Twilio refused it: the cached list must not offer it to the next caller.
+        forget_available_number(cache, tenant, body.phone_number)
+        raise
     read = answer(response, result, onboarding_read)
     read.sending = service.sending_note(uows, tenant, store_id)
     return read

@@ -16,14 +16,22 @@ from clienteling_setup.deps import (
     UploadExpiryDep,
     VerifiedCallbackDep,
 )
-from clienteling_setup.openapi_docs import ERRORS_WRITE, ErrorBody, answer, write_responses
+from clienteling_setup.openapi_docs import (
+    ERRORS_READ,
+    ERRORS_WRITE,
+    ErrorBody,
+    answer,
+    write_responses,
+)
 from clienteling_setup.stores.endpoints import StoreIdPath
 from clienteling_setup.whatsapp import callbacks, service, uploads
 from clienteling_setup.whatsapp.schemas import (
     ProfilePictureUploadRead,
     ProfilePictureUploadRequest,
     WhatsAppOnboardRequest,
+    WhatsAppRegistrationRead,
     WhatsAppSenderRead,
+    registration_read,
     sender_read,
 )
 
@@ -60,6 +68,23 @@ def onboard_whatsapp(
     ports = service.WhatsAppPorts(gateway=gateway, storage=storage, public_base_url=base_url)
     result = service.onboard_whatsapp(uows, ports, tenant, store_id, body, actor=actor)
     return answer(response, result, sender_read, created=202)
+
+
+@router.get(
+    "/stores/{store_id}/whatsapp",
+    summary="Retrieve a store's WhatsApp registration",
+    description=(
+        "Beyond the reference: the store's WhatsApp sender as the service holds it: its SID, "
+        "status, WABA, the profile it was registered or last updated with, Meta's quality "
+        "rating and messaging limit, why it is offline, and the last registration error. "
+        "404 for an unknown store, and for a store never registered for WhatsApp."
+    ),
+    responses=ERRORS_READ,
+)
+def get_whatsapp(
+    store_id: StoreIdPath, tenant: TenantDep, uows: UowsDep
+) -> WhatsAppRegistrationRead:
+    return registration_read(service.get_registration(uows, tenant, store_id))
 
 
 @router.post(

@@ -124,13 +124,16 @@ class WhatsAppOnboardRequest(StrictBody):
 
 
 class WhatsAppProfileRead(BaseModel):
-    name: str
-    email: str | None
-    website: str | None
-    picture: str | None
-    description: str | None
-    about: str | None
-    address: str | None
+    """The profile the store's sender was last registered or updated with (the
+    onboarding request's `profile_*` fields)."""
+
+    name: str = Field(description="The profile name customers see (`profile_name`).")
+    email: str | None = Field(description="The profile's email address (`profile_email`).")
+    website: str | None = Field(description="The profile's website (`profile_website`).")
+    picture: str | None = Field(description="The logo's URL (`profile_picture`).")
+    description: str | None = Field(description="`profile_description`.")
+    about: str | None = Field(description="The 'about' text (`profile_about`).")
+    address: str | None = Field(description="The business address (`profile_address`).")
 
 
 class WhatsAppSenderRead(BaseModel):
@@ -150,6 +153,36 @@ class WhatsAppSenderRead(BaseModel):
     offline_reasons: list[str]
     profile: WhatsAppProfileRead
     updated_at: datetime
+
+
+class WhatsAppLastError(BaseModel):
+    """Why the store's last WhatsApp registration attempt failed."""
+
+    message: str = Field(description="Twilio's error as the service recorded it.")
+    request_id: str | None = Field(
+        description="The id of the request that met the error; null when reconciliation did."
+    )
+    at: datetime | None = Field(description="When the error happened.")
+
+
+class WhatsAppRegistrationRead(WhatsAppSenderRead):
+    """Beyond the reference: the store's WhatsApp registration as the service holds it, to
+    prefill an update (POST .../whatsapp/onboard with changed profile fields)."""
+
+    quality_rating: str | None = Field(
+        description="Meta's quality rating of the sender (GREEN, YELLOW, RED, UNKNOWN); null "
+        "before Twilio reported one."
+    )
+    messaging_limit: str | None = Field(
+        description="Meta's messaging limit tier (e.g. TIER_1K); null before Twilio reported one."
+    )
+    offline_reasons: list[str] = Field(
+        description="Why Meta or Twilio took the sender offline (code: message), if it is."
+    )
+    last_error: WhatsAppLastError | None = Field(
+        description="Why the last registration attempt failed while the sender does not exist "
+        "yet (`sid` null); null otherwise."
+    )
 
 
 class ProfilePictureUploadRequest(StrictBody):
@@ -196,3 +229,14 @@ def sender_read(row: WhatsAppSenderRecord) -> WhatsAppSenderRead:
 
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def registration_read(row: WhatsAppSenderRecord) -> WhatsAppRegistrationRead:
+    error = (
+        WhatsAppLastError(
+            message=row.last_error, request_id=row.last_error_request_id, at=row.last_error_at
+        )
+        if row.last_error
+        else None
+    )
+    return WhatsAppRegistrationRead(**sender_read(row).model_dump(), last_error=error)

@@ -92,6 +92,19 @@ class Registration(StoreNumber):
         return sender_id_of(self.phone_number)
 
 
+def get_registration(uows: UnitsOfWork, tenant_id: str, store_id: str) -> WhatsAppSenderRecord:
+    """The store's WhatsApp registration as the service holds it (404 when it has none)."""
+    with uows.of(tenant_id) as uow:
+        uow.stores.require(store_id)
+        row = uow.senders.get(store_id)
+        if row is None:
+            raise errors.NotFound(
+                f"Store '{store_id}' has no WhatsApp registration. Register it with "
+                f"POST /clienteling/stores/{store_id}/whatsapp/onboard."
+            )
+        return row
+
+
 def _profile(body: WhatsAppOnboardRequest) -> dict[str, str | None]:
     return {
         "name": body.profile_name,

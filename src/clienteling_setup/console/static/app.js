@@ -1129,12 +1129,46 @@ function openWhatsApp(store) {
   showOk(form.querySelector(".form-ok"), "");
   $("wa-picture-status").textContent = "";
   $("wa-picture-preview").hidden = true;
+  $("whatsapp-loading").textContent = "";
   $("wa-submit").hidden = false;
   form.querySelector("[data-close]").textContent = "Cancel";
   $("whatsapp-store").textContent = `${store.name} (${store.id}), SMS number ${store.phone_number || "—"}`;
   $("wa-name").value = store.name;
   $("wa-waba").value = store.channels.whatsapp.waba || "";
+  const registered = store.channels.whatsapp.status !== "not_onboarded";
+  $("whatsapp-title").textContent = registered ? "Update the WhatsApp profile" : "Onboard store to WhatsApp";
   $("whatsapp-dialog").showModal();
+  // A failed registration (no sender yet) is held too: its retry starts from what was sent.
+  if (registered || store.channels.whatsapp.last_error) prefillWhatsApp(store);
+}
+
+// The fields the registration read fills, by the form's input ids.
+const WA_PROFILE_FIELDS = { "wa-name": "name", "wa-email": "email", "wa-website": "website", "wa-about": "about", "wa-address": "address", "wa-description": "description", "wa-picture": "picture" };
+
+// An update starts from what the sender has now: every profile field, the WABA and a dedicated
+// number (left empty when the sender is on the SMS number, so an update never buys one).
+async function prefillWhatsApp(store) {
+  const form = $("whatsapp-form");
+  const note = $("whatsapp-loading");
+  note.textContent = "Loading the current profile…";
+  $("wa-submit").disabled = true;
+  try {
+    const reg = await api("GET", `/clienteling/stores/${encodeURIComponent(store.id)}/whatsapp`);
+    if (whatsapp.store !== store || !$("whatsapp-dialog").open) return;
+    for (const [id, key] of Object.entries(WA_PROFILE_FIELDS)) $(id).value = reg.profile[key] || "";
+    $("wa-waba").value = reg.waba_id || "";
+    $("wa-number").value = reg.phone_number && reg.phone_number !== store.phone_number ? reg.phone_number : "";
+    if (reg.profile.picture) {
+      $("wa-picture-preview").src = reg.profile.picture;
+      $("wa-picture-preview").hidden = false;
+    }
+    note.textContent = "Showing the current profile: change what should change.";
+  } catch (err) {
+    note.textContent = "";
+    showError(form.querySelector(".form-error"), err);
+  } finally {
+    $("wa-submit").disabled = false;
+  }
 }
 
 async function uploadPicture() {

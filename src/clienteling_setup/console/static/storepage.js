@@ -6,6 +6,10 @@ import { api } from "./api.js";
 let ui = null;
 // The ledger entries of the store shown, read once per store and status version.
 const timeline = { key: null, items: null };
+// The WhatsApp registration (its profile) of the store shown, read once per store and status version.
+const registration = { key: null, value: null };
+
+const PROFILE_LABELS = [["name", "Profile name"], ["about", "About"], ["description", "Description"], ["address", "Business address"], ["email", "Email"], ["website", "Website"], ["picture", "Picture"]];
 
 export function initStorePage(helpers) {
   ui = helpers;
@@ -47,11 +51,13 @@ export async function showStorePage(storeId, moveFocus = true) {
   const wa = store.channels.whatsapp;
   const bundle = country ? country.regulatory_bundle : null;
   const group = state.assessment.byStore.get(store.id);
+  // A US store waiting on its A2P campaign has its number: WhatsApp, not Onboard, as on its row.
+  const numberReady = sms.status === "onboarded" || sms.status === "registration_pending";
   const actions = h("div", { class: "row" },
-    sms.status !== "onboarded" && state.configuration && (!country || country.number_availability.supported)
+    !numberReady && state.configuration && (!country || country.number_availability.supported)
       ? h("button", { type: "button", class: "button small primary", onclick: () => ui.openOnboard(store) }, sms.status === "pending" ? "Retry" : "Onboard")
       : null,
-    sms.status === "onboarded"
+    numberReady
       ? h("button", { type: "button", class: "button small secondary", onclick: () => ui.openWhatsApp(store) }, wa.status === "not_onboarded" ? "WhatsApp" : "Update WhatsApp")
       : null,
     sms.status !== "not_onboarded" || wa.status !== "not_onboarded"
@@ -89,6 +95,9 @@ export async function showStorePage(storeId, moveFocus = true) {
           h("dt", {}, "Offline reasons"), h("dd", { class: "sp-offline" }, wa.offline_reasons.length ? wa.offline_reasons.join("; ") : "None"),
           h("dt", {}, "Last error"), h("dd", {}, errorLine(wa.last_error)),
         )),
+      h("article", { class: "card", "aria-labelledby": "sp-profile-title" },
+        h("h3", { id: "sp-profile-title" }, "WhatsApp profile"),
+        h("div", { id: "sp-profile" }, wa.status === "not_onboarded" && !wa.last_error ? h("p", {}, "Not registered for WhatsApp.") : h("p", {}, "Loading…"))),
     ),
     h("h3", { id: "sp-timeline-title" }, "Timeline"),
     h("p", { class: "hint" }, "What was bought and released for this store, from the money ledger."),
@@ -96,6 +105,7 @@ export async function showStorePage(storeId, moveFocus = true) {
   );
   if (moveFocus) title.focus();
   document.title = `${store.name} · Clienteling console`;
+  if (wa.status !== "not_onboarded" || wa.last_error) loadProfile(store);
   const key = `${store.id}|${state.etag}`;
   if (timeline.key === key && timeline.items) {
     renderTimeline(timeline.items);
@@ -112,6 +122,39 @@ export async function showStorePage(storeId, moveFocus = true) {
     const list = $("sp-timeline");
     if (list) list.replaceChildren(h("li", {}, `The timeline could not be read: ${err.message}`));
   }
+}
+
+// The profile the store's sender holds, from GET /clienteling/stores/{id}/whatsapp.
+async function loadProfile(store) {
+  const key = `${store.id}|${ui.state.etag}`;
+  if (registration.key !== key || !registration.value) {
+    registration.key = key;
+    registration.value = null;
+    try {
+      const value = await api("GET", `/clienteling/stores/${encodeURIComponent(store.id)}/whatsapp`);
+      if (registration.key !== key) return;
+      registration.value = value;
+    } catch (err) {
+      const box = ui.$("sp-profile");
+      if (box && registration.key === key) box.replaceChildren(ui.h("p", {}, `The profile could not be read: ${err.message}`));
+      return;
+    }
+  }
+  renderProfile(registration.value.profile);
+}
+
+function renderProfile(profile) {
+  const { h, $ } = ui;
+  const box = $("sp-profile");
+  if (!box) return;
+  const value = (key) => {
+    const text = profile[key];
+    if (!text) return "—";
+    if (key === "website" || key === "picture") return h("a", { href: text, rel: "noopener noreferrer", target: "_blank", class: "sid" }, text);
+    return text;
+  };
+  box.replaceChildren(h("dl", { class: "pairs sp-profile" },
+    ...PROFILE_LABELS.flatMap(([key, label]) => [h("dt", {}, label), h("dd", { "data-field": key }, value(key))])));
 }
 
 // The store's ledger entries, oldest first, into the page's timeline (the one shown now).
