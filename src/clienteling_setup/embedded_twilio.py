@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from twilio_emulator import EmulatorServer, EmulatorState
-from twilio_emulator.a2p import primary_customer_profile_sid, seed_primary_customer_profile
+from twilio_emulator.isv import primary_customer_profile_sid, seed_primary_customer_profile
 from twilio_emulator.persistence import TokenCipher, WorldStore, master_credentials
 
 WORLD_FILE = "twilio-emulator.sqlite3"

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from .world import World
 
 #: Twilio's real Trust Hub policy SIDs (the same in every account).
-PRIMARY_CUSTOMER_PROFILE = "RN806dd6cd175f314e1f96a9727ee271f4"
+from .isv import PRIMARY_CUSTOMER_PROFILE as PRIMARY_CUSTOMER_PROFILE  # noqa: E402
+
 SECONDARY_CUSTOMER_PROFILE = "RNdfbf3fae0e1107f8aded0e7cead80bf5"
 A2P_MESSAGING_PROFILE = "RNb0d4771c2c98518d916a3d4cd70a8f8b"
 SHAKEN_STIR = "RN7a97559effdf62d00f4298208492a5ea"
@@ -128,41 +129,6 @@ DEFAULT_CAMPAIGN_ERROR = {
     "description": "The campaign's message flow does not say how consent is collected.",
     "url": "https://www.twilio.com/docs/api/errors/30896",
 }
-
-
-# ---------------------------------------------------------------------- the ISV's profile
-def primary_customer_profile_sid(master_account_sid: str) -> str:
-    """The SID of the approved Primary Customer Profile the emulator seeds in its master
-    account (the ISV's own, see `seed_primary_customer_profile`): derived from the master
-    account's SID, so a service pointed at the emulator knows it without asking."""
-    digest = hashlib.md5(f"{master_account_sid}:primary-customer-profile".encode()).hexdigest()
-    return "BU" + digest
-
-
-def seed_primary_customer_profile(world: World) -> Bundle:
-    """The master account's approved Primary Customer Profile (made once: a world loaded
-    from a file written before it existed gets it too). Twilio's ISV guide has the ISV register
-    and get approved its own before onboarding secondary customers, each of whose profiles is
-    then assigned it."""
-    sid = primary_customer_profile_sid(world.master_account_sid)
-    found = world.customer_profiles_by_sid.get(sid)
-    if found is not None:
-        return found
-    now = world.now()
-    bundle = Bundle(
-        sid=sid,
-        account_sid=world.master_account_sid,
-        regulation_sid=PRIMARY_CUSTOMER_PROFILE,
-        friendly_name="Emulator ISV primary customer profile",
-        status="twilio-approved",
-        email="compliance@isv.example",
-        date_created=now,
-        date_updated=now,
-        iso_country="US",
-        valid_until=now.replace(year=now.year + 1),
-    )
-    world.customer_profiles_by_sid[sid] = bundle
-    return bundle
 
 
 def _primary_profile_result(world: World, parent: Bundle, objects: list[str]) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from .a2p import seed_primary_customer_profile
 from .countries import COUNTRIES
+from .isv import seed_primary_customer_profile
 from .journal import CommitLock
 from .models import (
     Account,

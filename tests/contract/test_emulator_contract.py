@@ -17,9 +17,9 @@ import pytest
 
 from tests.contract import oai
 from twilio_emulator import EmulatorServer, EmulatorState
-from twilio_emulator.a2p import primary_customer_profile_sid
 from twilio_emulator.api_pricing import PRICING_TYPE_NAMES
 from twilio_emulator.countries import COUNTRIES
+from twilio_emulator.isv import primary_customer_profile_sid
 from twilio_emulator.routing import ROUTES, Route, resolve
 
 

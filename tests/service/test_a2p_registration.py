@@ -26,7 +26,7 @@ from tests.service.helpers import enable
 from tests.service.test_secrets import captured_logs as service_logs
 from tests.support import Api, assert_error
 from twilio_emulator import EmulatorServer
-from twilio_emulator.a2p import primary_customer_profile_sid
+from twilio_emulator.isv import primary_customer_profile_sid
 
 SECONDARY = "RNdfbf3fae0e1107f8aded0e7cead80bf5"
 A2P_PROFILE = "RNb0d4771c2c98518d916a3d4cd70a8f8b"
