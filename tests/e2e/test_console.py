@@ -588,7 +588,10 @@ def test_disabling_the_retailer_from_the_console(embedded: EmbeddedService, page
     # Progress shows under Clienteling until it is done (Refresh reloads the status). The
     # disabling runs in the background: as long as the API's own tests give it (60 s).
     deadline = time.monotonic() + 60
-    while "Disabled" not in page.locator("#disabling-state").inner_text():
+    # Done when the status says so and the configuration is gone (read by the same Refresh).
+    while "Disabled" not in page.locator("#disabling-state").inner_text() or (
+        "Not enabled" not in page.locator("#enabled-state").inner_text()
+    ):
         assert time.monotonic() < deadline, page.locator("#disabling-state").inner_text()
         page.get_by_role("button", name="Refresh").click()
         page.wait_for_timeout(200)
